@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "palier",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "palier", targets: ["palier"]),
+        .executable(name: "palier-bench", targets: ["palier-bench"]),
+        .library(name: "PalierCore", targets: ["PalierCore"]),
+        .library(name: "PalierNode", targets: ["PalierNode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries from the system, each behind a module map and a small shim.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "CAvahi",
+            pkgConfig: "avahi-client",
+            providers: [.apt(["libavahi-client-dev"])]
+        ),
+
+        // Pure model: no I/O, no C.
+        .target(name: "PalierCore"),
+        // The only importer of CSodium.
+        .target(name: "PalierCrypto", dependencies: ["PalierCore", "CSodium"]),
+        .target(
+            name: "PalierStore",
+            dependencies: ["PalierCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "PalierNode",
+            dependencies: [
+                "PalierCore", "PalierCrypto", "PalierStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "palier",
+            dependencies: [
+                "PalierNode", "PalierCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "palier-bench",
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]
+        ),
+        .target(
+            name: "PalierTestSupport",
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore"]
+        ),
+
+        .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
+        .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
+        .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierCore", "PalierStore", "PalierTestSupport"]),
+    ]
+)

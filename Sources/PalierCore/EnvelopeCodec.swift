@@ -1,0 +1,150 @@
+/// The canonical binary encoding of envelopes (docs/protocol.md, "Envelope bytes").
+///
+/// There is exactly one encoding of a given content: fixed field order, big-endian integers,
+/// length-prefixed UTF-8, no optional padding, and decoding refuses anything else.
+public enum EnvelopeCodec {
+    /// Prepended to the content bytes to form the message that is signed and hashed, so that a
+    /// palier signature can never be mistaken for a signature over anything else.
+    public static let signatureDomain: [UInt8] = Array("palier-envelope-v1".utf8) + [0]
+
+    /// Bytes before the kind-specific fields: version, kind, scope, building, author, timestamp, expiry.
+    static let headerLength = 1 + 1 + 1 + 32 + 32 + 8 + 8
+
+    /// The content bytes of a valid envelope. Throws if the content breaks a rule.
+    public static func encode(_ content: EnvelopeContent) throws(EnvelopeError) -> [UInt8] {
+        try EnvelopeRules.check(content)
+        var w = ByteWriter()
+        w.u8(content.version)
+        w.u8(content.kind.rawValue)
+        w.u8(content.scope.rawValue)
+        w.raw(content.building.bytes)
+        w.raw(content.author.bytes)
+        w.u64(content.timestamp.rawValue)
+        w.u64(content.expiresAt)
+        if let target = content.target { w.raw(target.bytes) }
+        switch content.payload {
+        case .post(let post):
+            writePost(post, to: &w)
+        case .edit(let kind, let post):
+            w.u8(kind.rawValue)
+            writePost(post, to: &w)
+        case .retract:
+            break
+        case .hide(let reason):
+            w.string16(reason)
+        case .grant(let grant):
+            w.raw(grant.subject.bytes)
+            w.u8(grant.role?.rawValue ?? 0)
+            w.string16(grant.displayName)
+        case .profile(let profile):
+            w.string16(profile.name)
+            w.string16(profile.address)
+            if let c = profile.coordinates {
+                w.u8(1)
+                w.i32(c.latitudeMicrodegrees)
+                w.i32(c.longitudeMicrodegrees)
+            } else {
+                w.u8(0)
+            }
+        }
+        guard w.bytes.count + Signature.byteCount <= Limits.maximumEnvelopeBytes else {
+            throw .tooLarge(w.bytes.count + Signature.byteCount)
+        }
+        return w.bytes
+    }
+
+    /// The message a signature covers and whose BLAKE2b-256 is the id: domain, then content bytes.
+    public static func signedMessage(contentBytes: some Collection<UInt8>) -> [UInt8] {
+        var message = [UInt8]()
+        message.reserveCapacity(signatureDomain.count + contentBytes.count)
+        message.append(contentsOf: signatureDomain)
+        message.append(contentsOf: contentBytes)
+        return message
+    }
+
+    /// Splits envelope bytes into content and signature and decodes the content, checking every
+    /// rule that does not depend on the clock. The signature is not checked here.
+    public static func decode(_ bytes: [UInt8]) throws(EnvelopeError) -> (content: EnvelopeContent, contentLength: Int, signature: Signature) {
+        guard bytes.count <= Limits.maximumEnvelopeBytes else { throw .tooLarge(bytes.count) }
+        var r = ByteReader(bytes)
+        let version = try r.u8()
+        guard version == EnvelopeContent.currentVersion else { throw .unsupportedVersion(version) }
+        let kindCode = try r.u8()
+        guard let kind = Kind(rawValue: kindCode) else { throw .unknownKind(kindCode) }
+        let scopeCode = try r.u8()
+        guard let scope = Scope(rawValue: scopeCode) else { throw .unknownScope(scopeCode) }
+        let building = PublicKey(bytes: try r.raw(32))!
+        let author = PublicKey(bytes: try r.raw(32))!
+        let timestamp = HybridTimestamp(rawValue: try r.u64())
+        let expiresAt = try r.u64()
+        let target: EnvelopeID? = kind.hasTarget ? EnvelopeID(bytes: try r.raw(32))! : nil
+        let payload: Payload
+        switch kind {
+        case .tip, .classified, .event, .notice, .flash, .alert, .promo:
+            payload = .post(try readPost(kind: kind, from: &r))
+        case .edit:
+            let innerCode = try r.u8()
+            guard let inner = Kind(rawValue: innerCode), inner.isContent else { throw .editOfNonContentKind(innerCode) }
+            payload = .edit(kind: inner, content: try readPost(kind: inner, from: &r))
+        case .retract:
+            payload = .retract
+        case .hide:
+            payload = .hide(reason: try r.string16("reason"))
+        case .grant:
+            let subject = PublicKey(bytes: try r.raw(32))!
+            let roleCode = try r.u8()
+            let role: Role?
+            if roleCode == 0 {
+                role = nil
+            } else {
+                guard let known = Role(rawValue: roleCode) else { throw .unknownRole(roleCode) }
+                role = known
+            }
+            payload = .grant(Grant(subject: subject, role: role, displayName: try r.string16("display name")))
+        case .profile:
+            let name = try r.string16("building name")
+            let address = try r.string16("address")
+            let flag = try r.u8()
+            var coordinates: Coordinates?
+            switch flag {
+            case 0: coordinates = nil
+            case 1: coordinates = Coordinates(latitudeMicrodegrees: try r.i32(), longitudeMicrodegrees: try r.i32())
+            default: throw .invalidFlag("coordinates")
+            }
+            payload = .profile(BuildingProfile(name: name, address: address, coordinates: coordinates))
+        }
+        let contentLength = r.offset
+        let signatureBytes = try r.raw(Signature.byteCount)
+        guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
+        let content = EnvelopeContent(
+            version: version, kind: kind, scope: scope, building: building, author: author,
+            timestamp: timestamp, expiresAt: expiresAt, target: target, payload: payload
+        )
+        try EnvelopeRules.check(content)
+        return (content, contentLength, Signature(bytes: signatureBytes)!)
+    }
+
+    private static func writePost(_ post: PostContent, to w: inout ByteWriter) {
+        w.string16(post.title)
+        w.string16(post.body)
+        w.string8(post.language)
+        if let event = post.event {
+            w.u64(event.startsAt)
+            w.u64(event.endsAt)
+            w.string16(event.place)
+        }
+    }
+
+    private static func readPost(kind: Kind, from r: inout ByteReader) throws(EnvelopeError) -> PostContent {
+        let title = try r.string16("title")
+        let body = try r.string16("body")
+        let language = try r.string8("language")
+        var event: EventDetails?
+        if kind == .event {
+            let start = try r.u64()
+            let end = try r.u64()
+            event = EventDetails(startsAt: start, endsAt: end, place: try r.string16("place"))
+        }
+        return PostContent(title: title, body: body, language: language, event: event)
+    }
+}

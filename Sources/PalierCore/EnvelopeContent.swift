@@ -1,0 +1,167 @@
+/// The text and fields of a content post (tip, classified, notice, flash, alert, promo, event).
+public struct PostContent: Hashable, Sendable {
+    public var title: String
+    public var body: String
+    /// A short BCP 47 language tag such as `fr` or `fr-FR`; may be empty.
+    public var language: String
+    /// Present for events only.
+    public var event: EventDetails?
+
+    public init(title: String, body: String = "", language: String = "", event: EventDetails? = nil) {
+        self.title = title
+        self.body = body
+        self.language = language
+        self.event = event
+    }
+}
+
+/// When and where an event takes place. Times are Unix milliseconds.
+public struct EventDetails: Hashable, Sendable {
+    public var startsAt: UInt64
+    public var endsAt: UInt64
+    public var place: String
+
+    public init(startsAt: UInt64, endsAt: UInt64, place: String) {
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.place = place
+    }
+}
+
+/// Coordinates in millionths of a degree (fixed point, so that the signed bytes are exact).
+public struct Coordinates: Hashable, Sendable {
+    public var latitudeMicrodegrees: Int32
+    public var longitudeMicrodegrees: Int32
+
+    public init(latitudeMicrodegrees: Int32, longitudeMicrodegrees: Int32) {
+        self.latitudeMicrodegrees = latitudeMicrodegrees
+        self.longitudeMicrodegrees = longitudeMicrodegrees
+    }
+
+    public init(latitude: Double, longitude: Double) {
+        self.latitudeMicrodegrees = Int32((latitude * 1_000_000).rounded())
+        self.longitudeMicrodegrees = Int32((longitude * 1_000_000).rounded())
+    }
+
+    public var latitude: Double { Double(latitudeMicrodegrees) / 1_000_000 }
+    public var longitude: Double { Double(longitudeMicrodegrees) / 1_000_000 }
+}
+
+/// A building's public description, signed by its building key.
+public struct BuildingProfile: Hashable, Sendable {
+    public var name: String
+    public var address: String
+    public var coordinates: Coordinates?
+
+    public init(name: String, address: String = "", coordinates: Coordinates? = nil) {
+        self.name = name
+        self.address = address
+        self.coordinates = coordinates
+    }
+}
+
+/// A role given to a key by a building, or taken back (`role == nil`).
+public struct Grant: Hashable, Sendable {
+    public var subject: PublicKey
+    /// nil revokes whatever the subject held.
+    public var role: Role?
+    public var displayName: String
+
+    public init(subject: PublicKey, role: Role?, displayName: String) {
+        self.subject = subject
+        self.role = role
+        self.displayName = displayName
+    }
+}
+
+/// The kind-specific part of an envelope.
+public enum Payload: Hashable, Sendable {
+    /// tip, classified, event, notice, flash, alert, promo.
+    case post(PostContent)
+    /// New content for the target post; `kind` must be the target's kind.
+    case edit(kind: Kind, content: PostContent)
+    case retract
+    case hide(reason: String)
+    case grant(Grant)
+    case profile(BuildingProfile)
+}
+
+/// Everything an envelope says, before it is signed.
+public struct EnvelopeContent: Hashable, Sendable {
+    public static let currentVersion: UInt8 = 1
+
+    public var version: UInt8
+    public var kind: Kind
+    public var scope: Scope
+    /// The building the author belongs to.
+    public var building: PublicKey
+    public var author: PublicKey
+    public var timestamp: HybridTimestamp
+    /// Unix milliseconds after which the envelope is gone everywhere.
+    public var expiresAt: UInt64
+    /// The envelope that an edit, retract or hide acts on.
+    public var target: EnvelopeID?
+    public var payload: Payload
+
+    public init(
+        version: UInt8 = EnvelopeContent.currentVersion,
+        kind: Kind,
+        scope: Scope,
+        building: PublicKey,
+        author: PublicKey,
+        timestamp: HybridTimestamp,
+        expiresAt: UInt64,
+        target: EnvelopeID? = nil,
+        payload: Payload
+    ) {
+        self.version = version
+        self.kind = kind
+        self.scope = scope
+        self.building = building
+        self.author = author
+        self.timestamp = timestamp
+        self.expiresAt = expiresAt
+        self.target = target
+        self.payload = payload
+    }
+
+    /// Unix milliseconds at creation (the wall-clock part of the timestamp).
+    public var createdAt: UInt64 { timestamp.millis }
+
+    /// The content a post shows, whether it is the post itself or an edit of one.
+    public var postContent: PostContent? {
+        switch payload {
+        case .post(let content), .edit(_, let content): content
+        default: nil
+        }
+    }
+}
+
+/// A decoded, verified envelope: its content, signature, id and exact bytes.
+public struct Envelope: Hashable, Sendable {
+    public let id: EnvelopeID
+    public let content: EnvelopeContent
+    public let signature: Signature
+    /// The envelope as it travels and is stored: content bytes then the signature.
+    public let bytes: [UInt8]
+
+    /// Only ``EnvelopeValidator`` and signers make envelopes, after checking or making the signature.
+    package init(id: EnvelopeID, content: EnvelopeContent, signature: Signature, bytes: [UInt8]) {
+        self.id = id
+        self.content = content
+        self.signature = signature
+        self.bytes = bytes
+    }
+
+    public var kind: Kind { content.kind }
+    public var author: PublicKey { content.author }
+    public var building: PublicKey { content.building }
+    public var timestamp: HybridTimestamp { content.timestamp }
+    public var expiresAt: UInt64 { content.expiresAt }
+    public var target: EnvelopeID? { content.target }
+
+    /// Last-writer-wins order: timestamp, then id.
+    public static func precedes(_ a: Envelope, _ b: Envelope) -> Bool {
+        a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.id < b.id
+    }
+}

@@ -1,0 +1,36 @@
+/// The id of an envelope: BLAKE2b-256 of the bytes its signature covers (see docs/protocol.md).
+public struct EnvelopeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public static let byteCount = 32
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses 64 hexadecimal digits.
+    public init?(hex: some StringProtocol) {
+        guard let bytes = PalierCore.bytes(fromHex: hex) else { return nil }
+        self.init(bytes: bytes)
+    }
+
+    public var hex: String { hexString(bytes) }
+    /// The first 12 hex digits, as the CLI prints ids.
+    public var shortHex: String { String(hex.prefix(12)) }
+    public var description: String { hex }
+
+    public static func < (lhs: EnvelopeID, rhs: EnvelopeID) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+/// An Ed25519 signature (64 bytes).
+public struct Signature: Hashable, Sendable {
+    public static let byteCount = 64
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,85 @@
+/// The rules every envelope obeys whatever the time: limits, text hygiene, field presence.
+/// Applied when encoding (so a node cannot sign an invalid envelope) and when decoding.
+public enum EnvelopeRules {
+    public static func check(_ c: EnvelopeContent) throws(EnvelopeError) {
+        guard c.version == EnvelopeContent.currentVersion else { throw .unsupportedVersion(c.version) }
+        guard c.timestamp.rawValue != 0 else { throw .zeroTimestamp }
+        guard c.expiresAt > c.createdAt else { throw .expiryNotAfterCreation }
+        let lifetime = c.expiresAt - c.createdAt
+        if lifetime > c.kind.maximumLifetimeMillis {
+            let limit = Int(c.kind.maximumLifetimeMillis / Limits.millisPerDay)
+            throw .expiryTooFar(days: Int((lifetime + Limits.millisPerDay - 1) / Limits.millisPerDay), limit: limit)
+        }
+        // The target is present exactly for the kinds that act on another envelope.
+        if c.kind.hasTarget != (c.target != nil) { throw .invalidFlag("target") }
+
+        switch c.payload {
+        case .post(let post):
+            guard c.kind.isContent, (post.event != nil) == (c.kind == .event) else { throw .unknownKind(c.kind.rawValue) }
+            try checkPost(post)
+        case .edit(let kind, let post):
+            guard c.kind == .edit else { throw .unknownKind(c.kind.rawValue) }
+            guard kind.isContent, (post.event != nil) == (kind == .event) else { throw .editOfNonContentKind(kind.rawValue) }
+            try checkPost(post)
+        case .retract:
+            guard c.kind == .retract else { throw .unknownKind(c.kind.rawValue) }
+        case .hide(let reason):
+            guard c.kind == .hide else { throw .unknownKind(c.kind.rawValue) }
+            try checkLine(reason, field: "reason", limit: Limits.maximumReasonScalars, allowEmpty: true)
+        case .grant(let grant):
+            guard c.kind == .grant else { throw .unknownKind(c.kind.rawValue) }
+            guard c.author == c.building else { throw .notSignedByBuilding(.grant) }
+            try checkLine(grant.displayName, field: "display name", limit: Limits.maximumDisplayNameScalars, allowEmpty: grant.role == nil)
+        case .profile(let profile):
+            guard c.kind == .profile else { throw .unknownKind(c.kind.rawValue) }
+            guard c.author == c.building else { throw .notSignedByBuilding(.profile) }
+            try checkLine(profile.name, field: "building name", limit: Limits.maximumBuildingNameScalars, allowEmpty: false)
+            try checkLine(profile.address, field: "address", limit: Limits.maximumAddressScalars, allowEmpty: true)
+            if let co = profile.coordinates {
+                guard abs(Int(co.latitudeMicrodegrees)) <= 90_000_000, abs(Int(co.longitudeMicrodegrees)) <= 180_000_000 else {
+                    throw .invalidCoordinates
+                }
+            }
+        }
+    }
+
+    static func checkPost(_ post: PostContent) throws(EnvelopeError) {
+        try checkLine(post.title, field: "title", limit: Limits.maximumTitleScalars, allowEmpty: false)
+        let bodyBytes = post.body.utf8.count
+        guard bodyBytes <= Limits.maximumBodyBytes else {
+            throw .tooLong("body", length: bodyBytes, limit: Limits.maximumBodyBytes, unit: "bytes")
+        }
+        for scalar in post.body.unicodeScalars where isControl(scalar) && scalar != "\n" && scalar != "\t" {
+            throw .controlCharacter("body")
+        }
+        let language = post.language.utf8
+        guard language.count <= Limits.maximumLanguageBytes,
+              language.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "-") }) else {
+            throw .invalidLanguage
+        }
+        if let event = post.event {
+            guard event.endsAt >= event.startsAt else { throw .eventEndsBeforeStart }
+            try checkLine(event.place, field: "place", limit: Limits.maximumPlaceScalars, allowEmpty: true)
+        }
+    }
+
+    /// A single line of text: no control characters, at most `limit` Unicode scalars (code points).
+    static func checkLine(_ text: String, field: String, limit: Int, allowEmpty: Bool) throws(EnvelopeError) {
+        if !allowEmpty && text.isEmpty { throw .empty(field) }
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) { throw .controlCharacter(field) }
+            count += 1
+        }
+        guard count <= limit else { throw .tooLong(field, length: count, limit: limit, unit: "characters") }
+    }
+
+    static func isControl(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || (0x7F...0x9F).contains(s.value)
+    }
+
+    static func isASCIIAlphanumeric(_ c: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+    }
+}

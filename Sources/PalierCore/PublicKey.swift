@@ -1,0 +1,142 @@
+/// An Ed25519 public key: a building (node) key, or a person's or organisation's key.
+///
+/// Its text form (``text``) is meant to be read aloud and compared by people: 56 characters of
+/// RFC 4648 base32 (lower case) in 14 groups of 4, encoding the 32 key bytes followed by a
+/// 3-byte CRC-24 check, so that a typo is caught instead of naming another key.
+public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Length of an Ed25519 public key in bytes.
+    public static let byteCount = 32
+
+    /// The 32 key bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps 32 key bytes; nil for any other length.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses the text form, ignoring case, spaces and dashes.
+    public init(text: String) throws(KeyTextError) {
+        self.bytes = try KeyText.decode(text)
+    }
+
+    /// The human-comparable text form, e.g. `mfrg-gzdf-…` (14 groups).
+    public var text: String { KeyText.encode(bytes) }
+
+    /// The first two groups of the text form: enough to tell keys apart on a screen.
+    public var shortText: String { String(text.prefix(9)) }
+
+    public var hex: String { hexString(bytes) }
+
+    public var description: String { text }
+
+    public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+/// Why a key's text form could not be read.
+public struct KeyTextError: Error, Hashable, Sendable, CustomStringConvertible {
+    private enum Code: Hashable, Sendable {
+        case badCharacter(Character)
+        case badLength(Int)
+        case checksum
+    }
+    private let code: Code
+
+    /// A character outside the base32 alphabet.
+    public static func badCharacter(_ c: Character) -> Self { Self(code: .badCharacter(c)) }
+    /// Not 56 base32 characters once spaces and dashes are removed.
+    public static func badLength(_ n: Int) -> Self { Self(code: .badLength(n)) }
+    /// The check characters do not match: most likely a typo.
+    public static let checksum = Self(code: .checksum)
+
+    public var description: String {
+        switch code {
+        case .badCharacter(let c): "'\(c)' is not a letter of a palier key (a–z, 2–7)"
+        case .badLength(let n): "a palier key has 56 letters and digits, this one has \(n)"
+        case .checksum: "the key's check letters do not match: it was probably mistyped"
+        }
+    }
+}
+
+enum KeyText {
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+    static let textLength = 56
+
+    static func encode(_ key: [UInt8]) -> String {
+        let crc = crc24(key)
+        let data = key + [UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
+        var chars = [UInt8]()
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in data {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                chars.append(alphabet[Int(buffer >> UInt32(bits - 5) & 31)])
+                bits -= 5
+            }
+            buffer &= (1 << UInt32(bits)) - 1
+        }
+        // 35 bytes = 280 bits = exactly 56 characters: no padding.
+        var grouped = [UInt8]()
+        for (index, c) in chars.enumerated() {
+            if index > 0 && index % 4 == 0 { grouped.append(UInt8(ascii: "-")) }
+            grouped.append(c)
+        }
+        return String(decoding: grouped, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws(KeyTextError) -> [UInt8] {
+        var values = [UInt8]()
+        for c in text {
+            if c == "-" || c == " " || c == "\t" { continue }
+            guard let value = value(of: c) else { throw .badCharacter(c) }
+            values.append(value)
+        }
+        guard values.count == textLength else { throw .badLength(values.count) }
+        var data = [UInt8]()
+        var buffer: UInt32 = 0
+        var bits = 0
+        for v in values {
+            buffer = buffer << 5 | UInt32(v)
+            bits += 5
+            if bits >= 8 {
+                data.append(UInt8(buffer >> UInt32(bits - 8) & 0xff))
+                bits -= 8
+                buffer &= (1 << UInt32(bits)) - 1
+            }
+        }
+        let key = Array(data[0..<32])
+        let crc = crc24(key)
+        guard data[32] == UInt8(crc >> 16 & 0xff), data[33] == UInt8(crc >> 8 & 0xff), data[34] == UInt8(crc & 0xff) else {
+            throw .checksum
+        }
+        return key
+    }
+
+    private static func value(of c: Character) -> UInt8? {
+        guard let ascii = c.asciiValue else { return nil }
+        switch ascii {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return ascii - UInt8(ascii: "a")
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return ascii - UInt8(ascii: "A")
+        case UInt8(ascii: "2")...UInt8(ascii: "7"): return ascii - UInt8(ascii: "2") + 26
+        default: return nil
+        }
+    }
+
+    /// CRC-24 as in OpenPGP (RFC 4880 §6.1): init 0xB704CE, polynomial 0x864CFB.
+    static func crc24(_ data: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xB704CE
+        for byte in data {
+            crc ^= UInt32(byte) << 16
+            for _ in 0..<8 {
+                crc <<= 1
+                if crc & 0x1000000 != 0 { crc ^= 0x864CFB }
+            }
+        }
+        return crc & 0xFFFFFF
+    }
+}
