@@ -100,9 +100,16 @@ public enum ViewRules {
     /// Only posts and edits can be erased. Shared with the store, which erases bodies physically.
     public static func retract(_ retract: EnvelopeContent, erases victim: EnvelopeContent) -> Bool {
         retract.kind == .retract
-            && (victim.kind.isContent || victim.kind == .edit)
-            && retract.author == victim.author
-            && retract.expiresAt >= victim.expiresAt
+            && self.retract(by: retract.author, until: retract.expiresAt,
+                            erases: victim.kind, by: victim.author, until: victim.expiresAt)
+    }
+
+    /// The same rule on the few columns a store keeps for each envelope.
+    public static func retract(
+        by retractAuthor: PublicKey, until retractExpiry: UInt64,
+        erases victimKind: Kind, by victimAuthor: PublicKey, until victimExpiry: UInt64
+    ) -> Bool {
+        (victimKind.isContent || victimKind == .edit) && retractAuthor == victimAuthor && retractExpiry >= victimExpiry
     }
 
     private static func isErased(_ victim: Envelope, by retracts: [Envelope]?) -> Bool {

@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+import PalierCore
+
+/// The node's SQLite store: the set of valid envelopes (the CRDT state), the ids of erased
+/// envelopes, and a few counters. Safe to share between threads and between processes (WAL).
+public final class EnvelopeStore: Sendable {
+    /// The building whose node this store belongs to.
+    public let building: PublicKey
+    let writer: any DatabaseWriter
+    let validator: EnvelopeValidator
+
+    /// Opens (creating if needed) the store at `path`, or an in-memory store when `path` is nil.
+    public init(path: String?, building: PublicKey, validator: EnvelopeValidator) throws(StoreError) {
+        self.building = building
+        self.validator = validator
+        var configuration = Configuration()
+        // The CLI and a running node share the file: wait for each other instead of failing.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            if let path {
+                writer = try DatabasePool(path: path, configuration: configuration)
+            } else {
+                writer = try DatabaseQueue(configuration: configuration)
+            }
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw .cannotOpen(path: path ?? ":memory:", reason: "\(error)")
+        }
+    }
+
+    /// Append-only, named migrations.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: envelopes, erased ids, counters") { db in
+            try db.execute(sql: """
+                CREATE TABLE envelope (
+                    id BLOB NOT NULL PRIMARY KEY,
+                    kind INTEGER NOT NULL,
+                    scope INTEGER NOT NULL,
+                    building BLOB NOT NULL,
+                    author BLOB NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    expiresAt INTEGER NOT NULL,
+                    target BLOB,
+                    bytes BLOB NOT NULL,
+                    receivedAt INTEGER NOT NULL
+                );
+                CREATE INDEX envelope_target ON envelope(target) WHERE target IS NOT NULL;
+                CREATE INDEX envelope_expiry ON envelope(expiresAt);
+                -- Erased (retracted) envelopes: only the id is kept, until the envelope would
+                -- have expired, so that it is never accepted again.
+                CREATE TABLE erased (
+                    id BLOB NOT NULL PRIMARY KEY,
+                    author BLOB NOT NULL,
+                    expiresAt INTEGER NOT NULL
+                );
+                CREATE INDEX erased_expiry ON erased(expiresAt);
+                CREATE TABLE counter (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    value INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    enum Counter: String {
+        /// The hybrid logical clock's last timestamp.
+        case clock = "hlc.last"
+        case deferredFutureDated = "refused.future"
+        case refused = "refused.invalid"
+    }
+
+    // MARK: - Reading
+
+    /// All live envelopes (expiry after `now`), in no particular order.
+    public func liveEnvelopes(now: UInt64) throws(StoreError) -> [Envelope] {
+        try read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, bytes FROM envelope WHERE expiresAt > ?", arguments: [Int64(clamping: now)])
+            var result: [Envelope] = []
+            while let row = try rows.next() {
+                let id: Data = row[0]
+                let bytes: Data = row[1]
+                result.append(try Self.storedEnvelope(id: id, bytes: bytes))
+            }
+            return result
+        }
+    }
+
+    /// What the screen of this building shows at `now`.
+    public func view(now: UInt64) throws(StoreError) -> BuildingView {
+        ViewRules.view(of: try liveEnvelopes(now: now), now: now, viewer: building)
+    }
+
+    /// BLAKE2b-256 of the view's canonical bytes: equal on two nodes exactly when they show the same.
+    public func stateDigest(now: UInt64) throws(StoreError) -> [UInt8] {
+        validator.crypto.blake2b256(try view(now: now).canonicalBytes())
+    }
+
+    /// The stored envelope with this id, if held (erased envelopes are not).
+    public func envelope(_ id: EnvelopeID) throws(StoreError) -> Envelope? {
+        try read { db in
+            guard let bytes = try Data.fetchOne(db, sql: "SELECT bytes FROM envelope WHERE id = ?", arguments: [Data(id.bytes)]) else {
+                return nil
+            }
+            return try Self.storedEnvelope(id: Data(id.bytes), bytes: bytes)
+        }
+    }
+
+    /// Whether this id was erased by a retract.
+    public func isErased(_ id: EnvelopeID) throws(StoreError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM erased WHERE id = ?", arguments: [Data(id.bytes)]) ?? false
+        }
+    }
+
+    /// Ids of held or erased envelopes whose hex form starts with `prefix` (as `git` resolves short ids).
+    public func ids(matchingHexPrefix prefix: String) throws(StoreError) -> [EnvelopeID] {
+        let lower = prefix.lowercased()
+        guard !lower.isEmpty, lower.count <= 64, lower.allSatisfy(\.isHexDigit) else { return [] }
+        // Compare on whole bytes with SQL, then on the odd last digit in Swift.
+        let evenPrefix = bytes(fromHex: lower.prefix(lower.count / 2 * 2)) ?? []
+        return try read { db in
+            let sql = """
+                SELECT id FROM envelope WHERE substr(id, 1, ?) = ?
+                UNION SELECT id FROM erased WHERE substr(id, 1, ?) = ?
+                """
+            let args: StatementArguments = [evenPrefix.count, Data(evenPrefix), evenPrefix.count, Data(evenPrefix)]
+            return try Data.fetchAll(db, sql: sql, arguments: args)
+                .compactMap { EnvelopeID(bytes: [UInt8]($0)) }
+                .filter { $0.hex.hasPrefix(lower) }
+        }
+    }
+
+    public func statistics() throws(StoreError) -> StoreStatistics {
+        try read { db in
+            var byKind: [Kind: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) FROM envelope GROUP BY kind") {
+                if let kind = Kind(rawValue: UInt8(clamping: row[0] as Int)) { byKind[kind] = row[1] }
+            }
+            return StoreStatistics(
+                envelopes: try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope") ?? 0,
+                erased: try Int.fetchOne(db, sql: "SELECT count(*) FROM erased") ?? 0,
+                byKind: byKind,
+                deferredFutureDated: Int(try Self.counter(.deferredFutureDated, db)),
+                refused: Int(try Self.counter(.refused, db)),
+                lastTimestamp: HybridTimestamp(rawValue: UInt64(bitPattern: try Self.counter(.clock, db)))
+            )
+        }
+    }
+
+    /// The earliest expiry after `now` among held envelopes: when the view next changes by itself.
+    public func nextExpiry(after now: UInt64) throws(StoreError) -> UInt64? {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT min(expiresAt) FROM envelope WHERE expiresAt > ?", arguments: [Int64(clamping: now)])
+                .map { UInt64($0) }
+        }
+    }
+
+    // MARK: - Writing
+
+    /// A new timestamp from the node's hybrid logical clock, persisted so that every envelope
+    /// this node signs orders after everything it has signed or accepted before.
+    public func nextTimestamp(wallMillis: UInt64) throws(StoreError) -> HybridTimestamp {
+        try write { db in
+            var clock = HybridLogicalClock(last: HybridTimestamp(rawValue: UInt64(bitPattern: try Self.counter(.clock, db))))
+            let timestamp = clock.tick(wallMillis: wallMillis)
+            try Self.setCounter(.clock, Int64(bitPattern: timestamp.rawValue), db)
+            return timestamp
+        }
+    }
+
+    /// Deletes envelopes and erased ids whose expiry has passed. Returns how many envelopes went.
+    @discardableResult
+    public func purgeExpired(now: UInt64) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            let removed = db.changesCount
+            try db.execute(sql: "DELETE FROM erased WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            return removed
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func storedEnvelope(id: Data, bytes: Data) throws -> Envelope {
+        // Stored envelopes were verified on ingest; decoding checks they were not damaged since.
+        let raw = [UInt8](bytes)
+        let decoded = try EnvelopeCodec.decode(raw)
+        guard let envelopeID = EnvelopeID(bytes: [UInt8](id)) else { throw StoreError.database("damaged envelope id") }
+        return Envelope(id: envelopeID, content: decoded.content, signature: decoded.signature, bytes: raw)
+    }
+
+    static func counter(_ counter: Counter, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = ?", arguments: [counter.rawValue]) ?? 0
+    }
+
+    static func setCounter(_ counter: Counter, _ value: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO counter(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            arguments: [counter.rawValue, value]
+        )
+    }
+
+    static func addToCounter(_ counter: Counter, _ delta: Int, _ db: Database) throws {
+        guard delta != 0 else { return }
+        try db.execute(
+            sql: "INSERT INTO counter(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            arguments: [counter.rawValue, delta]
+        )
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try writer.read(body) } catch { throw Self.wrap(error) }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try writer.write(body) } catch { throw Self.wrap(error) }
+    }
+
+    static func wrap(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        return .database("\(error)")
+    }
+}

@@ -1,0 +1,39 @@
+import PalierCore
+import PalierCrypto
+
+/// The published test vectors of docs/protocol.md: fixed seeds, fixed content.
+public enum TestVectors {
+    /// Building key seed: bytes 0x00, 0x01, … 0x1f.
+    public static let buildingKey = SigningKey(seed: (0..<32).map { UInt8($0) })!
+    /// Resident key seed: bytes 0x20, 0x21, … 0x3f.
+    public static let residentKey = SigningKey(seed: (32..<64).map { UInt8($0) })!
+
+    /// 2026-11-01T08:00:00Z
+    static let created: UInt64 = 1_793_520_000_000
+
+    /// Vector 1: the building grants the resident role.
+    public static var grantContent: EnvelopeContent {
+        EnvelopeContent(
+            kind: .grant, scope: .neighbourhood,
+            building: buildingKey.publicKey, author: buildingKey.publicKey,
+            timestamp: HybridTimestamp(millis: created, counter: 0),
+            expiresAt: created + 365 * Limits.millisPerDay,
+            payload: .grant(Grant(subject: residentKey.publicKey, role: .resident, displayName: "Camille, 3e étage"))
+        )
+    }
+
+    /// Vector 2: the resident posts a tip.
+    public static var tipContent: EnvelopeContent {
+        EnvelopeContent(
+            kind: .tip, scope: .neighbourhood,
+            building: buildingKey.publicKey, author: residentKey.publicKey,
+            timestamp: HybridTimestamp(millis: created + 60_000, counter: 1),
+            expiresAt: created + 60_000 + 7 * Limits.millisPerDay,
+            payload: .post(PostContent(
+                title: "Fuite d'eau au local vélos",
+                body: "Le robinet fuit : merci de ne pas l'utiliser avant jeudi.",
+                language: "fr"
+            ))
+        )
+    }
+}
