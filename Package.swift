@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "palier",
             dependencies: [
-                "PalierNode", "PalierCore",
+                "PalierNode", "PalierCore", "PalierCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,6 +67,6 @@ let package = Package(
         .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
         .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
-        .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierCore", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
     ]
 )

@@ -163,14 +163,13 @@ public final class EnvelopeStore: Sendable {
 
     // MARK: - Writing
 
-    /// A new timestamp from the node's hybrid logical clock, persisted so that every envelope
-    /// this node signs orders after everything it has signed or accepted before.
+    /// The next timestamp of the node's hybrid logical clock: after everything the node has
+    /// signed or accepted, at or after the wall clock. Reading it changes nothing; ingesting the
+    /// envelope that carries it moves the stored clock forward.
     public func nextTimestamp(wallMillis: UInt64) throws(StoreError) -> HybridTimestamp {
-        try write { db in
+        try read { db in
             var clock = HybridLogicalClock(last: HybridTimestamp(rawValue: UInt64(bitPattern: try Self.counter(.clock, db))))
-            let timestamp = clock.tick(wallMillis: wallMillis)
-            try Self.setCounter(.clock, Int64(bitPattern: timestamp.rawValue), db)
-            return timestamp
+            return clock.tick(wallMillis: wallMillis)
         }
     }
 

@@ -123,8 +123,11 @@ import Testing
     @Test func theClockMovesPastAcceptedEnvelopes() throws {
         let store = try makeStore()
         let t1 = try store.nextTimestamp(wallMillis: now)
-        let t2 = try store.nextTimestamp(wallMillis: now)
-        #expect(t1 < t2)
+        #expect(t1 == HybridTimestamp(millis: now))
+        #expect(try store.nextTimestamp(wallMillis: now) == t1)  // reading changes nothing
+        let post = Fixtures.post(by: building, in: building.publicKey, at: t1.millis, counter: t1.counter)
+        _ = try store.ingest([post.bytes], now: now)
+        #expect(try store.nextTimestamp(wallMillis: now) > t1)
         let ahead = Fixtures.post(by: building, in: building.publicKey, at: now + 5 * 60_000)
         _ = try store.ingest([ahead.bytes], now: now)
         #expect(try store.nextTimestamp(wallMillis: now) > ahead.timestamp)

@@ -1,0 +1,176 @@
+import PalierCore
+import PalierCrypto
+import PalierStore
+
+extension BuildingNode {
+    /// How long a post lives when no expiry is given.
+    public static let defaultPostLifetime: UInt64 = 7 * Limits.millisPerDay
+    /// How long a grant lives when no expiry is given.
+    public static let defaultGrantLifetime: UInt64 = 365 * Limits.millisPerDay
+    /// Profiles are signed for the longest allowed lifetime and renewed by `palier run`.
+    static let profileLifetime = Limits.maximumLifetimeMillis
+
+    /// Signs content stamped by the node's clock and ingests it through the store's one ingest
+    /// path. Nothing is stored unless the envelope is accepted.
+    @discardableResult
+    public func publish(signedBy key: SigningKey, _ makeContent: (HybridTimestamp) throws(NodeError) -> EnvelopeContent) throws(NodeError) -> Envelope {
+        let now = now()
+        let timestamp: HybridTimestamp
+        do { timestamp = try store.nextTimestamp(wallMillis: now) } catch { throw .wrap(error) }
+        let envelope: Envelope
+        do { envelope = try key.sign(try makeContent(timestamp)) } catch let error as EnvelopeError {
+            throw NodeError(.invalid(error))
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+        let report: IngestReport
+        do { report = try store.ingest([envelope.bytes], now: now) } catch { throw .wrap(error) }
+        if let problem = report.problem(at: 0) { throw NodeError(.refused(problem)) }
+        return envelope
+    }
+
+    /// Posts content of a content kind, after checking the author's grant and role.
+    @discardableResult
+    public func post(
+        _ kind: Kind, _ content: PostContent, expiresAt: UInt64? = nil, scope: Scope = .neighbourhood, as author: SigningKey
+    ) throws(NodeError) -> Envelope {
+        guard kind.isContent else { throw .unknownKind(kind.name) }
+        try checkPermission(of: author.publicKey, for: kind)
+        let now = now()
+        let expiry = expiresAt ?? content.event.map { $0.endsAt > now ? $0.endsAt : now + Self.defaultPostLifetime } ?? now + Self.defaultPostLifetime
+        guard expiry > now else { throw NodeError(.expiryInThePast(TimeSpec.format(expiry))) }
+        return try publish(signedBy: author) { timestamp in
+            EnvelopeContent(
+                kind: kind, scope: scope, building: building, author: author.publicKey,
+                timestamp: timestamp, expiresAt: expiry, payload: .post(content)
+            )
+        }
+    }
+
+    /// Grants `role` to `subject` (signed by the building key).
+    @discardableResult
+    public func grant(_ role: Role, to subject: PublicKey, displayName: String, expiresAt: UInt64? = nil) throws(NodeError) -> Envelope {
+        let now = now()
+        let expiry = expiresAt ?? now + Self.defaultGrantLifetime
+        guard expiry > now else { throw NodeError(.expiryInThePast(TimeSpec.format(expiry))) }
+        return try publish(signedBy: buildingKey) { timestamp in
+            EnvelopeContent(
+                kind: .grant, scope: .neighbourhood, building: building, author: building, timestamp: timestamp,
+                expiresAt: expiry, payload: .grant(Grant(subject: subject, role: role, displayName: displayName))
+            )
+        }
+    }
+
+    /// Takes back whatever role `subject` holds: a later grant with no role, living as long as
+    /// any grant may, so that no earlier grant outlives it.
+    @discardableResult
+    public func revoke(_ subject: PublicKey) throws(NodeError) -> Envelope {
+        let expiry = now() + Limits.maximumGrantLifetimeMillis
+        return try publish(signedBy: buildingKey) { timestamp in
+            EnvelopeContent(
+                kind: .grant, scope: .neighbourhood, building: building, author: building, timestamp: timestamp,
+                expiresAt: min(expiry, timestamp.millis + Limits.maximumGrantLifetimeMillis),
+                payload: .grant(Grant(subject: subject, role: nil, displayName: ""))
+            )
+        }
+    }
+
+    /// New content for one of the author's posts; unchanged fields keep their current value.
+    @discardableResult
+    public func edit(
+        _ idPrefix: String, as author: SigningKey, change: (inout PostContent, Kind) throws(NodeError) -> Void
+    ) throws(NodeError) -> Envelope {
+        let target = try ownPost(idPrefix, of: author)
+        let shown = (try? view().items.first { $0.id == target.id })?.content ?? target.content.postContent!
+        var content = shown
+        try change(&content, target.kind)
+        return try publish(signedBy: author) { timestamp in
+            EnvelopeContent(
+                kind: .edit, scope: target.content.scope, building: target.building, author: author.publicKey,
+                timestamp: timestamp, expiresAt: target.expiresAt, target: target.id,
+                payload: .edit(kind: target.kind, content: content)
+            )
+        }
+    }
+
+    /// Retracts one of the author's posts (or edits): the body is erased on every node that
+    /// receives the retract, and only the id is kept.
+    @discardableResult
+    public func retract(_ idPrefix: String, as author: SigningKey) throws(NodeError) -> Envelope {
+        let target = try envelope(idPrefix)
+        guard target.kind.isContent || target.kind == .edit else { throw NodeError(.notAPost(target.id, target.kind)) }
+        guard target.author == author.publicKey else { throw NodeError(.notAuthor(target.id)) }
+        return try publish(signedBy: author) { timestamp in
+            EnvelopeContent(
+                kind: .retract, scope: target.content.scope, building: target.building, author: author.publicKey,
+                timestamp: timestamp, expiresAt: target.expiresAt, target: target.id, payload: .retract
+            )
+        }
+    }
+
+    /// Hides a post: a post of this building everywhere, any other post on this building's screen.
+    @discardableResult
+    public func hide(_ idPrefix: String, reason: String, as moderator: SigningKey) throws(NodeError) -> Envelope {
+        let target = try envelope(idPrefix)
+        guard target.kind.isContent else { throw NodeError(.notAPost(target.id, target.kind)) }
+        try checkPermission(of: moderator.publicKey, for: .hide)
+        // A hide of another building's post only concerns this screen: it stays here.
+        let scope: Scope = target.building == building ? .neighbourhood : .building
+        return try publish(signedBy: moderator) { timestamp in
+            EnvelopeContent(
+                kind: .hide, scope: scope, building: building, author: moderator.publicKey, timestamp: timestamp,
+                expiresAt: target.expiresAt, target: target.id, payload: .hide(reason: reason)
+            )
+        }
+    }
+
+    /// Signs the configured profile.
+    @discardableResult
+    func publishProfile() throws(NodeError) -> Envelope {
+        try publish(signedBy: buildingKey) { timestamp in
+            BuildingNode.profileContent(configuration.profile, key: building, at: timestamp)
+        }
+    }
+
+    /// Re-signs the profile when it has less than `margin` left or differs from the configuration.
+    /// Returns whether it did.
+    @discardableResult
+    public func renewProfileIfNeeded(margin: UInt64 = 30 * Limits.millisPerDay) throws(NodeError) -> Bool {
+        let now = now()
+        let current: Envelope?
+        do {
+            current = try store.liveEnvelopes(now: now)
+                .filter { $0.kind == .profile && $0.building == building }
+                .max(by: Envelope.precedes)
+        } catch { throw .wrap(error) }
+        if let current, current.expiresAt > now + margin, case .profile(let p) = current.content.payload, p == configuration.profile {
+            return false
+        }
+        try publishProfile()
+        return true
+    }
+
+    static func profileContent(_ profile: BuildingProfile, key: PublicKey, at timestamp: HybridTimestamp) -> EnvelopeContent {
+        EnvelopeContent(
+            kind: .profile, scope: .neighbourhood, building: key, author: key, timestamp: timestamp,
+            expiresAt: timestamp.millis + profileLifetime, payload: .profile(profile)
+        )
+    }
+
+    func checkPermission(of author: PublicKey, for kind: Kind) throws(NodeError) {
+        switch ViewRules.permission(of: author, in: building, for: kind, view: try view()) {
+        case .success: return
+        case .failure(.notGranted): throw NodeError(.notGranted(author))
+        case .failure(.roleMayNotPost(let role)): throw NodeError(.roleMayNotPost(role, kind))
+        }
+    }
+
+    func ownPost(_ idPrefix: String, of author: SigningKey) throws(NodeError) -> Envelope {
+        let target = try envelope(idPrefix)
+        guard target.kind.isContent else { throw NodeError(.notAPost(target.id, target.kind)) }
+        guard target.author == author.publicKey else { throw NodeError(.notAuthor(target.id)) }
+        return target
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The layout of a node's data directory (default `./.palier`):
+/// `config.json`, `building.key`, `palier.sqlite`, `identities/<name>.key`, `node.pid`.
+public struct NodeDirectory: Sendable {
+    public let root: URL
+
+    public init(path: String) {
+        root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
+    /// `--data-dir`, else `$PALIER_DIR`, else `./.palier`.
+    public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> NodeDirectory {
+        NodeDirectory(path: option ?? environment["PALIER_DIR"] ?? ".palier")
+    }
+
+    public var configurationFile: URL { root.appendingPathComponent("config.json") }
+    public var identitiesDirectory: URL { root.appendingPathComponent("identities", isDirectory: true) }
+    public var pidFile: URL { root.appendingPathComponent("node.pid") }
+
+    /// A node is initialised once its configuration exists.
+    public var isInitialised: Bool { FileManager.default.fileExists(atPath: configurationFile.path) }
+
+    /// A path from the configuration: absolute, or relative to the data directory.
+    public func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+    }
+
+    static func isValidIdentityName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && !name.hasPrefix("-")
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_" }
+    }
+
+    func identityFile(_ name: String) throws(NodeError) -> URL {
+        guard Self.isValidIdentityName(name) else { throw NodeError(.invalidIdentityName(name)) }
+        return identitiesDirectory.appendingPathComponent("\(name).key")
+    }
+
+    func createDirectories() throws(NodeError) {
+        for dir in [root, identitiesDirectory] {
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw NodeError(.io("The directory \(dir.path) could not be created: \(error.localizedDescription)."))
+            }
+        }
+    }
+
+    /// The pid of the `palier run` holding this directory's lock, if one is running.
+    public func runningNodePID() -> Int32? {
+        let fd = open(pidFile.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        // A running node holds an exclusive lock; if we can take a shared one, nobody runs.
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = read(fd, &buffer, 32)
+        guard n > 0 else { return -1 }
+        return Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+}
+
+/// The lock a running node holds on its data directory, so that two `palier run` never share it
+/// and `palier status` can tell whether a node runs. Released when the process ends.
+public final class NodeLock: Sendable {
+    private let fd: Int32
+    private let path: String
+
+    public init(_ directory: NodeDirectory) throws(NodeError) {
+        path = directory.pidFile.path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw NodeError(.io("The lock file \(path) could not be opened: \(String(cString: strerror(errno))).")) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            let pid = directory.runningNodePID().map { " (pid \($0))" } ?? ""
+            throw NodeError(.io("Another `palier run`\(pid) is already running on \(directory.root.path)."))
+        }
+        ftruncate(fd, 0)
+        let text = Array("\(getpid())\n".utf8)
+        _ = write(fd, text, text.count)
+    }
+
+    deinit {
+        ftruncate(fd, 0)
+        close(fd)
+    }
+}

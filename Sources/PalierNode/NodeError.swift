@@ -1,0 +1,111 @@
+import PalierCore
+import PalierCrypto
+import PalierStore
+
+/// Why the node refused or failed. Every description is one sentence a building admin can act
+/// on; ``exitCode`` follows sysexits(3) so scripts can tell refusals apart.
+public struct NodeError: Error, Sendable, CustomStringConvertible {
+    package enum Code: Sendable {
+        case notInitialised(String)
+        case alreadyInitialised(String)
+        case unknownKind(String)
+        case unknownRole(String)
+        case invalid(EnvelopeError)
+        case refused(EnvelopeError)
+        case notGranted(PublicKey)
+        case roleMayNotPost(Role, Kind)
+        case keyFile(KeyFileError)
+        case store(StoreError)
+        case unknownIdentity(String)
+        case identityExists(String)
+        case invalidIdentityName(String)
+        case unknownEnvelope(String)
+        case ambiguousEnvelope(String, Int)
+        case retracted(EnvelopeID)
+        case notAuthor(EnvelopeID)
+        case notAPost(EnvelopeID, Kind)
+        case invalidTime(String)
+        case expiryInThePast(String)
+        case invalidKey(String, KeyTextError)
+        case configuration(String)
+        case io(String)
+    }
+    package let code: Code
+
+    package init(_ code: Code) { self.code = code }
+
+    public static func notInitialised(_ dir: String) -> Self { Self(.notInitialised(dir)) }
+    public static func unknownKind(_ name: String) -> Self { Self(.unknownKind(name)) }
+    public static func unknownRole(_ name: String) -> Self { Self(.unknownRole(name)) }
+    public static func invalidTime(_ text: String) -> Self { Self(.invalidTime(text)) }
+
+    /// Process exit status for this error (sysexits.h).
+    public var exitCode: Int32 {
+        switch code {
+        case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName: 64  // EX_USAGE
+        case .invalid, .refused, .notAPost, .retracted: 65  // EX_DATAERR
+        case .notInitialised, .unknownIdentity, .unknownEnvelope, .ambiguousEnvelope: 66  // EX_NOINPUT
+        case .alreadyInitialised, .identityExists: 73  // EX_CANTCREAT
+        case .notGranted, .roleMayNotPost, .notAuthor: 77  // EX_NOPERM
+        case .keyFile(let e): e.isUnsafePermissions ? 77 : 66
+        case .configuration: 78  // EX_CONFIG
+        case .store, .io: 74  // EX_IOERR
+        }
+    }
+
+    public var description: String {
+        switch code {
+        case .notInitialised(let dir):
+            "No palier node is initialised in \(dir); run `palier init --name \"<building name>\"` first."
+        case .alreadyInitialised(let dir):
+            "A palier node is already initialised in \(dir); nothing was changed."
+        case .unknownKind(let name):
+            "Unknown kind '\(name)'; the kinds you can post are \(Kind.contentKinds.map(\.name).joined(separator: ", "))."
+        case .unknownRole(let name):
+            "Unknown role '\(name)'; the roles are \(Role.allCases.map(\.name).joined(separator: ", "))."
+        case .invalid(let e):
+            "Nothing was posted: \(e)."
+        case .refused(let e):
+            "The node refused the envelope: \(e)."
+        case .notGranted(let key):
+            "Key \(key.shortText)… has no valid grant from this building; an admin must run `palier grant \(key.text) --role <role> --name <name>` first."
+        case .roleMayNotPost(let role, let kind):
+            "A \(role) may not post \(kind == .alert ? "an" : "a") \(kind); a \(role) may post: \(Kind.allCases.filter { role.allowedKinds.contains($0) }.map(\.name).joined(separator: ", "))."
+        case .keyFile(let e):
+            e.description
+        case .store(let e):
+            e.description
+        case .unknownIdentity(let name):
+            "There is no identity named '\(name)'; create it with `palier identity new \(name)`."
+        case .identityExists(let name):
+            "An identity named '\(name)' already exists; palier never overwrites a key."
+        case .invalidIdentityName(let name):
+            "'\(name)' is not a usable identity name; use letters, digits, '-' and '_' (at most 64)."
+        case .unknownEnvelope(let prefix):
+            "No envelope with id \(prefix) is held by this node."
+        case .ambiguousEnvelope(let prefix, let count):
+            "The id \(prefix) matches \(count) envelopes; give more digits."
+        case .retracted(let id):
+            "Envelope \(id.shortHex) was retracted by its author; only its id is kept."
+        case .notAuthor(let id):
+            "Only the author of \(id.shortHex) can edit or retract it."
+        case .notAPost(let id, let kind):
+            "Envelope \(id.shortHex) is a \(kind), not a post."
+        case .invalidTime(let text):
+            "'\(text)' is not a time; use a duration such as 90m, 36h, 7d or a date such as 2026-12-24 or 2026-12-24T18:30."
+        case .expiryInThePast(let text):
+            "The expiry \(text) is not in the future."
+        case .invalidKey(let text, let e):
+            "'\(text)' is neither an identity name nor a public key: \(e)."
+        case .configuration(let message):
+            message
+        case .io(let message):
+            message
+        }
+    }
+}
+
+extension NodeError {
+    static func wrap(_ error: StoreError) -> NodeError { NodeError(.store(error)) }
+    static func wrap(_ error: KeyFileError) -> NodeError { NodeError(.keyFile(error)) }
+}

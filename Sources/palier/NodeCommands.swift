@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PalierCore
+import PalierNode
+import ServiceLifecycle
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Initialise a building node: data directory, building key, store and profile."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Option(help: "The building's name, as neighbours and screens show it.")
+    var name: String
+
+    @Option(help: "The building's street address.")
+    var address: String = ""
+
+    @Option(help: "Latitude in degrees (with --longitude).")
+    var latitude: Double?
+
+    @Option(help: "Longitude in degrees (with --latitude).")
+    var longitude: Double?
+
+    @Flag(help: "Do nothing, successfully, when a node is already initialised here.")
+    var ifNeeded = false
+
+    func validate() throws {
+        if (latitude == nil) != (longitude == nil) { throw ValidationError("Give both --latitude and --longitude, or neither.") }
+    }
+
+    func run() async throws {
+        let directory = options.directory
+        if ifNeeded && directory.isInitialised {
+            print("A palier node is already initialised in \(directory.root.path).")
+            return
+        }
+        let configuration = NodeConfiguration(buildingName: name, address: address, latitude: latitude, longitude: longitude)
+        let node = try BuildingNode.initialise(directory, configuration: configuration)
+        print("Initialised \(name) in \(directory.root.path).")
+        print("Building key: \(node.building.text)")
+        print("Next: `palier identity new <name>` for each resident, then `palier grant`.")
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the building node until SIGTERM or SIGINT."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let node = try options.openNode()
+        let lock = try NodeLock(node.directory)
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "palier")
+        logger.info("node running", metadata: [
+            "building": "\(node.configuration.buildingName)",
+            "key": "\(node.building.text)",
+            "data": "\(node.directory.root.path)",
+            "pid": "\(getpid())",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: ExpirySweeper(node: node, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        logger.info("node stopped")
+        withExtendedLifetime(lock) {}
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what this node holds and shows.")
+
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        let status = try options.openNode().status()
+        let stats = status.statistics
+        print("Building: \(status.buildingName)")
+        print("Building key: \(status.building.text)")
+        print("Data directory: \(status.dataDirectory)")
+        if let pid = status.running {
+            print("Node: running\(pid > 0 ? " (pid \(pid))" : "")")
+        } else {
+            print("Node: not running (start it with `palier run`)")
+        }
+        let kinds = Kind.contentKinds.compactMap { kind in status.shownByKind[kind].map { "\($0) \(kind)" } }
+        print("Shown on the screen: \(status.shown) post\(status.shown == 1 ? "" : "s")\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))")")
+        print("Members granted a role: \(status.members)")
+        print("Stored: \(stats.envelopes) envelope\(stats.envelopes == 1 ? "" : "s"), \(stats.erased) retracted id\(stats.erased == 1 ? "" : "s")")
+        print("Refused: \(stats.refused); deferred as future-dated: \(stats.deferredFutureDated)")
+        print("Identities here: \(status.identities.isEmpty ? "none" : status.identities.joined(separator: ", "))")
+    }
+}
+
+struct Identity: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create and show personal keys kept in the data directory.",
+        subcommands: [New.self, Show.self, List.self]
+    )
+
+    struct New: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a personal key (file mode 0600).")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "A short name for the key, e.g. camille.") var name: String
+
+        func run() async throws {
+            let node = try options.openNode()
+            let key = try node.createIdentity(named: name)
+            print("Created identity \(name): \(key.publicKey.text)")
+            print("An admin grants it a role with: palier grant \(name) --role resident --name \"<display name>\"")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a public key (the building's when no name is given).")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "Identity name.") var name: String?
+
+        func run() async throws {
+            let node = try options.openNode()
+            let key = try name.map { name throws(NodeError) in try node.identity(named: name).publicKey } ?? node.building
+            print(key.text)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the identities in the data directory.")
+        @OptionGroup var options: NodeOptions
+
+        func run() async throws {
+            let node = try options.openNode()
+            let view = try node.view()
+            for name in node.identityNames() {
+                let key = try node.identity(named: name).publicKey
+                let role = view.membership(of: key, in: node.building).map { $0.role?.name ?? "revoked" } ?? "no grant"
+                print("\(name)  \(key.text)  \(role)")
+            }
+        }
+    }
+}
+
+struct GrantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant",
+        abstract: "Grant a role to a key (signed by the building key)."
+    )
+
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "An identity name or a public key's text form.") var key: String
+    @Option(help: "One of: \(Role.allCases.map(\.name).joined(separator: ", ")).") var role: String
+    @Option(help: "The name screens show for this key.") var name: String
+    @Option(help: "When the grant ends: a duration (365d) or a date (default 365 days, at most 400).") var expires: String?
+
+    func run() async throws {
+        guard let role = Role(name: role) else { throw NodeError.unknownRole(role) }
+        let node = try options.openNode()
+        let subject = try node.publicKey(named: key)
+        let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: node.now()) }
+        let envelope = try node.grant(role, to: subject, displayName: name, expiresAt: expiry)
+        print("Granted \(role) to \(name) (\(subject.shortText)…) until \(TimeSpec.format(envelope.expiresAt)); grant \(envelope.id.shortHex).")
+    }
+}
+
+struct Revoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Take back the role a key holds.")
+
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "An identity name or a public key's text form.") var key: String
+
+    func run() async throws {
+        let node = try options.openNode()
+        let subject = try node.publicKey(named: key)
+        let envelope = try node.revoke(subject)
+        print("Revoked \(subject.shortText)…; revocation \(envelope.id.shortHex).")
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import PalierCore
+import PalierCrypto
+import PalierNode
+
+/// The `palier` command: a thin layer over ``BuildingNode``.
+struct Palier: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "palier",
+        abstract: "A building's node of the palier neighbourhood network.",
+        discussion: """
+            Every command works on the data directory given by --data-dir, else $PALIER_DIR, \
+            else ./.palier, whether or not `palier run` is running on it.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Init.self, Run.self, Status.self, Identity.self, GrantCommand.self, Revoke.self,
+            Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self,
+        ]
+    )
+}
+
+/// Options every command shares.
+struct NodeOptions: ParsableArguments {
+    @Option(name: .long, help: "The node's data directory (default: $PALIER_DIR, else ./.palier).")
+    var dataDir: String?
+
+    var directory: NodeDirectory { NodeDirectory.resolve(dataDir) }
+
+    func openNode() throws(NodeError) -> BuildingNode {
+        try BuildingNode.open(directory)
+    }
+}
+
+/// Which key signs: a named identity, a key file, or by default the building key.
+struct SignerOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: "Sign with the identity of this name (see `palier identity`).")
+    var identity: String?
+
+    @Option(name: .long, help: "Sign with the key in this file.")
+    var keyFile: String?
+
+    func validate() throws {
+        if identity != nil && keyFile != nil { throw ValidationError("Give either --as or --key-file, not both.") }
+    }
+
+    func signingKey(_ node: BuildingNode) throws(NodeError) -> SigningKey {
+        if let identity { return try node.identity(named: identity) }
+        if let keyFile { return try node.loadKeyFile(keyFile) }
+        return node.buildingKey
+    }
+}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Palier.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as NodeError {
+            FileHandle.standardError.write(Data("palier: \(error)\n".utf8))
+            exit(error.exitCode)
+        } catch {
+            Palier.exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import ArgumentParser
+import Foundation
+import PalierCore
+import PalierNode
+
+/// The fields of a post; all optional so that `edit` can change only some.
+struct ContentOptions: ParsableArguments {
+    @Option(help: "The title (at most 120 characters).") var title: String?
+    @Option(help: "The text (at most 2,000 bytes).") var body: String?
+    @Option(help: "Language tag, e.g. fr.") var lang: String?
+    @Option(help: "Event start: a date and time, e.g. 2026-12-24T18:30, or a duration from now.") var start: String?
+    @Option(help: "Event end (default: two hours after the start).") var end: String?
+    @Option(help: "Event place.") var place: String?
+
+    func apply(to content: inout PostContent, kind: Kind, now: UInt64) throws(NodeError) {
+        if let title { content.title = title }
+        if let body { content.body = body }
+        if let lang { content.language = lang }
+        guard kind == .event else { return }
+        var event = content.event ?? EventDetails(startsAt: now, endsAt: now, place: "")
+        if let start {
+            let startsAt = try TimeSpec.parse(start, now: now)
+            let duration = event.endsAt - event.startsAt
+            event.startsAt = startsAt
+            event.endsAt = startsAt + (content.event == nil ? 2 * 3_600_000 : duration)
+        }
+        if let end { event.endsAt = try TimeSpec.parse(end, now: now) }
+        if let place { event.place = place }
+        content.event = event
+    }
+}
+
+extension Scope: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { ["building", "neighbourhood"] }
+}
+
+struct Post: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Post a signed message.",
+        discussion: "Kinds: \(Kind.contentKinds.map(\.name).joined(separator: ", ")). An event needs --start."
+    )
+
+    @OptionGroup var options: NodeOptions
+    @OptionGroup var signer: SignerOptions
+    @Argument(help: "The kind of post.") var kind: String
+    @OptionGroup var content: ContentOptions
+    @Option(help: "When the post disappears: a duration (7d, 36h) or a date; at most 90 days (default 7 days, or the event's end).")
+    var expires: String?
+    @Option(help: "building: this node only; neighbourhood: every node of the network.")
+    var scope: Scope = .neighbourhood
+
+    func run() async throws {
+        guard let kind = Kind(name: kind), kind.isContent else { throw NodeError.unknownKind(kind) }
+        guard content.title != nil else { throw ValidationError("A post needs --title.") }
+        if kind == .event && content.start == nil { throw ValidationError("An event needs --start.") }
+        let node = try options.openNode()
+        let author = try signer.signingKey(node)
+        let now = node.now()
+        var post = PostContent(title: "")
+        try content.apply(to: &post, kind: kind, now: now)
+        let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
+        let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope, as: author)
+        print("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).")
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List what the building's screen shows, newest first.")
+
+    @OptionGroup var options: NodeOptions
+    @Option(help: "Only this kind.") var kind: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let filter = try kind.map { name throws(NodeError) -> Kind in
+            guard let kind = Kind(name: name), kind.isContent else { throw NodeError.unknownKind(name) }
+            return kind
+        }
+        let node = try options.openNode()
+        let items = try node.view().items.filter { filter == nil || $0.kind == filter }
+        if json {
+            print(try jsonText(items.map(ItemJSON.init)))
+            return
+        }
+        if items.isEmpty {
+            print("Nothing to show.")
+            return
+        }
+        for item in items {
+            let role = item.role?.name ?? "building"
+            let edited = item.editedAt == nil ? "" : " · edited"
+            print("\(item.id.shortHex)  \(item.kind.name.padding(toLength: 10, withPad: " ", startingAt: 0))  \(item.content.title)")
+            var details = "\(item.authorName) (\(role))"
+            if let name = item.buildingName, item.building != node.building { details += " · \(name)" }
+            if let event = item.content.event {
+                details += " · \(TimeSpec.format(event.startsAt)) → \(TimeSpec.format(event.endsAt))"
+                if !event.place.isEmpty { details += " · \(event.place)" }
+            }
+            print("              \(details) · until \(TimeSpec.format(item.expiresAt))\(edited)")
+            if !item.content.body.isEmpty {
+                print("              \(item.content.body.replacingOccurrences(of: "\n", with: "\n              "))")
+            }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one envelope by id (or a unique id prefix).")
+
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The id or a unique prefix of it.") var id: String
+    @Flag(help: "Print the signed envelope bytes in hex, for checking with libsodium alone.") var hex = false
+
+    func run() async throws {
+        let node = try options.openNode()
+        let envelope = try node.envelope(id)
+        if hex {
+            print(hexString(envelope.bytes))
+            return
+        }
+        let c = envelope.content
+        print("id:        \(envelope.id.hex)")
+        print("kind:      \(c.kind)")
+        print("scope:     \(c.scope)")
+        print("building:  \(c.building.text)")
+        print("author:    \(c.author.text)")
+        print("created:   \(TimeSpec.format(c.createdAt)) (hlc \(c.timestamp))")
+        print("expires:   \(TimeSpec.format(c.expiresAt))")
+        if let target = c.target { print("target:    \(target.hex)") }
+        switch c.payload {
+        case .post(let post), .edit(_, let post):
+            print("title:     \(post.title)")
+            if !post.language.isEmpty { print("language:  \(post.language)") }
+            if let event = post.event {
+                print("event:     \(TimeSpec.format(event.startsAt)) → \(TimeSpec.format(event.endsAt))\(event.place.isEmpty ? "" : " at \(event.place)")")
+            }
+            if !post.body.isEmpty { print("body:\n\(post.body)") }
+        case .retract:
+            break
+        case .hide(let reason):
+            if !reason.isEmpty { print("reason:    \(reason)") }
+        case .grant(let grant):
+            print("subject:   \(grant.subject.text)")
+            print("role:      \(grant.role?.name ?? "revoked")")
+            if !grant.displayName.isEmpty { print("name:      \(grant.displayName)") }
+        case .profile(let profile):
+            print("name:      \(profile.name)")
+            if !profile.address.isEmpty { print("address:   \(profile.address)") }
+            if let co = profile.coordinates { print("location:  \(co.latitude), \(co.longitude)") }
+        }
+        print("signature: \(hexString(envelope.signature.bytes))")
+    }
+}
+
+struct Edit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Change one of your posts; fields not given stay as they are.")
+
+    @OptionGroup var options: NodeOptions
+    @OptionGroup var signer: SignerOptions
+    @Argument(help: "The post's id or a unique prefix of it.") var id: String
+    @OptionGroup var content: ContentOptions
+
+    func run() async throws {
+        let node = try options.openNode()
+        let author = try signer.signingKey(node)
+        let now = node.now()
+        let envelope = try node.edit(id, as: author) { (post, kind) throws(NodeError) in
+            try content.apply(to: &post, kind: kind, now: now)
+        }
+        print("Edited \(id); edit \(envelope.id.shortHex).")
+    }
+}
+
+struct Retract: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Retract one of your posts: its text is erased on every node.")
+
+    @OptionGroup var options: NodeOptions
+    @OptionGroup var signer: SignerOptions
+    @Argument(help: "The post's id or a unique prefix of it.") var id: String
+
+    func run() async throws {
+        let node = try options.openNode()
+        let envelope = try node.retract(id, as: try signer.signingKey(node))
+        print("Retracted \(id); retract \(envelope.id.shortHex).")
+    }
+}
+
+struct Hide: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hide a post (admin): this building's posts everywhere, others' on this building's screen."
+    )
+
+    @OptionGroup var options: NodeOptions
+    @OptionGroup var signer: SignerOptions
+    @Argument(help: "The post's id or a unique prefix of it.") var id: String
+    @Option(help: "Why, for the record.") var reason: String = ""
+
+    func run() async throws {
+        let node = try options.openNode()
+        let envelope = try node.hide(id, reason: reason, as: try signer.signingKey(node))
+        print("Hidden \(id); hide \(envelope.id.shortHex).")
+    }
+}
+
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// One post in `palier list --json`.
+struct ItemJSON: Encodable {
+    struct Author: Encodable { let key: String; let name: String; let role: String }
+    struct Building: Encodable { let key: String; let name: String? }
+    struct Event: Encodable { let start: String; let end: String; let place: String }
+    let id: String
+    let kind: String
+    let scope: String
+    let title: String
+    let body: String
+    let language: String
+    let event: Event?
+    let author: Author
+    let building: Building
+    let postedAt: String
+    let editedAt: String?
+    let expiresAt: String
+    let revision: String
+
+    init(_ item: ViewItem) {
+        id = item.id.hex
+        kind = item.kind.name
+        scope = item.scope.name
+        title = item.content.title
+        body = item.content.body
+        language = item.content.language
+        event = item.content.event.map { Event(start: TimeSpec.iso8601($0.startsAt), end: TimeSpec.iso8601($0.endsAt), place: $0.place) }
+        author = Author(key: item.author.text, name: item.authorName, role: item.role?.name ?? "building")
+        building = Building(key: item.building.text, name: item.buildingName)
+        postedAt = TimeSpec.iso8601(item.postedAt.millis)
+        editedAt = item.editedAt.map { TimeSpec.iso8601($0.millis) }
+        expiresAt = TimeSpec.iso8601(item.expiresAt)
+        revision = item.revision.hex
+    }
+}
