@@ -69,6 +69,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "The node refused the envelope: \(e)."
         case .notGranted(let key):
             "Key \(key.shortText)… has no valid grant from this building; an admin must run `palier grant \(key.text) --role <role> --name <name>` first."
+        case .roleMayNotPost(let role, .hide):
+            "A \(role) may not hide posts; only the building key and admins may."
         case .roleMayNotPost(let role, let kind):
             "A \(role) may not post \(kind == .alert ? "an" : "a") \(kind); a \(role) may post: \(Kind.allCases.filter { role.allowedKinds.contains($0) }.map(\.name).joined(separator: ", "))."
         case .keyFile(let e):

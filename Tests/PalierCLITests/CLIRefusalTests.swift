@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+@testable import palier
+import PalierCore
+import PalierNode
+import PalierStore
+import PalierTestSupport
+import Testing
+
+/// Runs `palier` commands in-process on a temporary data directory.
+struct CLI {
+    let dataDir = makeTemporaryDirectory("palier-cli").appendingPathComponent(".palier").path
+
+    func run(_ arguments: [String]) async throws {
+        var command = try Palier.parseAsRoot(arguments + ["--data-dir", dataDir])
+        if var asyncCommand = command as? AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+    }
+
+    /// Runs a command that must be refused; returns the error it gave.
+    func refusal(_ arguments: [String]) async -> NodeError? {
+        do {
+            try await run(arguments)
+            Issue.record("palier \(arguments.joined(separator: " ")) was accepted")
+            return nil
+        } catch let error as NodeError {
+            return error
+        } catch {
+            Issue.record("palier \(arguments.joined(separator: " ")) failed with \(error), not a NodeError")
+            return nil
+        }
+    }
+
+    /// Everything a refusal must leave as it was: the view, the stored set and counters, the files.
+    func snapshot() throws -> [String] {
+        let node = try BuildingNode.open(NodeDirectory(path: dataDir))
+        let stats = try node.store.statistics()
+        let files = try FileManager.default.subpathsOfDirectory(atPath: dataDir).filter { !$0.hasPrefix("palier.sqlite") }.sorted()
+        return [
+            hexString(try node.store.stateDigest(now: node.now())),
+            "\(stats.envelopes) \(stats.erased) \(stats.refused) \(stats.deferredFutureDated) \(stats.lastTimestamp)",
+        ] + files
+    }
+
+    /// A node with a granted resident (camille), a merchant (boulangerie) and one tip.
+    static func withBuilding() async throws -> CLI {
+        let cli = CLI()
+        try await cli.run(["init", "--name", "Résidence Les Tilleuls"])
+        try await cli.run(["identity", "new", "camille"])
+        try await cli.run(["identity", "new", "boulangerie"])
+        try await cli.run(["identity", "new", "stranger"])
+        try await cli.run(["grant", "camille", "--role", "resident", "--name", "Camille"])
+        try await cli.run(["grant", "boulangerie", "--role", "merchant", "--name", "Boulangerie Martin"])
+        try await cli.run(["post", "tip", "--as", "camille", "--title", "Vélo trouvé"])
+        return cli
+    }
+}
+
+@Suite struct CLIRefusalTests {
+    @Test func noNodeInitialised() async throws {
+        let cli = CLI()
+        for command in [["status"], ["list"], ["post", "tip", "--title", "x"]] {
+            let error = await cli.refusal(command)
+            #expect(error?.exitCode == 66)
+            #expect(error?.description == "No palier node is initialised in \(cli.dataDir); run `palier init --name \"<building name>\"` first.")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cli.dataDir))
+    }
+
+    /// Each refusal the issue names, with its one-sentence message, exit code, and an unchanged store.
+    @Test(arguments: [
+        (["post", "poem", "--title", "x"], 64, "Unknown kind 'poem'; the kinds you can post are tip, classified, event, notice, flash, alert, promo."),
+        (["post", "edit", "--title", "x"], 64, "Unknown kind 'edit'; the kinds you can post are tip, classified, event, notice, flash, alert, promo."),
+        (["post", "tip", "--as", "camille", "--title", "x", "--body", String(repeating: "é", count: 1001)], 65,
+         "Nothing was posted: the body is 2002 bytes; the limit is 2000 bytes."),
+        (["post", "tip", "--as", "camille", "--title", String(repeating: "a", count: 121)], 65,
+         "Nothing was posted: the title is 121 characters; the limit is 120 characters."),
+        (["post", "tip", "--as", "camille", "--title", "x", "--expires", "91d"], 65,
+         "Nothing was posted: the expiry is 91 days after creation; the limit is 90 days."),
+        (["post", "tip", "--as", "camille", "--title", "x", "--expires", "2020-01-01"], 64, "The expiry 2020-01-01 00:00 is not in the future."),
+        (["post", "tip", "--as", "camille", "--title", "x", "--expires", "bientôt"], 64,
+         "'bientôt' is not a time; use a duration such as 90m, 36h, 7d or a date such as 2026-12-24 or 2026-12-24T18:30."),
+        (["post", "alert", "--as", "camille", "--title", "x"], 77, "A resident may not post an alert; a resident may post: tip, classified, event."),
+        (["post", "tip", "--as", "boulangerie", "--title", "x"], 77, "A merchant may not post a tip; a merchant may post: promo."),
+        (["post", "tip", "--as", "nobody", "--title", "x"], 66, "There is no identity named 'nobody'; create it with `palier identity new nobody`."),
+        (["grant", "camille", "--role", "king", "--name", "x"], 64,
+         "Unknown role 'king'; the roles are resident, admin, council, syndic, landlord, elevator, merchant, city, association."),
+        (["hide", "0000", "--as", "camille"], 66, "No envelope with id 0000 is held by this node."),
+        (["init", "--name", "Encore"], 73, "IS_ALREADY"),
+    ] as [([String], Int32, String)])
+    func refusalsAreOneClearSentenceAndChangeNothing(arguments: [String], exitCode: Int32, message: String) async throws {
+        let cli = try await CLI.withBuilding()
+        let before = try cli.snapshot()
+        let error = await cli.refusal(arguments)
+        #expect(error?.exitCode == exitCode)
+        if message == "IS_ALREADY" {
+            #expect(error?.description == "A palier node is already initialised in \(cli.dataDir); nothing was changed.")
+        } else {
+            #expect(error?.description == message)
+        }
+        #expect(try cli.snapshot() == before)
+    }
+
+    @Test func anUngrantedAuthorIsRefused() async throws {
+        let cli = try await CLI.withBuilding()
+        let before = try cli.snapshot()
+        let node = try BuildingNode.open(NodeDirectory(path: cli.dataDir))
+        let stranger = try node.identity(named: "stranger").publicKey
+        let error = await cli.refusal(["post", "tip", "--as", "stranger", "--title", "x"])
+        #expect(error?.exitCode == 77)
+        #expect(error?.description == "Key \(stranger.shortText)… has no valid grant from this building; an admin must run `palier grant \(stranger.text) --role <role> --name <name>` first.")
+        #expect(try cli.snapshot() == before)
+    }
+
+    @Test func anUnsafeKeyFileIsRefused() async throws {
+        let cli = try await CLI.withBuilding()
+        let keyPath = "\(cli.dataDir)/identities/camille.key"
+        chmod(keyPath, 0o644)
+        let before = try cli.snapshot()
+        let error = await cli.refusal(["post", "tip", "--as", "camille", "--title", "x"])
+        #expect(error?.exitCode == 77)
+        #expect(error?.description == "Key file \(keyPath) is accessible to group or others (mode 644); run `chmod 600 \(keyPath)` and try again.")
+        #expect(try cli.snapshot() == before)
+        // The building key too: nothing runs on a key others can read.
+        chmod("\(cli.dataDir)/building.key", 0o640)
+        let buildingError = await cli.refusal(["list"])
+        #expect(buildingError?.exitCode == 77)
+    }
+
+    @Test func editAndRetractOfSomeoneElsesPostAreRefused() async throws {
+        let cli = try await CLI.withBuilding()
+        let node = try BuildingNode.open(NodeDirectory(path: cli.dataDir))
+        let tip = try node.view().items[0].id
+        let before = try cli.snapshot()
+        for command in [["edit", tip.hex, "--title", "pirate"], ["retract", tip.hex]] {
+            let error = await cli.refusal(command + ["--as", "boulangerie"])
+            #expect(error?.exitCode == 77)
+            #expect(error?.description == "Only the author of \(tip.shortHex) can edit or retract it.")
+        }
+        #expect(try cli.snapshot() == before)
+    }
+}
+
+@Suite struct CLIFlowTests {
+    @Test func postEditRetractThroughTheCLI() async throws {
+        let cli = try await CLI.withBuilding()
+        let node = try BuildingNode.open(NodeDirectory(path: cli.dataDir))
+        try await cli.run(["post", "event", "--title", "Fête des voisins", "--start", "2d", "--place", "Cour", "--lang", "fr"])
+        try await cli.run(["post", "promo", "--as", "boulangerie", "--title", "Galettes -10 %", "--scope", "building"])
+        let items = try node.view().items
+        #expect(items.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.tip, .event, .promo])
+        let event = try #require(items.first { $0.kind == .event })
+        #expect(event.content.event?.place == "Cour")
+        #expect(event.content.event.map { $0.endsAt - $0.startsAt } == 2 * 3_600_000)
+        let tip = try #require(items.first { $0.kind == .tip })
+        try await cli.run(["edit", String(tip.id.hex.prefix(8)), "--as", "camille", "--body", "Bleu, près du local."])
+        #expect(try node.view().items.first { $0.id == tip.id }?.content.body == "Bleu, près du local.")
+        #expect(try node.view().items.first { $0.id == tip.id }?.content.title == "Vélo trouvé")
+        try await cli.run(["retract", tip.id.hex, "--as", "camille"])
+        #expect(try node.view().items.contains { $0.id == tip.id } == false)
+        try await cli.run(["list", "--json"])
+        try await cli.run(["show", event.id.hex])
+        try await cli.run(["status"])
+    }
+}

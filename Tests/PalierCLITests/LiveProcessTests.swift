@@ -1,0 +1,94 @@
+import Foundation
+import PalierCore
+import PalierCrypto
+import PalierTestSupport
+import Testing
+
+/// The real `palier` binary in real processes: exit statuses, stderr, `run` and its signals.
+@Suite struct LiveProcessTests {
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier")
+    }
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    let dataDir = makeTemporaryDirectory("palier-live").appendingPathComponent(".palier").path
+
+    @discardableResult
+    func palier(_ arguments: String...) throws -> Output {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments + ["--data-dir", dataDir]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func refusalsGoToStderrWithTheirExitStatus() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "palier binary not built at \(Self.binary.path)")
+        let none = try palier("list")
+        #expect(none.status == 66)
+        #expect(none.stdout.isEmpty)
+        #expect(none.stderr == "palier: No palier node is initialised in \(dataDir); run `palier init --name \"<building name>\"` first.\n")
+        #expect(try palier("init", "--name", "Les Tilleuls").status == 0)
+        let unknown = try palier("post", "sonnet", "--title", "x")
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.hasPrefix("palier: Unknown kind 'sonnet'"))
+        #expect(try palier("init", "--name", "Les Tilleuls", "--if-needed").status == 0)
+    }
+
+    @Test func showHexGivesTheSignedBytesForIndependentChecking() throws {
+        try palier("init", "--name", "Les Tilleuls")
+        let posted = try palier("post", "notice", "--title", "Assemblée générale", "--body", "Mardi 19 h, salle commune.")
+        #expect(posted.status == 0)
+        let shortID = try #require(posted.stdout.split(separator: " ").dropFirst(2).first.map(String.init))
+        let hex = try palier("show", shortID, "--hex").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let envelope = try EnvelopeValidator.sodium.open(try #require(bytes(fromHex: hex)))
+        #expect(envelope.id.hex.hasPrefix(shortID))
+        #expect(envelope.content.postContent?.title == "Assemblée générale")
+    }
+
+    @Test func runHoldsTheDirectoryAndStopsOnSIGTERM() async throws {
+        try palier("init", "--name", "Les Tilleuls")
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["run", "--data-dir", dataDir]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // Wait (bounded) until the node reports itself running.
+        var status = try palier("status")
+        for _ in 0..<100 where !status.stdout.contains("Node: running") {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try palier("status")
+        }
+        #expect(status.stdout.contains("Node: running (pid \(process.processIdentifier))"))
+        // A second node on the same directory is refused.
+        let second = try palier("run")
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("already running"))
+        // The CLI works while the node runs.
+        #expect(try palier("post", "tip", "--title", "Pendant que le nœud tourne").status == 0)
+
+        process.terminate()  // SIGTERM
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("node running"))
+        #expect(log.contains("node stopped"))
+        #expect(try palier("status").stdout.contains("Node: not running"))
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import PalierCore
+import PalierCrypto
+@testable import PalierNode
+import PalierStore
+import PalierTestSupport
+import Testing
+
+@Suite struct BuildingNodeTests {
+    let clock = ManualClock(Fixtures.epoch)
+
+    func makeNode(name: String = "Résidence Les Tilleuls") throws -> BuildingNode {
+        let directory = NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path)
+        return try BuildingNode.initialise(directory, configuration: NodeConfiguration(buildingName: name), clock: clock)
+    }
+
+    func mode(_ url: URL) throws -> Int {
+        try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as! Int
+    }
+
+    @Test func initialiseCreatesAPrivateDirectoryAKeyAndASignedProfile() throws {
+        let node = try makeNode()
+        #expect(try mode(node.directory.root) == 0o700)
+        #expect(try mode(node.directory.resolve("building.key")) == 0o600)
+        #expect(try node.view().profile(of: node.building)?.name == "Résidence Les Tilleuls")
+        // A second init changes nothing.
+        let error = #expect(throws: NodeError.self) {
+            try BuildingNode.initialise(node.directory, configuration: NodeConfiguration(buildingName: "Autre"), clock: clock)
+        }
+        #expect(error?.exitCode == 73)
+        let reopened = try BuildingNode.open(node.directory, clock: clock)
+        #expect(reopened.building == node.building)
+        #expect(try reopened.view().profile(of: node.building)?.name == "Résidence Les Tilleuls")
+    }
+
+    @Test func anInvalidBuildingNameWritesNothing() throws {
+        let root = makeTemporaryDirectory().appendingPathComponent(".palier")
+        #expect(throws: NodeError.self) {
+            try BuildingNode.initialise(NodeDirectory(path: root.path), configuration: NodeConfiguration(buildingName: ""), clock: clock)
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.path))
+    }
+
+    @Test func residentsPostOnceGrantedAndOnlyTheirKinds() throws {
+        let node = try makeNode()
+        let camille = try node.createIdentity(named: "camille")
+        #expect(throws: NodeError.self) { try node.post(.tip, PostContent(title: "Bonjour"), as: camille) }
+        try node.grant(.resident, to: camille.publicKey, displayName: "Camille")
+        let tip = try node.post(.tip, PostContent(title: "Bonjour"), as: camille)
+        let denied = #expect(throws: NodeError.self) { try node.post(.flash, PostContent(title: "Ascenseur"), as: camille) }
+        #expect(denied?.exitCode == 77)
+        #expect(try node.view().items.map(\.id) == [tip.id])
+        // Revocation hides the posts.
+        clock.advance(by: 1)
+        try node.revoke(camille.publicKey)
+        #expect(try node.view().items.isEmpty)
+    }
+
+    @Test func editRetractAndHideFollowTheirRules() throws {
+        let node = try makeNode()
+        let camille = try node.createIdentity(named: "camille")
+        let dominique = try node.createIdentity(named: "dominique")
+        try node.grant(.resident, to: camille.publicKey, displayName: "Camille")
+        try node.grant(.resident, to: dominique.publicKey, displayName: "Dominique")
+        let tip = try node.post(.tip, PostContent(title: "Vélo trouvé", body: "Dans la cour."), as: camille)
+        clock.advance(by: 1000)
+
+        let notAuthor = #expect(throws: NodeError.self) { try node.edit(tip.id.hex, as: dominique) { c, _ in c.title = "pirate" } }
+        #expect(notAuthor?.exitCode == 77)
+        try node.edit(String(tip.id.hex.prefix(10)), as: camille) { c, _ in c.title = "Vélo bleu trouvé" }
+        #expect(try node.view().items.first?.content.title == "Vélo bleu trouvé")
+        #expect(try node.view().items.first?.content.body == "Dans la cour.")
+
+        let residentHide = #expect(throws: NodeError.self) { try node.hide(tip.id.hex, reason: "", as: dominique) }
+        #expect(residentHide?.description == "A resident may not hide posts; only the building key and admins may.")
+        try node.hide(tip.id.hex, reason: "doublon", as: node.buildingKey)
+        #expect(try node.view().items.isEmpty)
+
+        try node.retract(tip.id.hex, as: camille)
+        let gone = #expect(throws: NodeError.self) { try node.envelope(tip.id.hex) }
+        #expect(gone?.description.contains("retracted") == true)
+        #expect(try node.store.isErased(tip.id))
+    }
+
+    @Test func expiryDefaultsAndLimits() throws {
+        let node = try makeNode()
+        let tip = try node.post(.tip, PostContent(title: "t"), as: node.buildingKey)
+        #expect(tip.expiresAt == clock.nowMillis() + 7 * Limits.millisPerDay)
+        let event = try node.post(.event, PostContent(title: "Fête", event: EventDetails(
+            startsAt: clock.nowMillis() + Limits.millisPerDay, endsAt: clock.nowMillis() + Limits.millisPerDay + 7_200_000, place: "Cour"
+        )), as: node.buildingKey)
+        #expect(event.expiresAt == clock.nowMillis() + Limits.millisPerDay + 7_200_000)
+        let tooFar = #expect(throws: NodeError.self) {
+            try node.post(.tip, PostContent(title: "t"), expiresAt: clock.nowMillis() + 91 * Limits.millisPerDay, as: node.buildingKey)
+        }
+        #expect(tooFar?.exitCode == 65)
+    }
+
+    @Test func theSweeperRemovesExpiredPostsAndRenewsTheProfile() throws {
+        let node = try makeNode()
+        try node.post(.tip, PostContent(title: "court"), expiresAt: clock.nowMillis() + 30_000, as: node.buildingKey)
+        let sweeper = ExpirySweeper(node: node, logger: Logger(label: "test"))
+        #expect(sweeper.sweep() == .milliseconds(30_001))
+        clock.advance(by: 30_000)
+        _ = sweeper.sweep()
+        #expect(try node.store.statistics().byKind[.tip] == nil)
+        // 61 days later the profile has under 30 days left: it is signed anew.
+        let before = try node.store.liveEnvelopes(now: clock.nowMillis()).first { $0.kind == .profile }!
+        clock.advance(by: 61 * Limits.millisPerDay)
+        _ = sweeper.sweep()
+        let after = try node.store.liveEnvelopes(now: clock.nowMillis()).filter { $0.kind == .profile }
+        #expect(after.contains { $0.id != before.id && $0.expiresAt > before.expiresAt })
+        #expect(try node.view().profile(of: node.building)?.name == "Résidence Les Tilleuls")
+    }
+
+    @Test func timeSpecsReadDurationsAndDates() throws {
+        let utc = TimeZone(identifier: "UTC")!
+        #expect(try TimeSpec.parse("90m", now: 0) == 5_400_000)
+        #expect(try TimeSpec.parse("7d", now: 1000) == 1000 + 7 * 86_400_000)
+        #expect(try TimeSpec.parse("2026-12-24", now: 0, timeZone: utc) == 1_798_070_400_000)
+        #expect(try TimeSpec.parse("2026-12-24T18:30", now: 0, timeZone: utc) == 1_798_070_400_000 + 66_600_000)
+        #expect(try TimeSpec.parse("2026-12-24T18:30:00+01:00", now: 0) == 1_798_070_400_000 + 63_000_000)
+        for bad in ["", "soon", "0d", "-3d", "2026-13-01", "99999999999999999999d"] {
+            #expect(throws: NodeError.self) { try TimeSpec.parse(bad, now: 0) }
+        }
+    }
+}
