@@ -35,7 +35,12 @@ let package = Package(
         .target(name: "PalierCrypto", dependencies: ["PalierCore", "CSodium"]),
         .target(
             name: "PalierStore",
-            dependencies: ["PalierCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "PalierCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API that GRDB links, for the ingest hot path.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "PalierNode",

@@ -15,6 +15,11 @@ public struct EnvelopeID: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public var hex: String { hexString(bytes) }
+
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// The first 12 hex digits, as the CLI prints ids.
     public var shortHex: String { String(hex.prefix(12)) }
     public var description: String { hex }

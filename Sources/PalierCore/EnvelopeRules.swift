@@ -49,9 +49,7 @@ public enum EnvelopeRules {
         guard bodyBytes <= Limits.maximumBodyBytes else {
             throw .tooLong("body", length: bodyBytes, limit: Limits.maximumBodyBytes, unit: "bytes")
         }
-        for scalar in post.body.unicodeScalars where isControl(scalar) && scalar != "\n" && scalar != "\t" {
-            throw .controlCharacter("body")
-        }
+        if TextScan.containsControl(post.body, allowingLineBreaks: true) { throw .controlCharacter("body") }
         let language = post.language.utf8
         guard language.count <= Limits.maximumLanguageBytes,
               language.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "-") }) else {
@@ -66,20 +64,41 @@ public enum EnvelopeRules {
     /// A single line of text: no control characters, at most `limit` Unicode scalars (code points).
     static func checkLine(_ text: String, field: String, limit: Int, allowEmpty: Bool) throws(EnvelopeError) {
         if !allowEmpty && text.isEmpty { throw .empty(field) }
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) { throw .controlCharacter(field) }
-            count += 1
-        }
+        if TextScan.containsControl(text, allowingLineBreaks: false) { throw .controlCharacter(field) }
+        let count = TextScan.scalarCount(text)
         guard count <= limit else { throw .tooLong(field, length: count, limit: limit, unit: "characters") }
     }
 
-    static func isControl(_ s: Unicode.Scalar) -> Bool {
-        s.value < 0x20 || (0x7F...0x9F).contains(s.value)
-    }
 
     static func isASCIIAlphanumeric(_ c: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+    }
+}
+
+/// Scans of valid UTF-8 on its bytes: the hot path of every decode.
+enum TextScan {
+    /// Whether the text holds a C0 or C1 control character or DEL (tab and line feed allowed
+    /// when `allowingLineBreaks`). C1 controls U+0080…U+009F are encoded 0xC2 0x80…0x9F.
+    static func containsControl(_ text: String, allowingLineBreaks: Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            var previous: UInt8 = 0
+            for byte in utf8 {
+                if byte < 0x20 {
+                    if !(allowingLineBreaks && (byte == 0x0A || byte == 0x09)) { return true }
+                } else if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+                    return true
+                }
+                previous = byte
+            }
+            return false
+        }
+    }
+
+    /// The number of Unicode scalars (code points): bytes that do not continue a sequence.
+    static func scalarCount(_ text: String) -> Int {
+        var text = text
+        return text.withUTF8 { utf8 in utf8.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
     }
 }

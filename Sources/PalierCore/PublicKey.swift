@@ -29,6 +29,10 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var hex: String { hexString(bytes) }
 
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public var description: String { text }
 
     public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {

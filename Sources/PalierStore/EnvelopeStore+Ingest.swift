@@ -32,14 +32,21 @@ extension EnvelopeStore {
         }
 
         try write { db in
-            let known = try Self.heldIDs(among: candidates.map(\.envelope.id), db)
-            var fresh: [Envelope] = []
-            fresh.reserveCapacity(candidates.count)
-            for (index, candidate) in candidates {
-                if known.contains(candidate.id) {
+            let held = try RawStatement(db, sql: "SELECT 1 FROM envelope WHERE id = ?1 UNION ALL SELECT 1 FROM erased WHERE id = ?1")
+            var unknown: [(index: Int, envelope: UnverifiedEnvelope)] = []
+            unknown.reserveCapacity(candidates.count)
+            for candidate in candidates {
+                held.bind(1, candidate.envelope.id.bytes)
+                if try held.exists() {
                     report.duplicates += 1
-                    continue
+                } else {
+                    unknown.append(candidate)
                 }
+            }
+            // Verification in a loop of its own keeps libsodium's tables warm in the cache.
+            var fresh: [Envelope] = []
+            fresh.reserveCapacity(unknown.count)
+            for (index, candidate) in unknown {
                 do throws(EnvelopeError) {
                     fresh.append(try validator.verify(candidate))
                 } catch {
@@ -49,9 +56,8 @@ extension EnvelopeStore {
 
             let erasedOnArrival = try Self.applyRetractions(fresh: fresh, report: &report, db)
 
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO envelope (id, kind, scope, building, author, hlc, expiresAt, target, bytes, receivedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            let insert = try RawStatement(db, sql: """
+                INSERT INTO envelope (id, kind, author, hlc, expiresAt, target, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                 """)
             var newest: UInt64 = 0
             for envelope in fresh {
@@ -61,12 +67,14 @@ extension EnvelopeStore {
                     report.erasedOnArrival.append(envelope.id)
                     continue
                 }
-                let c = envelope.content
-                try insert.execute(arguments: [
-                    Data(envelope.id.bytes), c.kind.rawValue, c.scope.rawValue, Data(c.building.bytes), Data(c.author.bytes),
-                    Int64(bitPattern: c.timestamp.rawValue), Int64(clamping: c.expiresAt), c.target.map { Data($0.bytes) },
-                    Data(envelope.bytes), Int64(clamping: now),
-                ])
+                insert.bind(1, envelope.id.bytes)
+                insert.bind(2, Int64(envelope.kind.rawValue))
+                insert.bind(3, envelope.author.bytes)
+                insert.bind(4, Int64(bitPattern: envelope.timestamp.rawValue))
+                insert.bind(5, Int64(clamping: envelope.expiresAt))
+                if let target = envelope.target { insert.bind(6, target.bytes) } else { insert.bindNull(6) }
+                insert.bind(7, envelope.bytes)
+                try insert.run()
                 report.accepted.append(envelope.id)
             }
 
@@ -82,40 +90,30 @@ extension EnvelopeStore {
         return report
     }
 
-    /// Ids among `ids` that are held or were erased.
-    static func heldIDs(among ids: [EnvelopeID], _ db: Database) throws -> Set<EnvelopeID> {
-        var held = Set<EnvelopeID>()
-        for chunk in ids.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let args = StatementArguments(chunk.map { Data($0.bytes) })
-            let sql = "SELECT id FROM envelope WHERE id IN (\(marks)) UNION ALL SELECT id FROM erased WHERE id IN (\(marks))"
-            for data in try Data.fetchAll(db, sql: sql, arguments: args + args) {
-                held.insert(EnvelopeID(bytes: [UInt8](data))!)
-            }
-        }
-        return held
-    }
-
     /// Applies the erasure rule (``ViewRules/retract(by:until:erases:by:until:)``) between the
     /// fresh envelopes and everything held. Erases held victims of fresh retracts, and returns
     /// the fresh envelopes that retracts (held or fresh) erase on arrival.
     static func applyRetractions(fresh: [Envelope], report: inout IngestReport, _ db: Database) throws -> Set<EnvelopeID> {
-        struct Retraction { let target: EnvelopeID; let author: PublicKey; let expiresAt: UInt64 }
+        struct Retraction { let author: PublicKey; let expiresAt: UInt64 }
         var retractions: [EnvelopeID: [Retraction]] = [:]
         for r in fresh where r.kind == .retract {
-            retractions[r.target!, default: []].append(Retraction(target: r.target!, author: r.author, expiresAt: r.expiresAt))
+            retractions[r.target!, default: []].append(Retraction(author: r.author, expiresAt: r.expiresAt))
         }
-        // A fresh post or edit can be erased by a held retract naming it (or, for an edit, its post).
-        let victimTargets = fresh.flatMap { e -> [EnvelopeID] in
-            e.kind == .edit ? [e.id, e.target!] : e.kind.isContent ? [e.id] : []
-        }
-        for chunk in Array(Set(victimTargets)).chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let sql = "SELECT target, author, expiresAt FROM envelope WHERE kind = \(Kind.retract.rawValue) AND target IN (\(marks))"
-            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk.map { Data($0.bytes) })) {
-                let target = EnvelopeID(bytes: [UInt8](row[0] as Data))!
-                let r = Retraction(target: target, author: PublicKey(bytes: [UInt8](row[1] as Data))!, expiresAt: UInt64(row[2] as Int64))
-                retractions[target, default: []].append(r)
+        let retract = Int64(Kind.retract.rawValue)
+        // Held retracts matter only if there are any: one index seek tells.
+        if try RawStatement(db, sql: "SELECT 1 FROM envelope WHERE kind = \(retract) AND target IS NOT NULL LIMIT 1").exists() {
+            // A fresh post or edit can be erased by a held retract naming it (or, for an edit, its post).
+            let named = try RawStatement(db, sql: "SELECT author, expiresAt FROM envelope WHERE kind = \(retract) AND target = ?1")
+            var probed = Set<EnvelopeID>()
+            for e in fresh where e.kind.isContent || e.kind == .edit {
+                for id in e.kind == .edit ? [e.id, e.target!] : [e.id] where probed.insert(id).inserted {
+                    named.bind(1, id.bytes)
+                    defer { named.reset() }
+                    while try named.step() {
+                        let r = Retraction(author: PublicKey(bytes: named.blob(0))!, expiresAt: UInt64(named.int64(1)))
+                        retractions[id, default: []].append(r)
+                    }
+                }
             }
         }
         guard !retractions.isEmpty else { return [] }
@@ -133,39 +131,38 @@ extension EnvelopeStore {
         }
 
         // Held posts and edits named by a fresh retract.
-        let freshTargets = fresh.filter { $0.kind == .retract }.map { $0.target! }
-        for chunk in Array(Set(freshTargets)).chunked(250) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let args = StatementArguments(chunk.map { Data($0.bytes) })
-            let sql = """
-                SELECT id, kind, author, expiresAt, target FROM envelope
-                WHERE id IN (\(marks)) OR (kind = \(Kind.edit.rawValue) AND target IN (\(marks)))
-                """
-            for row in try Row.fetchAll(db, sql: sql, arguments: args + args) {
-                let id = EnvelopeID(bytes: [UInt8](row[0] as Data))!
-                guard let kind = Kind(rawValue: UInt8(clamping: row[1] as Int)) else { continue }
-                let author = PublicKey(bytes: [UInt8](row[2] as Data))!
-                let expiresAt = UInt64(row[3] as Int64)
-                let target = (row[4] as Data?).flatMap { EnvelopeID(bytes: [UInt8]($0)) }
-                guard erases(kind, author, expiresAt, target, id: id) else { continue }
-                try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [Data(id.bytes)])
-                try recordErased(id: id, author: author, expiresAt: expiresAt, db)
-                report.erased.append(id)
+        let victims = try RawStatement(db, sql: """
+            SELECT id, kind, author, expiresAt, target FROM envelope
+            WHERE id = ?1 OR (kind = \(Kind.edit.rawValue) AND target = ?1)
+            """)
+        let delete = try RawStatement(db, sql: "DELETE FROM envelope WHERE id = ?1")
+        for target in Set(fresh.filter { $0.kind == .retract }.map { $0.target! }) {
+            var erased: [(id: EnvelopeID, author: PublicKey, expiresAt: UInt64)] = []
+            victims.bind(1, target.bytes)
+            while try victims.step() {
+                guard let kind = Kind(rawValue: UInt8(clamping: victims.int64(1))) else { continue }
+                let id = EnvelopeID(bytes: victims.blob(0))!
+                let author = PublicKey(bytes: victims.blob(2))!
+                let expiresAt = UInt64(victims.int64(3))
+                let victimTarget = victims.isNull(4) ? nil : EnvelopeID(bytes: victims.blob(4))
+                if erases(kind, author, expiresAt, victimTarget, id: id) { erased.append((id, author, expiresAt)) }
+            }
+            victims.reset()
+            for victim in erased {
+                delete.bind(1, victim.id.bytes)
+                try delete.run()
+                try recordErased(id: victim.id, author: victim.author, expiresAt: victim.expiresAt, db)
+                report.erased.append(victim.id)
             }
         }
         return erasedOnArrival
     }
 
     static func recordErased(id: EnvelopeID, author: PublicKey, expiresAt: UInt64, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO erased (id, author, expiresAt) VALUES (?, ?, ?)",
-            arguments: [Data(id.bytes), Data(author.bytes), Int64(clamping: expiresAt)]
-        )
-    }
-}
-
-extension Array {
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+        let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO erased (id, author, expiresAt) VALUES (?1, ?2, ?3)")
+        insert.bind(1, id.bytes)
+        insert.bind(2, author.bytes)
+        insert.bind(3, Int64(clamping: expiresAt))
+        try insert.run()
     }
 }

@@ -18,7 +18,11 @@ public final class EnvelopeStore: Sendable {
         // The CLI and a running node share the file: wait for each other instead of failing.
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // WAL (DatabasePool) with NORMAL sync: a crash may lose the last commits, never
+            // corrupt; a peer offers lost envelopes again.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Ids are random: a larger page cache keeps the id index in memory.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         do {
             if let path {
@@ -37,19 +41,18 @@ public final class EnvelopeStore: Sendable {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: envelopes, erased ids, counters") { db in
             try db.execute(sql: """
+                -- The envelope bytes are the truth; the other columns are what queries need.
                 CREATE TABLE envelope (
                     id BLOB NOT NULL PRIMARY KEY,
                     kind INTEGER NOT NULL,
-                    scope INTEGER NOT NULL,
-                    building BLOB NOT NULL,
                     author BLOB NOT NULL,
                     hlc INTEGER NOT NULL,
                     expiresAt INTEGER NOT NULL,
                     target BLOB,
-                    bytes BLOB NOT NULL,
-                    receivedAt INTEGER NOT NULL
+                    bytes BLOB NOT NULL
                 );
-                CREATE INDEX envelope_target ON envelope(target) WHERE target IS NOT NULL;
+                -- Edits, retracts and hides by what they name.
+                CREATE INDEX envelope_target ON envelope(kind, target) WHERE target IS NOT NULL;
                 CREATE INDEX envelope_expiry ON envelope(expiresAt);
                 -- Erased (retracted) envelopes: only the id is kept, until the envelope would
                 -- have expired, so that it is never accepted again.

@@ -1,1 +1,24 @@
-print("x")
+import Foundation
+
+/// palier-bench SCENARIO [--name value …]: prints `name value` lines; ratios against the raw
+/// limits are measured in the same run (see docs/benchmarks.md).
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) else {
+        return fallback
+    }
+    return value
+}
+
+switch arguments.first {
+case "ingest":
+    var benchmark = IngestBenchmark()
+    benchmark.posts = option("posts", benchmark.posts)
+    benchmark.batch = option("batch", benchmark.batch)
+    benchmark.authors = option("authors", benchmark.authors)
+    benchmark.rounds = option("rounds", benchmark.rounds)
+    try benchmark.run()
+default:
+    FileHandle.standardError.write(Data("usage: palier-bench ingest [--posts N] [--batch N] [--authors N] [--rounds N]\n".utf8))
+    exit(64)
+}
