@@ -1,0 +1,70 @@
+import Foundation
+import PalierCore
+import PalierCrypto
+import PalierTestSupport
+import Testing
+
+/// The vectors published in docs/protocol.md: palier must produce exactly these bytes, ids and
+/// signatures, and accept them.
+@Suite struct KnownAnswerTests {
+    static let protocolDocument = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/protocol.md")
+
+    /// The ```vector blocks of the document, as key → value.
+    static func publishedVectors() throws -> [String: [String: String]] {
+        let text = try String(contentsOf: protocolDocument, encoding: .utf8)
+        var vectors: [String: [String: String]] = [:]
+        for block in text.components(separatedBy: "```vector\n").dropFirst() {
+            var fields: [String: String] = [:]
+            for line in block.components(separatedBy: "```")[0].split(separator: "\n") {
+                guard let colon = line.range(of: ": ") else { continue }
+                fields[String(line[..<colon.lowerBound])] = String(line[colon.upperBound...])
+            }
+            vectors[fields["vector"] ?? "?"] = fields
+        }
+        return vectors
+    }
+
+    @Test(arguments: [
+        ("grant", TestVectors.buildingKey, TestVectors.grantContent),
+        ("tip", TestVectors.residentKey, TestVectors.tipContent),
+    ])
+    func palierProducesThePublishedVectors(name: String, key: SigningKey, content: EnvelopeContent) throws {
+        let published = try #require(try Self.publishedVectors()[name], "vector \(name) missing from docs/protocol.md")
+        #expect(hexString(key.seed) == published["seed"])
+        #expect(key.publicKey.hex == published["public key"])
+        #expect(key.publicKey.text == published["key text"])
+        let envelope = try key.sign(content)
+        #expect(hexString(envelope.bytes) == published["envelope"])
+        #expect(envelope.id.hex == published["id"])
+        #expect(hexString(envelope.signature.bytes) == published["signature"])
+        // And the published bytes open to the same envelope.
+        let opened = try EnvelopeValidator.sodium.open(try #require(bytes(fromHex: published["envelope"] ?? "")))
+        #expect(opened == envelope)
+    }
+
+    @Test func theVectorsStandTogether() throws {
+        // The tip's author holds the resident grant of vector 1: the view shows the tip.
+        let grant = try TestVectors.buildingKey.sign(TestVectors.grantContent)
+        let tip = try TestVectors.residentKey.sign(TestVectors.tipContent)
+        let view = ViewRules.view(of: [tip, grant], now: TestVectors.tipContent.createdAt, viewer: TestVectors.buildingKey.publicKey)
+        #expect(view.items.map(\.id) == [tip.id])
+        #expect(view.items.first?.authorName == "Camille, 3e étage")
+    }
+
+    @Test func theIndependentCheckerAgrees() throws {
+        // scripts/check-vectors.py verifies the same blocks with Python's hashlib and OpenSSL.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.protocolDocument.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/check-vectors.py").path, Self.protocolDocument.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("2 passed, 0 failed"))
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what palier needs on a Debian machine, only what is missing: the C libraries it links
+# (libsodium, SQLite, Avahi's client), pkg-config, and Python's `cryptography` package for the
+# independent test-vector check. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+
+packages=(libsodium-dev libsqlite3-dev libavahi-client-dev pkg-config python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  echo "setup: installing the Python package cryptography"
+  python3 -m pip install --quiet cryptography || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: swift is not on PATH (expected Swift 6.1 or later, e.g. /opt/swift/usr/bin)" >&2
+  exit 1
+fi
