@@ -23,6 +23,10 @@ public final class EnvelopeStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Ids are random: a larger page cache keeps the id index in memory.
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Checkpoint every 8192 pages (32 MiB of WAL) instead of 1000: the random id index
+            // pages are copied back to the database file once per checkpoint, not once per few
+            // batches. Measured: +5 % ingest rate (docs/benchmarks.md).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
         }
         do {
             if let path {

@@ -5,7 +5,6 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     package enum Code: Sendable {
         case cannotOpen(path: String, reason: String)
         case database(String)
-        case wrongBuilding(stored: PublicKey, given: PublicKey)
     }
     package let code: Code
 
@@ -20,8 +19,6 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         switch code {
         case .cannotOpen(let path, let reason): "The store \(path) could not be opened: \(reason)"
         case .database(let message): "The store reported an error: \(message)"
-        case .wrongBuilding(let stored, let given):
-            "The store belongs to building \(stored.shortText), not \(given.shortText)."
         }
     }
 }

@@ -42,7 +42,7 @@ import Testing
     @Test func refusesMissingAndMalformedFiles() throws {
         let path = temporaryPath()
         #expect(throws: KeyFileError.notFound(path)) { try KeyFile.load(path) }
-        FileManager.default.createFile(atPath: path, contents: Data("hello\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data("hello\n".utf8), attributes: [.posixPermissions: 0o600])
         #expect(throws: KeyFileError.malformed(path)) { try KeyFile.load(path) }
     }
 }
