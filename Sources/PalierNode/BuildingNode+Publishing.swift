@@ -28,6 +28,7 @@ extension BuildingNode {
         let report: IngestReport
         do { report = try store.ingest([envelope.bytes], now: now) } catch { throw .wrap(error) }
         if let problem = report.problem(at: 0) { throw NodeError(.refused(problem)) }
+        RunningNodeSignal.storeChanged(controlSocket: controlSocketPath)
         return envelope
     }
 

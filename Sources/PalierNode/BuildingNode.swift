@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PalierCore
 import PalierCrypto
 import PalierStore
@@ -62,6 +65,9 @@ public final class BuildingNode: Sendable {
         do {
             store = try EnvelopeStore(path: directory.resolve(configuration.storeFile).path, building: key.publicKey, validator: .sodium)
         } catch { throw .wrap(error) }
+        // The store holds residents' posts of building scope: private, like the keys.
+        let storePath = directory.resolve(configuration.storeFile).path
+        for suffix in ["", "-wal", "-shm"] { chmod(storePath + suffix, 0o600) }
         let node = BuildingNode(directory: directory, configuration: configuration, buildingKey: key, store: store, clock: clock)
         try node.publishProfile()
         // Written last: its presence is what "initialised" means.
@@ -132,6 +138,11 @@ public final class BuildingNode: Sendable {
         } catch { throw .wrap(error) }
         throw NodeError(.retracted(id))
     }
+
+    /// The runtime directory and the sockets in it.
+    public var feedSocketPath: String { runtimeDirectory.appendingPathComponent("feed.sock").path }
+    public var controlSocketPath: String { runtimeDirectory.appendingPathComponent("control.sock").path }
+    public var runtimeDirectory: URL { directory.resolve(configuration.feed.runtimeDirectory) }
 
     /// Figures for `palier status`.
     public func status() throws(NodeError) -> NodeStatus {

@@ -14,12 +14,30 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var storeFile: String = "palier.sqlite"
     /// Building key file, relative to the data directory unless absolute.
     public var buildingKeyFile: String = "building.key"
+    /// The elevator screen's feed and kiosk page.
+    public var feed = FeedSettings()
 
     public init(buildingName: String, address: String = "", latitude: Double? = nil, longitude: Double? = nil) {
         self.buildingName = buildingName
         self.address = address
         self.latitude = latitude
         self.longitude = longitude
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        buildingName = try c.decode(String.self, forKey: .buildingName)
+        address = try c.decodeIfPresent(String.self, forKey: .address) ?? ""
+        latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+        longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+        storeFile = try c.decodeIfPresent(String.self, forKey: .storeFile) ?? "palier.sqlite"
+        buildingKeyFile = try c.decodeIfPresent(String.self, forKey: .buildingKeyFile) ?? "building.key"
+        feed = try c.decodeIfPresent(FeedSettings.self, forKey: .feed) ?? FeedSettings()
     }
 
     /// The building's profile as signed into the store.
@@ -45,5 +63,35 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         } catch {
             throw NodeError(.io("The configuration \(url.path) could not be written: \(error.localizedDescription)."))
         }
+    }
+}
+
+/// Settings of the elevator screen's feed (docs/feed.md). Every key may be left out of
+/// config.json; the defaults apply.
+public struct FeedSettings: Codable, Sendable, Hashable {
+    /// Directory of the feed and control sockets, relative to the data directory unless
+    /// absolute. Mode 0750.
+    public var runtimeDirectory = "run"
+    /// Group owning the runtime directory and the feed socket (mode 0660): screens run as a
+    /// member of it. nil: the node's own group.
+    public var group: String?
+    /// Port of the kiosk page on 127.0.0.1; 0 turns the page off.
+    public var kioskPort = 7480
+    /// Largest share of screen time for merchants' promos.
+    public var promoShare = 0.2
+    /// Days before its start an event appears on the screen.
+    public var eventLeadDays = 7
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case runtimeDirectory, group, kioskPort, promoShare, eventLeadDays }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        runtimeDirectory = try c.decodeIfPresent(String.self, forKey: .runtimeDirectory) ?? "run"
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+        kioskPort = try c.decodeIfPresent(Int.self, forKey: .kioskPort) ?? 7480
+        promoShare = try c.decodeIfPresent(Double.self, forKey: .promoShare) ?? 0.2
+        eventLeadDays = try c.decodeIfPresent(Int.self, forKey: .eventLeadDays) ?? 7
     }
 }

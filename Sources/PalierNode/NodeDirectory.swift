@@ -39,10 +39,14 @@ public struct NodeDirectory: Sendable {
         return identitiesDirectory.appendingPathComponent("\(name).key")
     }
 
+    /// The data directory may be traversed but not listed by others (0711), so that a screen
+    /// in the feed's group can reach the runtime directory inside; everything else in it is
+    /// private (keys 0600, store 0600, identities 0700).
     func createDirectories() throws(NodeError) {
-        for dir in [root, identitiesDirectory] {
+        for (dir, mode) in [(root, 0o711), (identitiesDirectory, 0o700)] {
             do {
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: dir.path)
             } catch {
                 throw NodeError(.io("The directory \(dir.path) could not be created: \(error.localizedDescription)."))
             }

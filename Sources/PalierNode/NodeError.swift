@@ -28,6 +28,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case expiryInThePast(String)
         case invalidKey(String, KeyTextError)
         case configuration(String)
+        case feedUnavailable(String)
         case io(String)
     }
     package let code: Code
@@ -38,6 +39,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public static func unknownKind(_ name: String) -> Self { Self(.unknownKind(name)) }
     public static func unknownRole(_ name: String) -> Self { Self(.unknownRole(name)) }
     public static func invalidTime(_ text: String) -> Self { Self(.invalidTime(text)) }
+    public static func feedUnavailable(_ path: String) -> Self { Self(.feedUnavailable(path)) }
 
     /// Process exit status for this error (sysexits.h).
     public var exitCode: Int32 {
@@ -45,6 +47,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName: 64  // EX_USAGE
         case .invalid, .refused, .notAPost, .retracted: 65  // EX_DATAERR
         case .notInitialised, .unknownIdentity, .unknownEnvelope, .ambiguousEnvelope: 66  // EX_NOINPUT
+        case .feedUnavailable: 69  // EX_UNAVAILABLE
         case .alreadyInitialised, .identityExists: 73  // EX_CANTCREAT
         case .notGranted, .roleMayNotPost, .notAuthor: 77  // EX_NOPERM
         case .keyFile(let e): e.isUnsafePermissions ? 77 : 66
@@ -101,6 +104,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "'\(text)' is neither an identity name nor a public key: \(e)."
         case .configuration(let message):
             message
+        case .feedUnavailable(let path):
+            "No running node answers on \(path); start it with `palier run` (and check that you may use the feed socket)."
         case .io(let message):
             message
         }

@@ -83,6 +83,8 @@ extension EnvelopeStore {
                 let last = UInt64(bitPattern: try Self.counter(.clock, db))
                 if newest > last { try Self.setCounter(.clock, Int64(bitPattern: newest), db) }
             }
+            let changed = report.accepted.count + report.erasedOnArrival.count + report.erased.count
+            try Self.addToCounter(.changes, changed, db)
             try Self.addToCounter(.deferredFutureDated, report.deferred.count, db)
             try Self.addToCounter(.refused, report.refused.count, db)
         }

@@ -80,6 +80,14 @@ public final class EnvelopeStore: Sendable {
         case clock = "hlc.last"
         case deferredFutureDated = "refused.future"
         case refused = "refused.invalid"
+        /// Bumped by every transaction that changes the set: watchers poll it.
+        case changes = "changes"
+    }
+
+    /// A number that changes whenever the stored set changes, in this process or another
+    /// (the CLI writing while `palier run` runs): a cheap way to notice new envelopes.
+    public func changeCount() throws(StoreError) -> Int64 {
+        try read { db in try Self.counter(.changes, db) }
     }
 
     // MARK: - Reading
@@ -187,6 +195,7 @@ public final class EnvelopeStore: Sendable {
             try db.execute(sql: "DELETE FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM erased WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            try Self.addToCounter(.changes, removed, db)
             return removed
         }
     }

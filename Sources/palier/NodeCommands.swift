@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PalierCore
+import PalierFeed
 import PalierNode
 import ServiceLifecycle
 
@@ -65,18 +66,39 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "palier")
+        let settings = node.configuration.feed
+        let group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
+        let hub = FeedHub(
+            store: node.store, buildingName: node.configuration.buildingName, clock: SystemClock(),
+            configuration: ScreenConfiguration(
+                promoShare: settings.promoShare, eventLeadTimeMillis: UInt64(max(settings.eventLeadDays, 0)) * 86_400_000
+            )
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ExpirySweeper(node: node, logger: logger)),
+            .init(service: FeedService(
+                hub: hub,
+                endpoints: FeedEndpoints(feedSocket: node.feedSocketPath, controlSocket: node.controlSocketPath, group: group),
+                logger: logger
+            )),
+        ]
+        if settings.kioskPort > 0 {
+            services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
+        }
         logger.info("node running", metadata: [
             "building": "\(node.configuration.buildingName)",
             "key": "\(node.building.text)",
             "data": "\(node.directory.root.path)",
+            "feed": "\(node.feedSocketPath)",
+            "kiosk": "\(settings.kioskPort > 0 ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
             "pid": "\(getpid())",
         ])
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ExpirySweeper(node: node, logger: logger))],
+        let serviceGroup = ServiceGroup(configuration: .init(
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        try await serviceGroup.run()
         logger.info("node stopped")
         withExtendedLifetime(lock) {}
     }
@@ -106,6 +128,10 @@ struct Status: AsyncParsableCommand {
         print("Stored: \(stats.envelopes) envelope\(stats.envelopes == 1 ? "" : "s"), \(stats.erased) retracted id\(stats.erased == 1 ? "" : "s")")
         print("Refused: \(stats.refused); deferred as future-dated: \(stats.deferredFutureDated)")
         print("Identities here: \(status.identities.isEmpty ? "none" : status.identities.joined(separator: ", "))")
+        let node = try options.openNode()
+        print("Screen feed: \(node.feedSocketPath)\(status.running == nil ? " (when running)" : "")")
+        let port = node.configuration.feed.kioskPort
+        print("Kiosk page: \(port > 0 ? "http://127.0.0.1:\(port)/" : "off")\(status.running == nil || port == 0 ? "" : "")")
     }
 }
 

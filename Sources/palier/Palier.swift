@@ -16,7 +16,7 @@ struct Palier: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Run.self, Status.self, Identity.self, GrantCommand.self, Revoke.self,
-            Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self,
+            Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self, Feed.self,
         ]
     )
 }
@@ -55,6 +55,8 @@ struct SignerOptions: ParsableArguments {
 @main
 enum Main {
     static func main() async {
+        // Files palier creates are private unless it says otherwise (sockets, directories).
+        umask(0o077)
         do {
             var command = try Palier.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -1,0 +1,148 @@
+import PalierCore
+
+/// Settings of what the screen shows.
+public struct ScreenConfiguration: Hashable, Sendable, Codable {
+    /// The largest share of screen time merchants' promos may take (0…1).
+    public var promoShare: Double = 0.2
+    /// How long before its start an event appears on the screen.
+    public var eventLeadTimeMillis: UInt64 = 7 * Limits.millisPerDay
+    /// Longest body shown, in characters.
+    public var maximumBodyCharacters: Int = 500
+
+    public init(promoShare: Double = 0.2, eventLeadTimeMillis: UInt64 = 7 * Limits.millisPerDay, maximumBodyCharacters: Int = 500) {
+        self.promoShare = promoShare
+        self.eventLeadTimeMillis = eventLeadTimeMillis
+        self.maximumBodyCharacters = maximumBodyCharacters
+    }
+}
+
+/// The screen's playlist: what is shown, in order, and when it next changes by itself.
+public struct Playlist: Hashable, Sendable {
+    /// Pre-empting items first (alerts, then flashes), then the rotation.
+    public var items: [ScreenItem]
+    /// The next instant at which the playlist changes without any new envelope: an expiry, an
+    /// event entering its lead time or ending. nil when nothing is scheduled.
+    public var nextChange: UInt64?
+
+    public init(items: [ScreenItem], nextChange: UInt64?) {
+        self.items = items
+        self.nextChange = nextChange
+    }
+
+    /// Seconds of promos against all seconds in one turn of the rotation.
+    public var promoShare: Double {
+        let rotation = items.filter { !$0.preempts }
+        let total = rotation.reduce(0) { $0 + $1.displaySeconds }
+        guard total > 0 else { return 0 }
+        return Double(rotation.filter { $0.kind == Kind.promo.name }.reduce(0) { $0 + $1.displaySeconds }) / Double(total)
+    }
+}
+
+/// The screen's rules, pure: the same view, time and settings always give the same playlist.
+///
+/// - An `alert`, or a `flash` by the building, an admin, the landlord or the elevator company,
+///   pre-empts the rotation until it expires. Alerts come before flashes, newest first.
+/// - Events are on the screen from `eventLeadTimeMillis` before their start until their end,
+///   in agenda order (start, then id), after the notices.
+/// - Notices, then tips and classifieds, newest first.
+/// - Promos, newest first, as long as their seconds stay within `promoShare` of a turn of the
+///   rotation; the rest wait for more content or for older promos to expire.
+/// - Hides and grants have already been applied by the view.
+public enum PlaylistRules {
+    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, configuration: ScreenConfiguration = .init()) -> Playlist {
+        var preempting: [ScreenItem] = []
+        var notices: [ScreenItem] = []
+        var events: [(start: UInt64, item: ScreenItem)] = []
+        var chatter: [ScreenItem] = []
+        var promos: [ScreenItem] = []
+        var nextChange: UInt64?
+        func schedule(_ t: UInt64) { if t > now { nextChange = min(nextChange ?? t, t) } }
+
+        for entry in view.items where entry.expiresAt > now {
+            schedule(entry.expiresAt)
+            var from = entry.postedAt.millis
+            var until = entry.expiresAt
+            if let event = entry.content.event {
+                let appears = event.startsAt > configuration.eventLeadTimeMillis ? event.startsAt - configuration.eventLeadTimeMillis : 0
+                schedule(appears)
+                schedule(event.endsAt)
+                guard now >= appears, now < event.endsAt else { continue }
+                from = appears
+                until = min(until, event.endsAt)
+            }
+            let item = screenItem(entry, from: from, until: until, viewer: viewer, configuration: configuration)
+            switch entry.kind {
+            case _ where item.preempts: preempting.append(item)
+            case .notice: notices.append(item)
+            case .event: events.append((entry.content.event!.startsAt, item))
+            case .promo: promos.append(item)
+            default: chatter.append(item)
+            }
+        }
+        // The view lists newest first; keep that order within each group.
+        preempting.sort { $0.priority > $1.priority }
+        events.sort { $0.start != $1.start ? $0.start < $1.start : $0.item.id < $1.item.id }
+        let rotation = notices + events.map(\.item) + chatter
+        let contentSeconds = rotation.reduce(0) { $0 + $1.displaySeconds }
+        let share = min(max(configuration.promoShare, 0), 0.95)
+        // promo / (content + promo) ≤ share  ⇔  promo ≤ share / (1 − share) × content
+        let promoBudget = Int((share / (1 - share) * Double(contentSeconds)).rounded(.down))
+        var promoSeconds = 0
+        var shownPromos: [ScreenItem] = []
+        for promo in promos where promoSeconds + promo.displaySeconds <= promoBudget {
+            shownPromos.append(promo)
+            promoSeconds += promo.displaySeconds
+        }
+        // Interleave promos evenly through the rotation rather than bunching them at the end.
+        var merged: [ScreenItem] = []
+        let stride = shownPromos.isEmpty ? Int.max : max(rotation.count / shownPromos.count, 1)
+        var promoIterator = shownPromos.makeIterator()
+        for (index, item) in rotation.enumerated() {
+            merged.append(item)
+            if (index + 1) % stride == 0, let promo = promoIterator.next() { merged.append(promo) }
+        }
+        while let promo = promoIterator.next() { merged.append(promo) }
+        return Playlist(items: preempting + merged, nextChange: nextChange)
+    }
+
+    static func screenItem(_ entry: ViewItem, from: UInt64, until: UInt64, viewer: PublicKey, configuration: ScreenConfiguration) -> ScreenItem {
+        let title = ScreenText.safe(entry.content.title, limit: Limits.maximumTitleScalars)
+        let body = ScreenText.safe(entry.content.body, limit: configuration.maximumBodyCharacters, keepLineBreaks: true)
+        let official: Set<Role> = [.admin, .council, .syndic, .landlord, .elevator, .city]
+        let preempts = entry.kind == .alert
+            || (entry.kind == .flash && (entry.role == nil || entry.role == .elevator || entry.role == .landlord || entry.role == .admin))
+        let priority = switch entry.kind {
+        case .alert: 3
+        case .flash: 2
+        case .notice: 1
+        default: 0
+        }
+        return ScreenItem(
+            id: entry.id.hex,
+            kind: entry.kind.name,
+            title: title,
+            body: body,
+            language: entry.content.language,
+            author: .init(
+                name: ScreenText.safe(entry.authorName, limit: Limits.maximumDisplayNameScalars),
+                role: entry.role?.name ?? "building",
+                verified: entry.role.map { official.contains($0) } ?? true
+            ),
+            building: ScreenText.safe(entry.buildingName ?? entry.building.shortText, limit: Limits.maximumBuildingNameScalars),
+            local: entry.building == viewer,
+            priority: priority,
+            preempts: preempts,
+            from: from,
+            until: until,
+            displaySeconds: displaySeconds(kind: entry.kind, characters: title.count + body.count),
+            event: entry.content.event.map { .init(start: $0.startsAt, end: $0.endsAt, place: ScreenText.safe($0.place, limit: Limits.maximumPlaceScalars)) },
+            revision: entry.revision.hex
+        )
+    }
+
+    /// 6 s plus a second per 15 characters, 6–30 s; alerts at least 15 s.
+    static func displaySeconds(kind: Kind, characters: Int) -> Int {
+        let reading = min(max(6 + characters / 15, 6), 30)
+        return kind == .alert ? max(reading, 15) : reading
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import PalierFeed
+import PalierNode
+
+struct Feed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what the elevator screen shows, live, from the running node's feed socket."
+    )
+
+    @OptionGroup var options: NodeOptions
+    @Flag(help: "Print the feed's JSON lines as they come (docs/feed.md).") var json = false
+
+    func run() async throws {
+        let node = try options.openNode()
+        let path = node.feedSocketPath
+        guard var reader = FeedSocketClient.connect(path) else {
+            throw NodeError.feedUnavailable(path)
+        }
+        var items: [[String: Any]] = []
+        func emit(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+        while let line = reader.nextLine() {
+            if json {
+                emit(line)
+                continue
+            }
+            guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let type = event["type"] as? String else { continue }
+            switch type {
+            case "hello":
+                let building = (event["building"] as? [String: Any])?["name"] as? String ?? ""
+                emit("Screen of \(building)")
+            case "snapshot":
+                items = event["items"] as? [[String: Any]] ?? []
+                emit("— \(items.count) item\(items.count == 1 ? "" : "s") on the screen —")
+                for item in items { emit(Self.describe(item)) }
+            case "upsert":
+                if let item = event["item"] as? [String: Any] { emit("+ \(Self.describe(item))") }
+            case "remove":
+                emit("- \(String((event["id"] as? String ?? "").prefix(12))) (\(event["reason"] as? String ?? ""))")
+            default:
+                continue
+            }
+        }
+        emit("The node closed the feed.")
+    }
+
+    static func describe(_ item: [String: Any]) -> String {
+        let author = item["author"] as? [String: Any] ?? [:]
+        let flag = (item["preempts"] as? Bool ?? false) ? "!! " : ""
+        let verified = (author["verified"] as? Bool ?? false) ? " ✓" : ""
+        return "\(flag)[\(item["kind"] as? String ?? "")] \(item["title"] as? String ?? "") — \(author["name"] as? String ?? "")\(verified) (\(item["displaySeconds"] as? Int ?? 0) s)"
+    }
+}
+
+/// Reads lines from a connected Unix-domain stream socket.
+struct FeedSocketClient {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// The next line without its newline; nil at the end of the stream.
+    mutating func nextLine() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { close(fd); return nil }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    static func connect(_ path: String) -> FeedSocketClient? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { close(fd); return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { close(fd); return nil }
+        return FeedSocketClient(fd: fd)
+    }
+}
