@@ -50,6 +50,7 @@ let package = Package(
                 "PalierCore", "PalierStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "palier",
             dependencies: [
-                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed",
+                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -45,13 +45,13 @@ public struct FeedService: Service {
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
-                    try await UnixSocketServer(path: endpoints.feedSocket, mode: 0o660, group: endpoints.group).run { connection in
-                        await Self.serveScreen(connection, hub: hub, logger: logger)
+                    try await UnixSocketServer(path: endpoints.feedSocket, mode: 0o660, group: endpoints.group).run {
+                        ScreenConnectionHandler(hub: hub, logger: logger)
                     }
                 }
                 tasks.addTask {
-                    try await UnixSocketServer(path: endpoints.controlSocket, mode: 0o600, group: nil).run { connection in
-                        await Self.serveControl(connection, hub: hub, logger: logger)
+                    try await UnixSocketServer(path: endpoints.controlSocket, mode: 0o600, group: nil).run {
+                        ControlConnectionHandler(hub: hub, logger: logger)
                     }
                 }
                 tasks.addTask { try await self.tick() }
@@ -83,32 +83,82 @@ public struct FeedService: Service {
         }
     }
 
-    static func serveScreen(_ connection: UnixSocketServer.Connection, hub: FeedHub, logger: Logger) async {
-        let channel = connection.channel
-        do {
-            try await connection.executeThenClose { _, outbound in
-                let events = await hub.subscribe(cutOff: { channel.close(promise: nil) })
-                for await event in events {
-                    try await outbound.write(ByteBuffer(string: event.line()))
-                }
-            }
-        } catch {
-            logger.debug("screen disconnected", metadata: ["error": "\(error)"])
-        }
+}
+
+/// One screen on the feed socket: a subscription to the hub written out line by line. A write
+/// completes only once the kernel took the bytes, so a screen that stops reading stalls its own
+/// subscription, which the hub then cuts off; nobody else waits.
+final class ScreenConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let hub: FeedHub
+    let logger: Logger
+    private var subscription: Task<Void, Never>?
+
+    init(hub: FeedHub, logger: Logger) {
+        self.hub = hub
+        self.logger = logger
     }
 
-    static func serveControl(_ connection: UnixSocketServer.Connection, hub: FeedHub, logger: Logger) async {
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                for try await _ in inbound {
-                    try await hub.refresh()
-                    try await outbound.write(ByteBuffer(string: "ok\n"))
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let hub = self.hub
+        subscription = Task {
+            let events = await hub.subscribe(cutOff: { channel.close(promise: nil) })
+            for await event in events {
+                do {
+                    try await channel.writeAndFlush(ByteBuffer(string: event.line())).get()
+                } catch {
                     break
                 }
             }
-        } catch {
-            logger.debug("control connection ended", metadata: ["error": "\(error)"])
+            channel.close(promise: nil)
         }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        subscription?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Screens have nothing to say; what they send is ignored.
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("screen connection failed", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}
+
+/// The CLI's signal on the control socket: any bytes mean "look at the store now". The reply
+/// `ok` is sent once the screens have been told.
+final class ControlConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let hub: FeedHub
+    let logger: Logger
+    private var signalled = false
+
+    init(hub: FeedHub, logger: Logger) {
+        self.hub = hub
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !signalled else { return }
+        signalled = true
+        let channel = context.channel
+        let hub = self.hub
+        let logger = self.logger
+        Task {
+            do { try await hub.refresh() } catch { logger.error("feed refresh failed", metadata: ["error": "\(error)"]) }
+            try? await channel.writeAndFlush(ByteBuffer(string: "ok\n")).get()
+            try? await channel.close()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }
 

@@ -109,6 +109,8 @@ public enum PlaylistRules {
         let title = ScreenText.safe(entry.content.title, limit: Limits.maximumTitleScalars)
         let body = ScreenText.safe(entry.content.body, limit: configuration.maximumBodyCharacters, keepLineBreaks: true)
         let official: Set<Role> = [.admin, .council, .syndic, .landlord, .elevator, .city]
+        let buildingName = ScreenText.safe(entry.buildingName ?? entry.building.shortText, limit: Limits.maximumBuildingNameScalars)
+        let authorName = ScreenText.safe(entry.authorName, limit: Limits.maximumDisplayNameScalars)
         let preempts = entry.kind == .alert
             || (entry.kind == .flash && (entry.role == nil || entry.role == .elevator || entry.role == .landlord || entry.role == .admin))
         let priority = switch entry.kind {
@@ -124,11 +126,11 @@ public enum PlaylistRules {
             body: body,
             language: entry.content.language,
             author: .init(
-                name: ScreenText.safe(entry.authorName, limit: Limits.maximumDisplayNameScalars),
+                name: authorName.isEmpty ? buildingName : authorName,
                 role: entry.role?.name ?? "building",
                 verified: entry.role.map { official.contains($0) } ?? true
             ),
-            building: ScreenText.safe(entry.buildingName ?? entry.building.shortText, limit: Limits.maximumBuildingNameScalars),
+            building: buildingName,
             local: entry.building == viewer,
             priority: priority,
             preempts: preempts,

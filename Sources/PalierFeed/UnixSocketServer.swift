@@ -1,41 +1,60 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// A Unix-domain stream socket server: each connection is handled in a child task of `run`.
+/// A Unix-domain stream socket server: every connection gets the handler `makeHandler` makes.
 /// The socket file gets `mode` and, when given, `group`; the directory around it is the
-/// caller's to protect.
+/// caller's to protect. `run` returns (closing every connection) when its task is cancelled.
 struct UnixSocketServer: Sendable {
     let path: String
     let mode: mode_t
     let group: gid_t?
 
-    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-
-    func run(_ handle: @escaping @Sendable (Connection) async -> Void) async throws {
+    func run(_ makeHandler: @escaping @Sendable () -> any ChannelHandler) async throws {
+        let connections = OpenConnections()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 128)
-            // A node holds its data directory's lock: a socket file left there is a dead node's.
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try Connection(wrappingChannelSynchronously: channel)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(makeHandler())
                 }
             }
+            // A node holds its data directory's lock: a socket file left there is a dead node's.
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            .get()
         guard chmod(path, mode) == 0, group.map({ chown(path, uid_t.max, $0) == 0 }) ?? true else {
             let error = errno
-            try? await server.channel.close()
+            try? await server.close()
             throw FeedError.socket(path: path, errno: error)
         }
         defer { unlink(path) }
-        try await withThrowingDiscardingTaskGroup { tasks in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    tasks.addTask { await handle(connection) }
-                }
-            }
+        try await withTaskCancellationHandler {
+            try await server.closeFuture.get()
+        } onCancel: {
+            server.close(promise: nil)
+            connections.closeAll()
         }
+    }
+}
+
+/// The connections a server has accepted and not yet seen closed.
+final class OpenConnections: Sendable {
+    private let channels = NIOLockedValueBox([ObjectIdentifier: any Channel]())
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLockedValue { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            self.channels.withLockedValue { _ = $0.removeValue(forKey: id) }
+        }
+    }
+
+    func closeAll() {
+        for channel in channels.withLockedValue({ Array($0.values) }) { channel.close(promise: nil) }
     }
 }
 

@@ -54,9 +54,3 @@ public enum TimeSpec {
         return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 }
-
-/// The system clock.
-public struct SystemClock: WallClock {
-    public init() {}
-    public func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
-}

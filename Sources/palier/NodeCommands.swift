@@ -4,6 +4,7 @@ import Logging
 import PalierCore
 import PalierFeed
 import PalierNode
+import PalierStore
 import ServiceLifecycle
 
 struct Init: AsyncParsableCommand {

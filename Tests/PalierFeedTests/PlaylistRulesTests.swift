@@ -1,0 +1,189 @@
+import PalierCore
+import PalierCrypto
+import PalierTestSupport
+import Testing
+@testable import PalierFeed
+
+@Suite struct PlaylistRulesTests {
+    let building = Fixtures.key(1)
+    let resident = Fixtures.key(2)
+    let elevator = Fixtures.key(3)
+    let bakery = Fixtures.key(4)
+    let landlord = Fixtures.key(5)
+    let now = Fixtures.epoch + 60_000
+
+    var b: PublicKey { building.publicKey }
+
+    var grants: [Envelope] {
+        [
+            Fixtures.grant(.resident, to: resident.publicKey, by: building, name: "Camille"),
+            Fixtures.grant(.elevator, to: elevator.publicKey, by: building, name: "Ascenseurs Martin"),
+            Fixtures.grant(.merchant, to: bakery.publicKey, by: building, name: "Boulangerie"),
+            Fixtures.grant(.landlord, to: landlord.publicKey, by: building, name: "Bailleur"),
+        ]
+    }
+
+    func playlist(_ envelopes: [Envelope], at time: UInt64? = nil, configuration: ScreenConfiguration = .init()) -> Playlist {
+        let t = time ?? now
+        return PlaylistRules.playlist(view: ViewRules.view(of: grants + envelopes, now: t, viewer: b), now: t, viewer: b, configuration: configuration)
+    }
+
+    @Test func alertsAndAuthorisedFlashesPreemptTheRotation() {
+        let tip = Fixtures.post(.tip, by: resident, in: b, title: "Vélo")
+        let flash = Fixtures.post(.flash, by: elevator, in: b, at: Fixtures.epoch + 1, title: "Maintenance 14 h")
+        let alert = Fixtures.post(.alert, by: landlord, in: b, at: Fixtures.epoch + 2, lifetime: Fixtures.day, title: "Coupure d'eau")
+        let adminlessFlash = Fixtures.post(.flash, by: building, in: b, at: Fixtures.epoch + 3, title: "Flash immeuble")
+        let list = playlist([tip, flash, alert, adminlessFlash])
+        #expect(list.items.map(\.title) == ["Coupure d'eau", "Flash immeuble", "Maintenance 14 h", "Vélo"])
+        #expect(list.items.map(\.preempts) == [true, true, true, false])
+        #expect(list.items[0].priority == 3)
+        // When the alert expires it leaves the pre-empting group.
+        #expect(list.nextChange == alert.expiresAt)
+        #expect(playlist([tip, flash, alert], at: alert.expiresAt).items.map(\.title) == ["Maintenance 14 h", "Vélo"])
+    }
+
+    @Test func eventsAppearFromTheirLeadTimeUntilTheirEndInAgendaOrder() {
+        func event(_ title: String, startsIn: UInt64, counter: UInt16) -> Envelope {
+            let start = now + startsIn
+            return Fixtures.sign(building, EnvelopeContent(
+                kind: .event, scope: .neighbourhood, building: b, author: b,
+                timestamp: HybridTimestamp(millis: Fixtures.epoch, counter: counter), expiresAt: start + Fixtures.day,
+                payload: .post(PostContent(title: title, event: EventDetails(startsAt: start, endsAt: start + 3_600_000, place: "Cour")))
+            ))
+        }
+        let soon = event("Fête des voisins", startsIn: 2 * Fixtures.day, counter: 1)
+        let sooner = event("Assemblée", startsIn: Fixtures.day, counter: 2)
+        let later = event("Vide-grenier", startsIn: 10 * Fixtures.day, counter: 3)
+        let notice = Fixtures.post(.notice, by: building, in: b, title: "Avis")
+        let list = playlist([soon, later, notice, sooner])
+        #expect(list.items.map(\.title) == ["Avis", "Assemblée", "Fête des voisins"])
+        // The next change is the end of the first event; the far one enters 7 days before its start.
+        #expect(list.nextChange == now + Fixtures.day + 3_600_000)
+        #expect(!list.items.contains { $0.title == "Vide-grenier" })
+        #expect(playlist([soon, later, notice, sooner], at: now + 3 * Fixtures.day).items.map(\.title).contains("Vide-grenier"))
+        // After its end an event is gone, even before it expires.
+        #expect(!playlist([sooner], at: now + Fixtures.day + 3_600_000).items.contains { $0.title == "Assemblée" })
+        let item = list.items[1]
+        #expect(item.event?.place == "Cour")
+        #expect(item.from == now + Fixtures.day - 7 * Fixtures.day)
+        #expect(item.until == now + Fixtures.day + 3_600_000)
+    }
+
+    @Test func promosStayWithinTheirShareOfScreenTime() {
+        let tips = (0..<4).map { Fixtures.post(.tip, by: resident, in: b, counter: UInt16($0), title: "Astuce \($0)") }
+        let promos = (0..<6).map { Fixtures.post(.promo, by: bakery, in: b, counter: UInt16(10 + $0), title: "Offre \($0)") }
+        let list = playlist(tips + promos)
+        #expect(list.promoShare <= 0.2)
+        #expect(list.items.contains { $0.kind == "promo" })
+        #expect(list.items.filter { $0.kind == "promo" }.count < 6)
+        // With nothing else to show, promos do not take the whole screen.
+        #expect(playlist(promos).items.isEmpty)
+        // The share is configurable.
+        let generous = playlist(tips + promos, configuration: ScreenConfiguration(promoShare: 0.5))
+        #expect(generous.promoShare <= 0.5)
+        #expect(generous.items.filter { $0.kind == "promo" }.count > list.items.filter { $0.kind == "promo" }.count)
+    }
+
+    @Test func promoShareHoldsOverASimulatedHourOfPlaying() {
+        // A screen plays the playlist in turn, item by item, for an hour while posts come and go
+        // every few minutes; promos never take more than their share of the time.
+        var random = SeededRandom(seed: 7)
+        var envelopes: [Envelope] = []
+        var promoSeconds = 0, totalSeconds = 0
+        var clock = now
+        var position = 0
+        var counter: UInt16 = 0
+        let end = now + 3_600_000
+        var nextPost = now
+        while clock < end {
+            if clock >= nextPost {
+                counter += 1
+                let merchant = Int.random(in: 0..<3, using: &random) == 0
+                envelopes.append(Fixtures.post(
+                    merchant ? .promo : .tip, by: merchant ? bakery : resident, in: b, at: clock, counter: counter,
+                    lifetime: UInt64.random(in: 5...40, using: &random) * 60_000, title: "Post \(counter)",
+                    body: String(repeating: "texte ", count: Int.random(in: 0...40, using: &random))
+                ))
+                nextPost = clock + UInt64.random(in: 1...6, using: &random) * 60_000
+            }
+            let items = playlist(envelopes, at: clock).items
+            guard !items.isEmpty else { clock += 1000; continue }
+            let item = items[position % items.count]
+            position += 1
+            totalSeconds += item.displaySeconds
+            if item.kind == "promo" { promoSeconds += item.displaySeconds }
+            clock += UInt64(item.displaySeconds) * 1000
+        }
+        #expect(totalSeconds > 3000)
+        #expect(promoSeconds > 0)
+        #expect(Double(promoSeconds) / Double(totalSeconds) <= 0.2)
+    }
+
+    @Test func textIsMadeScreenSafe() {
+        // Right-to-left override, isolates, marks and zero-width characters are all removed.
+        let hostile = "Réunion\u{202E}erdnom\u{202C} \u{2067}x\u{2069}\u{200F}\u{200B}\u{FEFF}\u{2060}\u{200D}\u{061C}fin"
+        #expect(ScreenText.safe(hostile, limit: 120) == "Réunionerdnom xfin")
+        #expect(!ScreenText.safe(hostile, limit: 120).unicodeScalars.contains { ScreenText.isNeutralised($0) })
+        // Long text is clamped with an ellipsis, never cutting an accent from its letter.
+        let long = String(repeating: "e\u{301}", count: 50)
+        let clamped = ScreenText.safe(long, limit: 10)
+        #expect(clamped.count == 10)
+        #expect(clamped.hasSuffix("…"))
+        #expect(ScreenText.safe("ligne 1\nligne 2\tfin", limit: 100, keepLineBreaks: true) == "ligne 1\nligne 2 fin")
+
+        let post = Fixtures.post(.tip, by: resident, in: b, title: "A\u{202E}B", body: "x\u{200B}y")
+        let item = playlist([post]).items[0]
+        #expect(item.title == "AB")
+        #expect(item.body == "xy")
+    }
+
+    @Test func itemsAreDisplayReady() {
+        let tip = Fixtures.post(.tip, by: resident, in: b, title: "Vélo", body: String(repeating: "a", count: 900))
+        let item = playlist([tip, Fixtures.profile(of: building, name: "Les Tilleuls")]).items[0]
+        #expect(item.author == .init(name: "Camille", role: "resident", verified: false))
+        #expect(item.building == "Les Tilleuls")
+        #expect(item.local)
+        #expect(item.body.count == 500)
+        #expect(item.displaySeconds == 30)
+        #expect(item.language == "fr")
+        #expect(item.id == tip.id.hex)
+        let elevatorFlash = playlist([Fixtures.post(.flash, by: elevator, in: b, title: "Arrêt")]).items[0]
+        #expect(elevatorFlash.author.verified)
+    }
+}
+
+@Suite struct PlaylistDiffTests {
+    /// Whatever the two playlists, a client applying the diff (remove; then remove-if-present
+    /// and insert at the position) ends with exactly the new playlist.
+    @Test(arguments: 1...300)
+    func aClientApplyingTheDiffEndsWithTheNewPlaylist(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        func item(_ n: Int, revision: Int) -> ScreenItem {
+            ScreenItem(
+                id: "id\(n)", kind: "tip", title: "t\(n).\(revision)", body: "", language: "fr",
+                author: .init(name: "a", role: "resident", verified: false), building: "b", local: true,
+                priority: 0, preempts: false, from: 0, until: 10, displaySeconds: 6, event: nil, revision: "r\(revision)"
+            )
+        }
+        func randomPlaylist() -> [ScreenItem] {
+            Array((0..<12).shuffled(using: &random).prefix(Int.random(in: 0...10, using: &random)))
+                .map { item($0, revision: Int.random(in: 0...1, using: &random)) }
+        }
+        let old = Playlist(items: randomPlaylist(), nextChange: nil)
+        let new = Playlist(items: randomPlaylist(), nextChange: nil)
+        var client = old.items
+        for event in PlaylistDiff.events(from: old, to: new, at: 5) {
+            switch event {
+            case .remove(let id, _, _):
+                client.removeAll { $0.id == id }
+            case .upsert(let item, let position, _):
+                client.removeAll { $0.id == item.id }
+                client.insert(item, at: min(position, client.count))
+            default:
+                Issue.record("unexpected \(event)")
+            }
+        }
+        #expect(client == new.items)
+        #expect(PlaylistDiff.events(from: new, to: new, at: 5).isEmpty)
+    }
+}
