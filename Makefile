@@ -21,7 +21,8 @@ run: build
 	.build/debug/palier run --data-dir "$(PALIER_DIR)"
 
 # The whole test suite (unit, property, known-answer, CLI and live-process tests).
-test: setup
+test:
+	@scripts/setup.sh --tests
 	swift build --build-tests
 	swift test --skip-build
 

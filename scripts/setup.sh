@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what palier needs on a Debian machine, only what is missing: the C libraries it links
-# (libsodium, SQLite, Avahi's client), pkg-config, and Python's `cryptography` package for the
-# independent test-vector check. Needs root (or sudo) only when something must be installed.
+# (libsodium, SQLite, Avahi's client) and pkg-config; for the tests, Chromium (the kiosk page in a
+# real browser), setpriv (a screen without permission) and the Python packages `cryptography`
+# (independent test-vector check) and `websocket-client` (driving Chromium). Needs root (or sudo)
+# only when something must be installed.
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev libavahi-client-dev pkg-config python3)
+packages=(libsodium-dev libsqlite3-dev libavahi-client-dev pkg-config python3 util-linux)
+[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,9 +20,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
-if ! python3 -c 'import cryptography' 2>/dev/null; then
-  echo "setup: installing the Python package cryptography"
-  python3 -m pip install --quiet cryptography || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography
+if [ "${1:-}" = "--tests" ]; then
+  for module in cryptography:cryptography websocket:websocket-client; do
+    if ! python3 -c "import ${module%%:*}" 2>/dev/null; then
+      echo "setup: installing the Python package ${module#*:}"
+      python3 -m pip install --quiet "${module#*:}"
+    fi
+  done
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

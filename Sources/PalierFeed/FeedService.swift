@@ -42,23 +42,33 @@ public struct FeedService: Service {
         try await hub.refresh(force: true)
         let hub = self.hub
         let logger = self.logger
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
-                    try await UnixSocketServer(path: endpoints.feedSocket, mode: 0o660, group: endpoints.group).run {
-                        ScreenConnectionHandler(hub: hub, logger: logger)
-                    }
-                }
-                tasks.addTask {
-                    try await UnixSocketServer(path: endpoints.controlSocket, mode: 0o600, group: nil).run {
-                        ControlConnectionHandler(hub: hub, logger: logger)
-                    }
-                }
-                tasks.addTask { try await self.tick() }
-                logger.info("feed listening", metadata: ["socket": "\(endpoints.feedSocket)"])
-                try await tasks.next()
-                tasks.cancelAll()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.serve(hub: hub, logger: logger)
             }
+        } catch is CancellationError {
+            // Shutting down: the servers and the clock stopped as asked.
+        }
+    }
+
+    private func serve(hub: FeedHub, logger: Logger) async throws {
+        let endpoints = self.endpoints
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                try await UnixSocketServer(path: endpoints.feedSocket, mode: 0o660, group: endpoints.group).run {
+                    ScreenConnectionHandler(hub: hub, logger: logger)
+                }
+            }
+            tasks.addTask {
+                try await UnixSocketServer(path: endpoints.controlSocket, mode: 0o600, group: nil).run {
+                    ControlConnectionHandler(hub: hub, logger: logger)
+                }
+            }
+            tasks.addTask { try await self.tick() }
+            logger.info("feed listening", metadata: ["socket": "\(endpoints.feedSocket)"])
+            // The first to end (the clock, on cancellation; a server, on error) ends them all.
+            try await tasks.next()
+            tasks.cancelAll()
         }
     }
 

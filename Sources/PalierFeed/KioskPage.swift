@@ -29,7 +29,8 @@ enum KioskPage {
   .verified::after { content: " ✓"; color: var(--accent); font-weight: bold; }
   #alert { display: none; position: fixed; inset: 0; background: var(--alert); color: white; padding: 10vh 7vw; }
   #alert.on { display: flex; flex-direction: column; justify-content: center; }
-  #alert .kind { background: white; color: var(--alert); }
+  #alert .kind { background: white; color: var(--alert); align-self: flex-start; }
+  #alert .verified::after { color: white; }
   #alert .author { color: #ffdad6; }
   #idle { text-align: center; color: var(--muted); font-size: 3vh; }
   footer { padding: 1.5vh 5vw 2.5vh; border-top: 0.2vh solid #ddd6cc; }

@@ -57,8 +57,19 @@ import Testing
         #expect(envelope.content.postContent?.title == "Assemblée générale")
     }
 
+    /// Sets keys of the `feed` section of the node's config.json.
+    func configureFeed(_ settings: [String: Any]) throws {
+        let url = URL(fileURLWithPath: dataDir).appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var feed = config["feed"] as? [String: Any] ?? [:]
+        feed.merge(settings) { _, new in new }
+        config["feed"] = feed
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+    }
+
     @Test func runHoldsTheDirectoryAndStopsOnSIGTERM() async throws {
         try palier("init", "--name", "Les Tilleuls")
+        try configureFeed(["kioskPort": 0])
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["run", "--data-dir", dataDir]

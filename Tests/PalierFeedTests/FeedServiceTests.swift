@@ -133,7 +133,7 @@ struct RunningFeed {
 
         let body = String(repeating: "Le local vélos sera repeint la semaine prochaine. ", count: 38)
         var worst = Duration.zero
-        for n in 0..<300 {
+        for n in 0..<160 {
             let post = feed.post("Annonce \(n)", body: body)
             let sent = ContinuousClock.now
             try await feed.publish(post)

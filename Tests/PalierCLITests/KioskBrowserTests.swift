@@ -1,0 +1,80 @@
+import Foundation
+import PalierTestSupport
+import Testing
+
+/// The kiosk page in real headless Chromium (Debian's `chromium`, installed by scripts/setup.sh):
+/// French text shows, an alert posted with the CLI appears without a reload, and screenshots are
+/// kept in test-artifacts/.
+@Suite struct KioskBrowserTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A TCP port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:port.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    @Test func theKioskPageShowsFrenchTextAndAnAlertWithoutReloading() async throws {
+        let live = LiveProcessTests()
+        try live.palier("init", "--name", "Résidence Les Érables")
+        let port = Self.freePort()
+        try live.configureFeed(["kioskPort": port])
+        let event = "Fête de la Saint-Jean à l'école élémentaire"
+        #expect(try live.palier("post", "event", "--title", event, "--start", "2d", "--place", "Cour des Érables", "--lang", "fr").status == 0)
+        #expect(try live.palier("post", "tip", "--title", "Vélo bleu trouvé près du local", "--body", "Il attend son propriétaire chez la gardienne.").status == 0)
+
+        let node = Process()
+        node.executableURL = LiveProcessTests.binary
+        node.arguments = ["run", "--data-dir", live.dataDir]
+        node.standardOutput = FileHandle.nullDevice
+        node.standardError = FileHandle.nullDevice
+        try node.run()
+        defer { if node.isRunning { node.terminate() } }
+        // Wait (bounded) for the page to answer.
+        var up = false
+        for _ in 0..<100 where !up {
+            up = Self.accepts(port: port)
+            if !up { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(up, "the kiosk page never answered on port \(port)")
+
+        let artifacts = Self.packageRoot.appendingPathComponent("test-artifacts")
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = [
+            "python3", Self.packageRoot.appendingPathComponent("scripts/kiosk-check.py").path,
+            "http://127.0.0.1:\(port)/", event, "Coupure d'eau générale", artifacts.appendingPathComponent("kiosk.png").path,
+            "--", LiveProcessTests.binary.path, "post", "alert", "--title", "Coupure d'eau générale",
+            "--body", "Jeudi de 9 h à 12 h : travaux sur la colonne montante.", "--data-dir", live.dataDir,
+        ]
+        let output = Pipe()
+        check.standardOutput = output
+        try check.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0, "\(text)")
+        #expect(text.contains("shows without a reload"), "\(text)")
+        #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("kiosk.png").path))
+    }
+}
