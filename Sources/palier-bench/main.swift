@@ -18,7 +18,12 @@ case "ingest":
     benchmark.authors = option("authors", benchmark.authors)
     benchmark.rounds = option("rounds", benchmark.rounds)
     try benchmark.run()
+case "feed":
+    var benchmark = FeedBenchmark()
+    benchmark.posts = option("posts", benchmark.posts)
+    benchmark.screens = option("screens", benchmark.screens)
+    try await benchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: palier-bench ingest [--posts N] [--batch N] [--authors N] [--rounds N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: palier-bench ingest [--posts N] [--batch N] [--authors N] [--rounds N]\n       palier-bench feed [--posts N] [--screens N]\n".utf8))
     exit(64)
 }

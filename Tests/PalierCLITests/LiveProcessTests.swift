@@ -2,6 +2,7 @@ import Foundation
 import PalierCore
 import PalierCrypto
 import PalierTestSupport
+import Synchronization
 import Testing
 
 /// The real `palier` binary in real processes: exit statuses, stderr, `run` and its signals.
@@ -101,5 +102,72 @@ import Testing
         #expect(log.contains("node running"))
         #expect(log.contains("node stopped"))
         #expect(try palier("status").stdout.contains("Node: not running"))
+    }
+}
+
+@Suite struct FeedCommandTests {
+    @Test func palierFeedFollowsTheRunningNode() async throws {
+        let live = LiveProcessTests()
+        try live.palier("init", "--name", "Les Tilleuls")
+        try live.configureFeed(["kioskPort": 0])
+        let refused = try live.palier("feed")
+        #expect(refused.status == 69)
+        #expect(refused.stderr.hasPrefix("palier: No running node answers on"))
+        try live.palier("post", "tip", "--title", "Déjà là")
+
+        let node = Process()
+        node.executableURL = LiveProcessTests.binary
+        node.arguments = ["run", "--data-dir", live.dataDir]
+        node.standardError = FileHandle.nullDevice
+        try node.run()
+        defer { if node.isRunning { node.terminate() } }
+        let socketPath = URL(fileURLWithPath: live.dataDir).appendingPathComponent("run/feed.sock").path
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socketPath) { try await Task.sleep(for: .milliseconds(50)) }
+
+        let feed = Process()
+        feed.executableURL = LiveProcessTests.binary
+        feed.arguments = ["feed", "--data-dir", live.dataDir]
+        let output = Pipe()
+        feed.standardOutput = output
+        try feed.run()
+        defer { if feed.isRunning { feed.terminate() } }
+        let lines = LineCollector(output.fileHandleForReading)
+        #expect(await lines.waitFor { $0.contains("[tip] Déjà là") })
+        try live.palier("post", "alert", "--title", "Coupure d'eau")
+        #expect(await lines.waitFor { $0.hasPrefix("+ !! [alert] Coupure d'eau") })
+        #expect(lines.all.first == "Screen of Les Tilleuls")
+    }
+}
+
+/// Collects the lines a process prints, on a thread of its own.
+final class LineCollector: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    init(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                    buffer.removeSubrange(...newline)
+                    self.lines.withLock { $0.append(line) }
+                }
+            }
+        }
+        thread.start()
+    }
+
+    var all: [String] { lines.withLock { $0 } }
+
+    func waitFor(timeout: Duration = .seconds(5), _ matches: (String) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if all.contains(where: matches) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 }
