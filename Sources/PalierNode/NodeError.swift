@@ -40,6 +40,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public static func unknownRole(_ name: String) -> Self { Self(.unknownRole(name)) }
     public static func invalidTime(_ text: String) -> Self { Self(.invalidTime(text)) }
     public static func feedUnavailable(_ path: String) -> Self { Self(.feedUnavailable(path)) }
+    /// A setting in config.json cannot be applied; the message says which and why.
+    public static func configuration(_ message: String) -> Self { Self(.configuration(message)) }
 
     /// Process exit status for this error (sysexits.h).
     public var exitCode: Int32 {

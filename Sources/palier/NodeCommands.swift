@@ -68,7 +68,12 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "palier")
         let settings = node.configuration.feed
-        let group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
+        let group: gid_t?
+        do {
+            group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
+        } catch {
+            throw NodeError.configuration("\(error)")
+        }
         let hub = FeedHub(
             store: node.store, buildingName: node.configuration.buildingName, clock: SystemClock(),
             configuration: ScreenConfiguration(

@@ -148,12 +148,10 @@ struct RunningFeed {
         _ = frozen
     }
 
-    @Test func aClientWithoutPermissionIsRefusedByTheFilesystem() async throws {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            // Root is needed to connect as another user; CI runs as root.
-            Issue.record("skipped: this test needs root and setpriv (util-linux) to act as another user")
-            return
-        }
+    /// Acting as another user needs root (CI runs as root); elsewhere the test is skipped, saying why.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                   "needs root and setpriv (util-linux) to connect as another user"))
+    func aClientWithoutPermissionIsRefusedByTheFilesystem() async throws {
         let feed = try await RunningFeed()
         defer { feed.stop() }
         // `nobody` is neither the owner nor in the group of the runtime directory (0750) and the socket (0660).
