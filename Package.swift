@@ -79,7 +79,7 @@ let package = Package(
         ),
         .target(
             name: "PalierTestSupport",
-            dependencies: ["PalierCore", "PalierCrypto", "PalierStore"]
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed"]
         ),
 
         .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),

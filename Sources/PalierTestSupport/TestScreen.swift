@@ -1,4 +1,5 @@
 import Foundation
+import PalierFeed
 import Synchronization
 
 /// A screen for tests: connects to a feed socket and records every line it reads, with the time
@@ -24,17 +25,8 @@ public final class TestScreen: Sendable {
 
     /// nil when the connection is refused.
     public init?(path: String, reads: Bool = true) {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else { close(fd); return nil }
+        guard let fd = connectUnixStream(path) else { return nil }
+        self.fd = fd
         if reads {
             let thread = Thread { [self] in readLoop() }
             thread.start()
