@@ -17,6 +17,7 @@ public actor FeedHub {
     private var seenChanges: Int64 = -1
     private var subscribers: [Int: Subscriber] = [:]
     private var nextSubscriberID = 0
+    private var closed = false
 
     struct Subscriber {
         let continuation: AsyncStream<FeedEvent>.Continuation
@@ -39,6 +40,10 @@ public actor FeedHub {
     /// connection there); the stream then ends.
     public func subscribe(cutOff: @escaping @Sendable () -> Void = {}) -> AsyncStream<FeedEvent> {
         let (stream, continuation) = AsyncStream<FeedEvent>.makeStream(bufferingPolicy: .bufferingOldest(subscriberBuffer))
+        guard !closed else {
+            continuation.finish()
+            return stream
+        }
         let id = nextSubscriberID
         nextSubscriberID += 1
         continuation.onTermination = { [weak self] _ in
@@ -69,6 +74,14 @@ public actor FeedHub {
         playlist = next
         broadcast(events)
         return events
+    }
+
+    /// Ends every subscription, and every later one at once: the node is stopping, and open
+    /// screens (a kiosk page's event stream above all) must not keep it waiting.
+    public func close() {
+        closed = true
+        for subscriber in subscribers.values { subscriber.continuation.finish() }
+        subscribers.removeAll()
     }
 
     /// Sends a heartbeat to every screen.

@@ -49,6 +49,7 @@ public struct FeedService: Service {
         } catch is CancellationError {
             // Shutting down: the servers and the clock stopped as asked.
         }
+        await hub.close()
     }
 
     private func serve(hub: FeedHub, logger: Logger) async throws {

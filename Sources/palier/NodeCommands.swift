@@ -80,17 +80,17 @@ struct Run: AsyncParsableCommand {
                 promoShare: settings.promoShare, eventLeadTimeMillis: UInt64(max(settings.eventLeadDays, 0)) * 86_400_000
             )
         )
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ExpirySweeper(node: node, logger: logger)),
-            .init(service: FeedService(
-                hub: hub,
-                endpoints: FeedEndpoints(feedSocket: node.feedSocketPath, controlSocket: node.controlSocketPath, group: group),
-                logger: logger
-            )),
-        ]
+        // A ServiceGroup stops its services last to first: the feed stops before the kiosk page,
+        // ending the page's event streams so that the web server is not kept waiting.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ExpirySweeper(node: node, logger: logger))]
         if settings.kioskPort > 0 {
             services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
         }
+        services.append(.init(service: FeedService(
+            hub: hub,
+            endpoints: FeedEndpoints(feedSocket: node.feedSocketPath, controlSocket: node.controlSocketPath, group: group),
+            logger: logger
+        )))
         logger.info("node running", metadata: [
             "building": "\(node.configuration.buildingName)",
             "key": "\(node.building.text)",
@@ -118,7 +118,8 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var options: NodeOptions
 
     func run() async throws {
-        let status = try options.openNode().status()
+        let node = try options.openNode()
+        let status = try node.status()
         let stats = status.statistics
         print("Building: \(status.buildingName)")
         print("Building key: \(status.building.text)")
@@ -134,10 +135,9 @@ struct Status: AsyncParsableCommand {
         print("Stored: \(stats.envelopes) envelope\(stats.envelopes == 1 ? "" : "s"), \(stats.erased) retracted id\(stats.erased == 1 ? "" : "s")")
         print("Refused: \(stats.refused); deferred as future-dated: \(stats.deferredFutureDated)")
         print("Identities here: \(status.identities.isEmpty ? "none" : status.identities.joined(separator: ", "))")
-        let node = try options.openNode()
         print("Screen feed: \(node.feedSocketPath)\(status.running == nil ? " (when running)" : "")")
         let port = node.configuration.feed.kioskPort
-        print("Kiosk page: \(port > 0 ? "http://127.0.0.1:\(port)/" : "off")\(status.running == nil || port == 0 ? "" : "")")
+        print("Kiosk page: \(port > 0 ? "http://127.0.0.1:\(port)/" : "off")")
     }
 }
 

@@ -77,4 +77,41 @@ import Testing
         #expect(text.contains("shows without a reload"), "\(text)")
         #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("kiosk.png").path))
     }
+
+    @Test func theNodeStopsPromptlyWithAnOpenKioskEventStream() async throws {
+        let live = LiveProcessTests()
+        try live.palier("init", "--name", "Les Tilleuls")
+        let port = Self.freePort()
+        try live.configureFeed(["kioskPort": port])
+        let node = Process()
+        node.executableURL = LiveProcessTests.binary
+        node.arguments = ["run", "--data-dir", live.dataDir]
+        node.standardError = FileHandle.nullDevice
+        try node.run()
+        defer { if node.isRunning { node.terminate() } }
+        for _ in 0..<100 where !Self.accepts(port: port) { try await Task.sleep(for: .milliseconds(100)) }
+
+        // A browser's event stream: open, and never closed by the client.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let request = Array("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        _ = send(fd, request, request.count, 0)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        #expect(String(decoding: buffer[0..<max(n, 0)], as: UTF8.self).contains("text/event-stream"))
+
+        node.terminate()  // SIGTERM
+        let stopping = ContinuousClock.now
+        while node.isRunning && ContinuousClock.now - stopping < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!node.isRunning, "palier run still running 10 s after SIGTERM with an open event stream")
+        #expect(node.terminationStatus == 0)
+    }
 }
