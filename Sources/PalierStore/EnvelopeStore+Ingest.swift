@@ -57,7 +57,8 @@ extension EnvelopeStore {
             let erasedOnArrival = try Self.applyRetractions(fresh: fresh, report: &report, db)
 
             let insert = try RawStatement(db, sql: """
-                INSERT INTO envelope (id, kind, author, hlc, expiresAt, target, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                INSERT INTO envelope (id, kind, author, hlc, expiresAt, target, bytes, scope, building)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                 """)
             var newest: UInt64 = 0
             for envelope in fresh {
@@ -74,6 +75,8 @@ extension EnvelopeStore {
                 insert.bind(5, Int64(clamping: envelope.expiresAt))
                 if let target = envelope.target { insert.bind(6, target.bytes) } else { insert.bindNull(6) }
                 insert.bind(7, envelope.bytes)
+                insert.bind(8, Int64(envelope.content.scope.rawValue))
+                insert.bind(9, envelope.building.bytes)
                 try insert.run()
                 report.accepted.append(envelope.id)
             }

@@ -72,6 +72,35 @@ public final class EnvelopeStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2: scope and building columns, federation tables") { db in
+            try db.execute(sql: """
+                ALTER TABLE envelope ADD COLUMN scope INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE envelope ADD COLUMN building BLOB;
+                -- Follow and block decisions of this building's admins (1 = follow, 2 = block).
+                CREATE TABLE building_policy (
+                    building BLOB NOT NULL PRIMARY KEY,
+                    policy INTEGER NOT NULL,
+                    updatedAt INTEGER NOT NULL
+                );
+                -- Buildings this node has met over sync: for `palier peers`.
+                CREATE TABLE peer (
+                    building BLOB NOT NULL PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    lastContact INTEGER NOT NULL,
+                    connected INTEGER NOT NULL
+                );
+                """)
+            // Fill the new columns from the envelope bytes, the source of truth.
+            let rows = try Row.fetchAll(db, sql: "SELECT id, bytes FROM envelope")
+            for row in rows {
+                let bytes: Data = row[1]
+                let content = try EnvelopeCodec.decode([UInt8](bytes)).content
+                try db.execute(
+                    sql: "UPDATE envelope SET scope = ?, building = ? WHERE id = ?",
+                    arguments: [Int(content.scope.rawValue), Data(content.building.bytes), row[0] as Data])
+            }
+        }
         return migrator
     }
 
