@@ -45,6 +45,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PalierSync",
+            dependencies: [
+                "PalierCore", "PalierCrypto", "PalierStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "PalierFeed",
             dependencies: [
                 "PalierCore", "PalierStore",
@@ -59,7 +70,7 @@ let package = Package(
         .target(
             name: "PalierNode",
             dependencies: [
-                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed",
+                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -75,17 +86,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "palier-bench",
-            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierSync", "PalierTestSupport"]
         ),
         .target(
             name: "PalierTestSupport",
-            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed"]
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync"]
         ),
 
         .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
         .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierSyncTests", dependencies: ["PalierSync", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
         .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
     ]

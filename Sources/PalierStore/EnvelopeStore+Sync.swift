@@ -92,6 +92,11 @@ extension EnvelopeStore {
         }
     }
 
+    /// The highest envelope row id: where ``neighbourhoodIDs(afterRow:)`` starts.
+    public func lastRowID() throws(StoreError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM envelope") ?? 0 }
+    }
+
     // MARK: - Follow and block
 
     public func federationPolicy() throws(StoreError) -> FederationPolicy {

@@ -90,7 +90,8 @@ public struct ReconciliationStateMachine: Sendable {
                     mine.insert(item.id)
                     if !theirs.contains(item.id) { reply.have.append(item.id) }
                 }
-                for id in theirs where !mine.contains(id) { reply.need.append(id) }
+                // Sorted, so that what follows does not depend on hash order (replayable runs).
+                reply.need += theirs.filter { !mine.contains($0) }.sorted()
                 writer.skip(upper: bound)
             }
             lower = upper

@@ -1,0 +1,60 @@
+import PalierCore
+
+/// What the engine knows about one open session.
+struct PeerSession {
+    let remote: PublicKey
+    /// True on the side that dialled: it starts reconciliation rounds.
+    let initiator: Bool
+    var name = ""
+    var helloReceived = false
+    var maximumBatch = Int(SyncProtocol.maximumBatch)
+    var reconciling = false
+    var lastReconcile: UInt64 = 0
+    var lastReceived: UInt64
+    var lastSent: UInt64 = 0
+    var messageLimit: TokenBucket
+    /// Ids the peer holds (it announced or sent them, or we sent them): never announced to it.
+    /// Bounded: forgotten wholesale past `knownLimit`, which costs at most a repeated announce.
+    private var known = Set<EnvelopeID>()
+    private static let knownLimit = 100_000
+
+    init(remote: PublicKey, initiator: Bool, now: UInt64, configuration: SyncEngine.Configuration) {
+        self.remote = remote
+        self.initiator = initiator
+        self.lastReceived = now
+        self.messageLimit = TokenBucket(capacity: configuration.peerMessageBurst, perMillisecond: configuration.peerMessagesPerSecond / 1000, now: now)
+    }
+
+    func knows(_ id: EnvelopeID) -> Bool { known.contains(id) }
+
+    mutating func markKnown(_ ids: some Sequence<EnvelopeID>) {
+        if known.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
+        known.formUnion(ids)
+    }
+}
+
+/// A token bucket on the engine's clock (Unix milliseconds).
+struct TokenBucket {
+    let capacity: Double
+    let perMillisecond: Double
+    private var tokens: Double
+    private var last: UInt64
+
+    init(capacity: Double, perMillisecond: Double, now: UInt64) {
+        self.capacity = capacity
+        self.perMillisecond = perMillisecond
+        self.tokens = capacity
+        self.last = now
+    }
+
+    /// Takes one token if there is one.
+    mutating func take(now: UInt64) -> Bool {
+        if now > last {
+            tokens = min(capacity, tokens + Double(now - last) * perMillisecond)
+            last = now
+        }
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}

@@ -1,0 +1,288 @@
+import PalierCore
+import PalierStore
+
+/// A connection to another node, as the engine numbers them.
+public typealias PeerID = Int
+
+/// What the engine asks its driver (the NIO service, or the simulator) to do.
+public enum SyncOutput: Sendable, Equatable {
+    case send(PeerID, SyncMessage)
+    /// Send `bye` and close; `backOff` when the peer misbehaved and should not be dialled soon.
+    case close(PeerID, SyncMessage.ByeReason, String, backOff: Bool)
+}
+
+/// The sync protocol of one node: sessions, reconciliation, gossip, ingest, rate limits.
+///
+/// It performs no I/O besides the store and is driven by events — a session opened, a message
+/// received, a tick, local changes — so the NIO service and the deterministic simulator run
+/// exactly the same code. Not thread-safe: its owner serialises calls (an actor, or the
+/// simulator's single loop).
+public final class SyncEngine {
+    public struct Configuration: Sendable {
+        /// The name in `hello`.
+        public var name: String
+        /// How often the dialling side starts a reconciliation round, in milliseconds.
+        public var reconcileInterval: UInt64 = 30_000
+        public var pingInterval: UInt64 = 15_000
+        /// A session with nothing received for this long is closed.
+        public var idleTimeout: UInt64 = 45_000
+        /// A `want` not answered within this time may be asked of another peer.
+        public var wantTimeout: UInt64 = 10_000
+        /// New envelopes accepted per author: a burst, then a steady rate per minute. Those over
+        /// the limit are dropped unstored and offered again by a later reconciliation.
+        public var authorBurst: Double = 500
+        public var authorPerMinute: Double = 120
+        /// Sync messages accepted per peer: a burst, then a steady rate per second.
+        public var peerMessageBurst: Double = 2_000
+        public var peerMessagesPerSecond: Double = 200
+
+        public init(name: String) { self.name = name }
+    }
+
+    public let store: EnvelopeStore
+    public let building: PublicKey
+    public var configuration: Configuration
+    public private(set) var policy: FederationPolicy
+    let crypto: any CryptoProvider
+
+    var sessions: [PeerID: PeerSession] = [:]
+    /// Ids asked of some peer and not yet received, with the time the request lapses.
+    var pendingWants: [EnvelopeID: (peer: PeerID, deadline: UInt64)] = [:]
+    var authorLimits: [PublicKey: TokenBucket] = [:]
+    private var lastRow: Int64 = 0
+    private var itemCache: (changeCount: Int64, policy: FederationPolicy, set: SyncItemSet)?
+    /// Counters for tests, benchmarks and `palier status`.
+    public var statistics = SyncStatistics()
+
+    public init(store: EnvelopeStore, crypto: any CryptoProvider, configuration: Configuration) throws(StoreError) {
+        self.store = store
+        self.building = store.building
+        self.crypto = crypto
+        self.configuration = configuration
+        self.policy = try store.federationPolicy()
+        self.lastRow = try store.lastRowID()
+    }
+
+    // MARK: - Events
+
+    /// A session with `remote` is established (Noise handshake and identity proof done).
+    public func sessionOpened(_ peer: PeerID, remote: PublicKey, initiator: Bool, now: UInt64) -> [SyncOutput] {
+        if policy.blocked.contains(remote) {
+            return [.close(peer, .blocked, "this building is blocked here", backOff: true)]
+        }
+        var session = PeerSession(remote: remote, initiator: initiator, now: now, configuration: configuration)
+        session.lastSent = now
+        sessions[peer] = session
+        return [.send(peer, .hello(SyncMessage.Hello(name: configuration.name)))]
+    }
+
+    public func sessionClosed(_ peer: PeerID) {
+        sessions[peer] = nil
+        pendingWants = pendingWants.filter { $0.value.peer != peer }
+    }
+
+    /// The remote building of a session, once open.
+    public func remote(of peer: PeerID) -> PublicKey? { sessions[peer]?.remote }
+    public func name(of peer: PeerID) -> String? { sessions[peer]?.name }
+    public var openSessions: [PeerID] { sessions.keys.sorted() }
+
+    /// Re-reads follow/block decisions; sessions with newly blocked buildings are closed.
+    public func reloadPolicy() throws(StoreError) -> [SyncOutput] {
+        policy = try store.federationPolicy()
+        return sessions.keys.sorted().filter { policy.blocked.contains(sessions[$0]!.remote) }.map { peer in
+            .close(peer, .blocked, "this building is now blocked here", backOff: true)
+        }
+    }
+
+    /// One sync message from `peer`.
+    public func receive(_ bytes: [UInt8], from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard var session = sessions[peer] else { return [] }
+        statistics.bytesReceived += bytes.count
+        session.lastReceived = now
+        guard session.messageLimit.take(now: now) else {
+            sessions[peer] = session
+            return [.close(peer, .rateLimited, "too many messages", backOff: true)]
+        }
+        sessions[peer] = session
+
+        let decoded: DecodedSyncMessage
+        do throws(SyncMessageError) {
+            decoded = try SyncMessage.decode(bytes)
+        } catch {
+            return [.close(peer, .protocolViolation, error.description, backOff: true)]
+        }
+        guard case .known(let message) = decoded else {
+            if case .unknown(let type) = decoded { return [.send(peer, .unsupported(type: type))] }
+            return []
+        }
+        if case .hello = message {} else if case .bye = message {} else if !session.helloReceived {
+            return [.close(peer, .protocolViolation, "\(message.type) before hello", backOff: true)]
+        }
+        return handle(message, from: peer, now: now)
+    }
+
+    /// Envelopes stored outside a session (the CLI, or a peer's batch already announced):
+    /// announces the new neighbourhood ids to every peer not known to hold them.
+    public func localChanges(now: UInt64) -> [SyncOutput] {
+        guard let (ids, last) = try? store.neighbourhoodIDs(afterRow: lastRow) else { return [] }
+        lastRow = last
+        return announce(ids, except: nil)
+    }
+
+    /// Periodic work: reconciliation rounds, pings, idle sessions, lapsed wants.
+    public func tick(now: UInt64) -> [SyncOutput] {
+        var out: [SyncOutput] = []
+        pendingWants = pendingWants.filter { $0.value.deadline > now }
+        for peer in sessions.keys.sorted() {
+            let session = sessions[peer]!
+            if now >= session.lastReceived + configuration.idleTimeout {
+                out.append(.close(peer, .idle, "nothing received for \(configuration.idleTimeout / 1000) s", backOff: false))
+                continue
+            }
+            // A round whose messages were lost is started again after twice the interval.
+            let due = session.lastReconcile + configuration.reconcileInterval * (session.reconciling ? 2 : 1)
+            if session.helloReceived, session.initiator, now >= due {
+                out += startReconciliation(peer, now: now)
+            }
+            if now >= session.lastSent + configuration.pingInterval {
+                sessions[peer]?.lastSent = now
+                out.append(.send(peer, .ping(now)))
+            }
+        }
+        return out
+    }
+
+    /// Starts a reconciliation round with `peer` now (on connect, and by the tick).
+    public func startReconciliation(_ peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard sessions[peer] != nil, let set = try? itemSet(now: now) else { return [] }
+        sessions[peer]?.reconciling = true
+        sessions[peer]?.lastReconcile = now
+        statistics.reconciliationRounds += 1
+        let machine = ReconciliationStateMachine(set: set, crypto: crypto)
+        return [.send(peer, .reconcile(machine.initiate()))]
+    }
+
+    // MARK: - Messages
+
+    private func handle(_ message: SyncMessage, from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        switch message {
+        case .identity:
+            return [.close(peer, .protocolViolation, "identity after the session opened", backOff: true)]
+        case .hello(let hello):
+            guard hello.minimumVersion <= SyncProtocol.version, hello.version >= SyncProtocol.minimumVersion else {
+                return [.close(peer, .incompatibleVersion, "versions \(hello.minimumVersion)–\(hello.version) do not include \(SyncProtocol.version)", backOff: true)]
+            }
+            sessions[peer]?.helloReceived = true
+            sessions[peer]?.name = hello.name
+            sessions[peer]?.maximumBatch = Int(max(1, min(hello.maximumBatch, SyncProtocol.maximumBatch)))
+            return sessions[peer]!.initiator ? startReconciliation(peer, now: now) : []
+        case .reconcile(let bytes):
+            return reconcile(bytes, from: peer, now: now)
+        case .want(let ids):
+            return sendBodies(ids, to: peer, now: now)
+        case .envelopes(let list):
+            return ingest(list, from: peer, now: now)
+        case .announce(let ids):
+            sessions[peer]?.markKnown(ids)
+            return request(ids, from: peer, now: now)
+        case .ping(let nonce):
+            return [send(.pong(nonce), to: peer, now: now)]
+        case .pong:
+            return []
+        case .bye:
+            return [.close(peer, .shutdown, "the peer said goodbye", backOff: false)]
+        case .unsupported:
+            // The peer does not know a message we sent: nothing we send is optional in
+            // version 1, so this only happens with a newer peer; carry on.
+            return []
+        }
+    }
+
+    private func reconcile(_ bytes: [UInt8], from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard let set = try? itemSet(now: now) else { return [] }
+        let machine = ReconciliationStateMachine(set: set, crypto: crypto)
+        let reply: ReconciliationStateMachine.Reply
+        do throws(SyncMessageError) {
+            reply = try machine.respond(to: bytes)
+        } catch {
+            return [.close(peer, .protocolViolation, error.description, backOff: true)]
+        }
+        var out: [SyncOutput] = []
+        if reply.isDone || reply.message == [ReconciliationStateMachine.version] {
+            sessions[peer]?.reconciling = false
+        }
+        if let message = reply.message { out.append(send(.reconcile(message), to: peer, now: now)) }
+        out += sendBodies(reply.have, to: peer, now: now)
+        out += request(reply.need, from: peer, now: now)
+        return out
+    }
+
+    /// Asks `peer` for those `ids` not held and not already asked of someone.
+    private func request(_ ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard !ids.isEmpty, let held = try? store.held(ids) else { return [] }
+        var wanted: [EnvelopeID] = []
+        for id in ids where !held.contains(id) && pendingWants[id] == nil {
+            pendingWants[id] = (peer, now + configuration.wantTimeout)
+            wanted.append(id)
+        }
+        return stride(from: 0, to: wanted.count, by: SyncProtocol.maximumIDs).map {
+            send(.want(Array(wanted[$0..<min($0 + SyncProtocol.maximumIDs, wanted.count)])), to: peer, now: now)
+        }
+    }
+
+    /// Sends the bodies of `ids` that may leave this node, in batches the peer accepts.
+    private func sendBodies(_ ids: [EnvelopeID], to peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard !ids.isEmpty, let session = sessions[peer],
+              let bodies = try? store.shareableEnvelopes(ids, now: now, policy: policy) else { return [] }
+        sessions[peer]?.markKnown(bodies.map(\.id))
+        statistics.bodiesSent += bodies.count
+        return stride(from: 0, to: bodies.count, by: session.maximumBatch).map {
+            send(.envelopes(bodies[$0..<min($0 + session.maximumBatch, bodies.count)].map(\.bytes)), to: peer, now: now)
+        }
+    }
+
+    func send(_ message: SyncMessage, to peer: PeerID, now: UInt64) -> SyncOutput {
+        sessions[peer]?.lastSent = now
+        return .send(peer, message)
+    }
+
+    /// The items reconciliation compares, reloaded only when the store or the policy changed.
+    func itemSet(now: UInt64) throws(StoreError) -> SyncItemSet {
+        let changes = try store.changeCount()
+        if let cache = itemCache, cache.changeCount == changes, cache.policy == policy { return cache.set }
+        let set = SyncItemSet(try store.syncItems(now: now, policy: policy))
+        itemCache = (changes, policy, set)
+        return set
+    }
+
+    /// Announces `ids` to every open session not known to hold them.
+    func announce(_ ids: [EnvelopeID], except source: PeerID?) -> [SyncOutput] {
+        guard !ids.isEmpty else { return [] }
+        var out: [SyncOutput] = []
+        for peer in sessions.keys.sorted() where peer != source {
+            let session = sessions[peer]!
+            guard session.helloReceived else { continue }
+            let fresh = ids.filter { !session.knows($0) }
+            guard !fresh.isEmpty else { continue }
+            sessions[peer]?.markKnown(fresh)
+            statistics.announcedIDs += fresh.count
+            for start in stride(from: 0, to: fresh.count, by: SyncProtocol.maximumIDs) {
+                out.append(.send(peer, .announce(Array(fresh[start..<min(start + SyncProtocol.maximumIDs, fresh.count)]))))
+            }
+        }
+        return out
+    }
+}
+
+/// Counters of one engine.
+public struct SyncStatistics: Sendable, Hashable {
+    public var bytesReceived = 0
+    public var bodiesReceived = 0
+    public var bodiesSent = 0
+    public var bodiesAccepted = 0
+    public var announcedIDs = 0
+    public var reconciliationRounds = 0
+    public var refusedBlocked = 0
+    public var refusedInvalid = 0
+    public var droppedRateLimited = 0
+}
