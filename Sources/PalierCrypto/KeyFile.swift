@@ -47,10 +47,26 @@ public struct KeyFileError: Error, Hashable, Sendable, CustomStringConvertible {
 /// A file that group or others can read or write is refused, as ssh does.
 public enum KeyFile {
     static let prefix = "palier-ed25519-seed "
-    static let maximumSize = 1024
 
     /// Reads a key, refusing files that others could read.
     public static func load(_ path: String) throws(KeyFileError) -> SigningKey {
+        guard let key = SigningKey(seed: try SecretFile.load(path, prefix: prefix)) else { throw .malformed(path) }
+        return key
+    }
+
+    /// Writes a new key file with mode 0600; refuses to replace an existing file.
+    public static func create(_ path: String, key: SigningKey) throws(KeyFileError) {
+        try SecretFile.create(path, prefix: prefix, secret: key.seed)
+    }
+}
+
+/// A file of mode 0600 holding one line `<prefix><64 hex digits>`: the node's seed, the
+/// neighbourhood's network key.
+enum SecretFile {
+    static let maximumSize = 1024
+
+    /// Reads the 32-byte secret, refusing files that group or others could access.
+    static func load(_ path: String, prefix: String) throws(KeyFileError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             let e = errno
@@ -68,22 +84,21 @@ public enum KeyFile {
         guard n >= 0 else { throw KeyFileError(code: .io(path, errno: errno)) }
         let text = String(decoding: buffer[0..<n], as: UTF8.self)
         guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix(prefix) }),
-              let seed = bytes(fromHex: line.dropFirst(prefix.count).trimmingSpaces()),
-              let key = SigningKey(seed: seed) else {
+              let secret = bytes(fromHex: line.dropFirst(prefix.count).trimmingSpaces()), secret.count == 32 else {
             throw .malformed(path)
         }
-        return key
+        return secret
     }
 
-    /// Writes a new key file with mode 0600; refuses to replace an existing file.
-    public static func create(_ path: String, key: SigningKey) throws(KeyFileError) {
+    /// Writes a new file with mode 0600; refuses to replace an existing one.
+    static func create(_ path: String, prefix: String, secret: [UInt8]) throws(KeyFileError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             let e = errno
             throw e == EEXIST ? .alreadyExists(path) : KeyFileError(code: .io(path, errno: e))
         }
         defer { close(fd) }
-        let line = Array("\(prefix)\(hexString(key.seed))\n".utf8)
+        let line = Array("\(prefix)\(hexString(secret))\n".utf8)
         guard fchmod(fd, 0o600) == 0, write(fd, line, line.count) == line.count, fsync(fd) == 0 else {
             let e = errno
             unlink(path)

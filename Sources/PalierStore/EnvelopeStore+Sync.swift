@@ -10,6 +10,14 @@ public struct PeerRecord: Sendable, Hashable, Codable {
     /// Unix milliseconds of the last message received.
     public var lastContact: UInt64
     public var connected: Bool
+
+    public init(building: PublicKey, name: String, address: String, lastContact: UInt64, connected: Bool) {
+        self.building = building
+        self.name = name
+        self.address = address
+        self.lastContact = lastContact
+        self.connected = connected
+    }
 }
 
 extension PublicKey: Codable {

@@ -1,0 +1,331 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PalierCore
+import PalierCrypto
+import PalierStore
+import ServiceLifecycle
+import Synchronization
+
+/// Where and how a node syncs.
+public struct SyncSettings: Sendable {
+    /// Address to listen on ("0.0.0.0": every interface; "127.0.0.1": this machine only).
+    public var listenHost: String
+    /// TCP port; 0 picks a free one (tests).
+    public var port: Int
+    /// Peers to dial, as "host:port".
+    public var staticPeers: [String]
+    public var engine: SyncEngine.Configuration
+    /// Bytes written to a peer and not yet taken by its socket before it is dropped.
+    public var sendQueueLimit = 4 << 20
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// Reconnection waits double from `minimumBackoff` up to `maximumBackoff`.
+    public var minimumBackoff: Duration = .milliseconds(500)
+    public var maximumBackoff: Duration = .seconds(60)
+    /// How long a peer that misbehaved is refused.
+    public var penalty: Duration = .seconds(300)
+    /// How often the store is looked at for posts made with the CLI.
+    public var changePoll: Duration = .milliseconds(200)
+
+    public init(listenHost: String, port: Int, staticPeers: [String], engine: SyncEngine.Configuration) {
+        self.listenHost = listenHost
+        self.port = port
+        self.staticPeers = staticPeers
+        self.engine = engine
+    }
+}
+
+/// The sync side of a running node: a TCP listener, dialers for static peers, the Noise
+/// sessions, and one ``SyncEngine`` that all sessions share. Protocol decisions are the engine's;
+/// this actor carries them out.
+public actor SyncService: Service {
+    private let settings: SyncSettings
+    private let signingKey: SigningKey
+    private let networkKey: NetworkKey
+    private let store: EnvelopeStore
+    private let clock: any WallClock
+    private let logger: Logger
+    private let engine: SyncEngine
+
+    private struct Connection {
+        let channel: any Channel
+        let address: String
+        let remote: PublicKey
+        let initiator: Bool
+        let outstanding: OutstandingBytes
+        var lastRecorded: UInt64
+    }
+    private var connections: [PeerID: Connection] = [:]
+    private var nextPeer: PeerID = 1
+    private var penalties: [PublicKey: UInt64] = [:]
+    private var buildingAt: [String: PublicKey] = [:]
+    private var lastChangeCount: Int64 = -1
+    private let boundPort = Mutex<Int?>(nil)
+
+    public init(settings: SyncSettings, signingKey: SigningKey, networkKey: NetworkKey, store: EnvelopeStore, clock: any WallClock, logger: Logger) throws(StoreError) {
+        self.settings = settings
+        self.signingKey = signingKey
+        self.networkKey = networkKey
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        engine = try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: settings.engine)
+        try store.markPeersDisconnected()
+    }
+
+    /// The port the listener got (useful with port 0), once listening.
+    public nonisolated var listeningPort: Int? { boundPort.withLock { $0 } }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.serve()
+            }
+        } catch is CancellationError {
+            // Shutting down.
+        }
+        for (peer, connection) in connections {
+            connection.channel.writeAndFlush(SyncMessage.bye(.shutdown, "node stopping").encoded(), promise: nil)
+            connection.channel.close(promise: nil)
+            engine.sessionClosed(peer)
+        }
+    }
+
+    private func serve() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.backlog, value: 64)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
+                return channel.eventLoop.makeCompletedFuture {
+                    try self.configure(channel, initiator: false, continuation: continuation)
+                    let address = channel.remoteAddress?.description ?? "?"
+                    Task { await self.serve(channel: channel, events: events, initiator: false, address: address) }
+                }
+            }
+            .bind(host: settings.listenHost, port: settings.port)
+            .get()
+        boundPort.withLock { $0 = server.localAddress?.port }
+        logger.info("sync listening", metadata: ["address": "\(settings.listenHost):\(server.localAddress?.port ?? settings.port)", "network": "\(networkKey.id)"])
+        defer { server.close(promise: nil) }
+        try await withThrowingDiscardingTaskGroup { tasks in
+            for address in settings.staticPeers {
+                tasks.addTask { await self.dial(address) }
+            }
+            tasks.addTask { try await self.ticks() }
+            try await server.closeFuture.get()
+        }
+    }
+
+    // MARK: - Connections
+
+    /// Builds a connection's pipeline (on its event loop); its events go, in order, to `continuation`.
+    private nonisolated func configure(_ channel: any Channel, initiator: Bool, continuation: AsyncStream<SyncInbound>.Continuation) throws {
+        let timeout = TimeAmount.nanoseconds(settings.handshakeTimeout.components.seconds * 1_000_000_000)
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(SyncFrameDecoder()),
+            MessageToByteHandler(SyncFrameEncoder()),
+            NoiseSessionHandler(initiator: initiator, signingKey: signingKey, networkKey: networkKey, handshakeTimeout: timeout),
+            SyncEventBridge(continuation: continuation, logger: logger),
+        ])
+    }
+
+    private func serve(channel: any Channel, events: AsyncStream<SyncInbound>, initiator: Bool, address: String) async {
+        var peer: PeerID?
+        for await event in events {
+            switch event {
+            case .established(let remote):
+                peer = opened(channel: channel, remote: remote, initiator: initiator, address: address)
+                if peer == nil { channel.close(promise: nil) }
+            case .message(let bytes):
+                if let peer { received(bytes, from: peer) }
+            }
+        }
+        if let peer { closed(peer) }
+    }
+
+    private func opened(channel: any Channel, remote: PublicKey, initiator: Bool, address: String) -> PeerID? {
+        let now = clock.nowMillis()
+        if remote == signingKey.publicKey {
+            logger.notice("refused a session with this node itself", metadata: ["address": "\(address)"])
+            return nil
+        }
+        if let until = penalties[remote], until > now {
+            logger.notice("refused a session with a building that misbehaved", metadata: ["building": "\(remote.shortText)"])
+            return nil
+        }
+        // Both sides may dial at once: keep the session the building with the smaller key
+        // initiated (both sides decide the same), or the older one when they are alike.
+        if let (existing, connection) = connections.first(where: { $0.value.remote == remote }) {
+            let mineFirst = signingKey.publicKey < remote
+            let newWins = initiator == mineFirst && connection.initiator != mineFirst
+            if !newWins { return nil }
+            close(existing, reason: .duplicateSession, "replaced by a newer session")
+        }
+        let peer = nextPeer
+        nextPeer += 1
+        connections[peer] = Connection(channel: channel, address: address, remote: remote, initiator: initiator, outstanding: OutstandingBytes(), lastRecorded: now)
+        if initiator { buildingAt[address] = remote }
+        logger.info("session open", metadata: ["building": "\(remote.shortText)", "address": "\(address)", "initiator": "\(initiator)"])
+        perform(engine.sessionOpened(peer, remote: remote, initiator: initiator, now: now))
+        recordPeer(peer, connected: true)
+        return peer
+    }
+
+    private func received(_ bytes: [UInt8], from peer: PeerID) {
+        let now = clock.nowMillis()
+        perform(engine.receive(bytes, from: peer, now: now))
+        if var connection = connections[peer], now >= connection.lastRecorded + 30_000 {
+            connection.lastRecorded = now
+            connections[peer] = connection
+            recordPeer(peer, connected: true)
+        }
+    }
+
+    private func closed(_ peer: PeerID) {
+        recordPeer(peer, connected: false)
+        if let connection = connections[peer] {
+            logger.info("session closed", metadata: ["building": "\(connection.remote.shortText)"])
+        }
+        connections[peer] = nil
+        engine.sessionClosed(peer)
+    }
+
+    private func recordPeer(_ peer: PeerID, connected: Bool) {
+        guard let connection = connections[peer] else { return }
+        let record = PeerRecord(
+            building: connection.remote, name: engine.name(of: peer) ?? "", address: connection.address,
+            lastContact: clock.nowMillis(), connected: connected)
+        do { try store.recordPeer(record) } catch { logger.warning("could not record peer", metadata: ["error": "\(error)"]) }
+    }
+
+    private func close(_ peer: PeerID, reason: SyncMessage.ByeReason, _ text: String) {
+        guard let connection = connections[peer] else { return }
+        let channel = connection.channel
+        channel.writeAndFlush(SyncMessage.bye(reason, text).encoded()).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private func perform(_ outputs: [SyncOutput]) {
+        for output in outputs {
+            switch output {
+            case .send(let peer, let message):
+                guard let connection = connections[peer] else { continue }
+                let bytes = message.encoded()
+                // A peer that stops reading lets its queue grow: past the limit it is dropped,
+                // and nobody else waits for it.
+                guard connection.outstanding.add(bytes.count) <= settings.sendQueueLimit else {
+                    logger.warning("peer stopped reading; dropping it", metadata: ["building": "\(connection.remote.shortText)"])
+                    connection.channel.close(promise: nil)
+                    continue
+                }
+                let outstanding = connection.outstanding
+                connection.channel.writeAndFlush(bytes).whenComplete { _ in _ = outstanding.add(-bytes.count) }
+            case .close(let peer, let reason, let text, let backOff):
+                guard let connection = connections[peer] else { continue }
+                logger.notice("closing session", metadata: ["building": "\(connection.remote.shortText)", "reason": "\(text)"])
+                if backOff {
+                    penalties[connection.remote] = clock.nowMillis() + UInt64(settings.penalty.components.seconds * 1000)
+                }
+                close(peer, reason: reason, text)
+            }
+        }
+    }
+
+    // MARK: - Dialling and the clock
+
+    /// Dials `address` whenever there is no session with the building there, waiting longer
+    /// after each failure (exponential backoff), and again after a session ends.
+    private func dial(_ address: String) async {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            logger.error("static peer is not host:port", metadata: ["peer": "\(address)"])
+            return
+        }
+        let host = String(address[..<colon])
+        var backoff = settings.minimumBackoff
+        while !Task.isCancelled {
+            if let building = buildingAt[address], connections.values.contains(where: { $0.remote == building }) {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            if let building = buildingAt[address], let until = penalties[building], until > clock.nowMillis() {
+                try? await Task.sleep(for: .seconds(5))
+                continue
+            }
+            let started = ContinuousClock.now
+            do {
+                let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
+                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.seconds(5))
+                    .channelInitializer { [self] channel in
+                        channel.eventLoop.makeCompletedFuture { try self.configure(channel, initiator: true, continuation: continuation) }
+                    }
+                    .connect(host: host, port: port).get()
+                await serve(channel: channel, events: events, initiator: true, address: address)
+            } catch {
+                logger.debug("could not reach peer", metadata: ["peer": "\(address)", "error": "\(error)"])
+            }
+            if ContinuousClock.now - started > .seconds(60) { backoff = settings.minimumBackoff }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, settings.maximumBackoff)
+        }
+    }
+
+    /// The engine's clock, and the store watched for posts made with the CLI.
+    private func ticks() async throws {
+        var nextTick = ContinuousClock.now
+        while !Task.isCancelled {
+            try await Task.sleep(for: settings.changePoll)
+            let changes = (try? store.changeCount()) ?? lastChangeCount
+            if changes != lastChangeCount {
+                lastChangeCount = changes
+                perform((try? engine.reloadPolicy()) ?? [])
+                perform(engine.localChanges(now: clock.nowMillis()))
+            }
+            if ContinuousClock.now >= nextTick {
+                perform(engine.tick(now: clock.nowMillis()))
+                nextTick = ContinuousClock.now + .seconds(1)
+            }
+        }
+    }
+
+    /// Open sessions: building and name, for status and tests.
+    public func sessions() -> [(building: PublicKey, name: String)] {
+        connections.map { ($0.value.remote, engine.name(of: $0.key) ?? "") }
+    }
+
+    public func statistics() -> SyncStatistics { engine.statistics }
+}
+
+/// Bytes handed to a channel and not yet written.
+final class OutstandingBytes: Sendable {
+    private let value = Atomic<Int>(0)
+    /// Adds `delta` and returns the new total.
+    func add(_ delta: Int) -> Int { value.wrappingAdd(delta, ordering: .relaxed).newValue }
+}
+
+/// The end of a sync pipeline: hands events to the service's stream, in order.
+final class SyncEventBridge: ChannelInboundHandler {
+    typealias InboundIn = SyncInbound
+    let continuation: AsyncStream<SyncInbound>.Continuation
+    let logger: Logger
+
+    init(continuation: AsyncStream<SyncInbound>.Continuation, logger: Logger) {
+        self.continuation = continuation
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        continuation.yield(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.notice("sync connection failed", metadata: ["error": "\(error)", "address": "\(context.remoteAddress?.description ?? "?")"])
+        continuation.finish()
+        context.close(promise: nil)
+    }
+}

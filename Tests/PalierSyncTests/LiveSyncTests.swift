@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import PalierCore
+import PalierCrypto
+import PalierStore
+import PalierSync
+import PalierTestSupport
+import Testing
+
+/// A sync service on loopback with an in-memory store, running until the test ends.
+final class LiveNode: Sendable {
+    let key: SigningKey
+    let store: EnvelopeStore
+    let service: SyncService
+    let task: Task<Void, any Error>
+
+    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock) async throws {
+        key = Fixtures.key(seed)
+        store = try EnvelopeStore(path: nil, building: key.publicKey, validator: .sodium)
+        var settings = SyncSettings(listenHost: "127.0.0.1", port: 0, staticPeers: peers, engine: .init(name: "building \(seed)"))
+        settings.changePoll = .milliseconds(20)
+        settings.minimumBackoff = .milliseconds(50)
+        settings.maximumBackoff = .milliseconds(400)
+        var logger = Logger(label: "test-sync-\(seed)")
+        logger.logLevel = .warning
+        service = try SyncService(settings: settings, signingKey: key, networkKey: network, store: store, clock: clock, logger: logger)
+        let service = self.service
+        task = Task { try await service.run() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while service.listeningPort == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    var address: String { "127.0.0.1:\(service.listeningPort ?? 0)" }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns the elapsed time.
+func eventually(within timeout: Duration, _ condition: () async throws -> Bool) async throws -> Duration? {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < timeout {
+        if try await condition() { return ContinuousClock.now - start }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return nil
+}
+
+@Suite(.serialized)
+struct LiveSyncTests {
+    let clock = ManualClock(Fixtures.epoch + 60_000)
+
+    @Test("two nodes with the same network key sync a post within a second; building scope stays home")
+    func twoNodes() async throws {
+        let network = NetworkKey.generate()
+        let a = try await LiveNode(seed: 501, network: network, clock: clock)
+        let b = try await LiveNode(seed: 502, network: network, peers: [a.address], clock: clock)
+        defer { Task { await a.stop(); await b.stop() } }
+        #expect(try await eventually(within: .seconds(5)) { await a.service.sessions().count == 1 } != nil)
+
+        let secret = Fixtures.post(by: a.key, in: a.key.publicKey, at: Fixtures.epoch, scope: .building, title: "Code de la porte")
+        let post = Fixtures.post(by: a.key, in: a.key.publicKey, at: Fixtures.epoch, title: "Coupure d'eau jeudi")
+        _ = try a.store.ingest([secret.bytes, post.bytes], now: clock.nowMillis())
+        let elapsed = try await eventually(within: .seconds(1)) { try b.store.envelope(post.id) != nil }
+        #expect(elapsed != nil, "the post did not reach the other node within 1 s")
+        // Give a stray building-scope body every chance to arrive: it must not.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try b.store.envelope(secret.id) == nil)
+        #expect(try b.store.syncItems(now: clock.nowMillis(), policy: FederationPolicy()).map(\.id) == [post.id])
+        let peers = try b.store.peers()
+        #expect(peers.map(\.building) == [a.key.publicKey] && peers.first?.connected == true)
+    }
+
+    @Test("a node with another network key is refused at the handshake and gets nothing")
+    func wrongNetworkKey() async throws {
+        let a = try await LiveNode(seed: 511, network: NetworkKey.generate(), clock: clock)
+        let post = Fixtures.post(by: a.key, in: a.key.publicKey, at: Fixtures.epoch)
+        _ = try a.store.ingest([post.bytes], now: clock.nowMillis())
+        let intruder = try await LiveNode(seed: 512, network: NetworkKey.generate(), peers: [a.address], clock: clock)
+        defer { Task { await a.stop(); await intruder.stop() } }
+        try await Task.sleep(for: .seconds(1))
+        #expect(await a.service.sessions().isEmpty)
+        #expect(await intruder.service.sessions().isEmpty)
+        #expect(try intruder.store.statistics().envelopes == 0)
+        #expect(try a.store.peers().isEmpty)
+    }
+
+    @Test("an independent Noise implementation (Python noiseprotocol) completes a session with a node")
+    func pythonInterop() async throws {
+        let network = NetworkKey.generate()
+        let a = try await LiveNode(seed: 521, network: network, clock: clock)
+        defer { Task { await a.stop() } }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = root.appendingPathComponent("scripts/noise-interop.sh")
+        process.arguments = ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("identity verified \(a.key.publicKey.hex)"))
+        #expect(text.contains("pong 42") && text.contains("unsupported 127") && text.hasSuffix("ok\n"))
+    }
+}

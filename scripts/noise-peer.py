@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""An independent palier sync peer for the interoperability test.
+
+It uses the `noiseprotocol` package (not palier's code) for Noise_XXpsk3_25519_ChaChaPoly_SHA256
+and `cryptography` for Ed25519, dials a palier node, completes the handshake and the identity
+exchange of docs/protocol.md part 2, then exchanges transport messages: hello, ping/pong, bye.
+
+usage: noise-peer.py HOST PORT NETWORK_KEY_HEX
+Prints one line per step; exits 0 only if every step succeeded.
+"""
+import os
+import socket
+import struct
+import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives import serialization
+from noise.connection import Keypair, NoiseConnection
+
+PROTOCOL = b"Noise_XXpsk3_25519_ChaChaPoly_SHA256"
+PROLOGUE = b"palier-sync-v1"
+IDENTITY_DOMAIN = b"palier-sync-identity-v1\x00"
+
+
+def send_frame(sock, data):
+    sock.sendall(struct.pack(">I", len(data)) + data)
+
+
+def recv_exact(sock, n):
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        if not chunk:
+            raise EOFError("connection closed")
+        out += chunk
+    return out
+
+
+def recv_frame(sock):
+    (length,) = struct.unpack(">I", recv_exact(sock, 4))
+    if length > 65535:
+        raise ValueError("frame too large")
+    return recv_exact(sock, length)
+
+
+def main():
+    host, port, psk_hex = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    sock = socket.create_connection((host, port), timeout=10)
+
+    noise = NoiseConnection.from_name(PROTOCOL)
+    noise.set_as_initiator()
+    noise.set_psks(psk=bytes.fromhex(psk_hex))
+    noise.set_prologue(PROLOGUE)
+    noise.set_keypair_from_private_bytes(Keypair.STATIC, os.urandom(32))
+    noise.start_handshake()
+    send_frame(sock, noise.write_message())
+    noise.read_message(recv_frame(sock))
+    send_frame(sock, noise.write_message())
+    assert noise.handshake_finished
+    print("handshake complete")
+    handshake_hash = noise.get_handshake_hash()
+
+    # Identity: type 0x00, building key, Ed25519 signature over domain || role || handshake hash.
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    signature = key.sign(IDENTITY_DOMAIN + b"\x00" + handshake_hash)
+    send_frame(sock, noise.encrypt(b"\x00" + public + signature))
+
+    theirs = noise.decrypt(recv_frame(sock))
+    assert theirs[0] == 0x00, "first message is not an identity"
+    their_key, their_signature = theirs[1:33], theirs[33:97]
+    Ed25519PublicKey.from_public_bytes(their_key).verify(their_signature, IDENTITY_DOMAIN + b"\x01" + handshake_hash)
+    print("identity verified", their_key.hex())
+
+    name = b"interop peer"
+    send_frame(sock, noise.encrypt(b"\x01" + struct.pack(">HH", 1, 1) + bytes([len(name)]) + name + struct.pack(">H", 15)))
+    send_frame(sock, noise.encrypt(b"\x06" + struct.pack(">Q", 42)))
+    send_frame(sock, noise.encrypt(b"\x7f"))  # an unknown type: must be answered "unsupported"
+    got_hello = got_pong = got_unsupported = False
+    while not (got_hello and got_pong and got_unsupported):
+        message = noise.decrypt(recv_frame(sock))
+        if message[0] == 0x01:
+            got_hello = True
+            print("hello version", struct.unpack(">H", message[1:3])[0])
+        elif message[0] == 0x07:
+            assert struct.unpack(">Q", message[1:9])[0] == 42
+            got_pong = True
+            print("pong 42")
+        elif message[0] == 0x09:
+            assert message[1] == 0x7F
+            got_unsupported = True
+            print("unsupported 127")
+    send_frame(sock, noise.encrypt(b"\x08\x00" + bytes([4]) + b"done"))
+    sock.close()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
