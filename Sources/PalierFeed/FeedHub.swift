@@ -69,7 +69,8 @@ public actor FeedHub {
         guard force || changes != seenChanges || due else { return [] }
         seenChanges = changes
         let view = try store.view(now: now)
-        let next = PlaylistRules.playlist(view: view, now: now, viewer: store.building, configuration: configuration)
+        let next = PlaylistRules.playlist(
+            view: view, now: now, viewer: store.building, configuration: configuration, policy: try store.federationPolicy())
         let events = PlaylistDiff.events(from: playlist, to: next, at: now)
         playlist = next
         broadcast(events)

@@ -49,7 +49,9 @@ public struct Playlist: Hashable, Sendable {
 ///   rotation; the rest wait for more content or for older promos to expire.
 /// - Hides and grants have already been applied by the view.
 public enum PlaylistRules {
-    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, configuration: ScreenConfiguration = .init()) -> Playlist {
+    /// - Parameter policy: whose posts this screen shows besides its own building's (followed
+    ///   buildings), and whose never (blocked ones).
+    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, configuration: ScreenConfiguration = .init(), policy: FederationPolicy = FederationPolicy()) -> Playlist {
         var preempting: [ScreenItem] = []
         var notices: [ScreenItem] = []
         var events: [(start: UInt64, item: ScreenItem)] = []
@@ -58,7 +60,7 @@ public enum PlaylistRules {
         var nextChange: UInt64?
         func schedule(_ t: UInt64) { if t > now { nextChange = min(nextChange ?? t, t) } }
 
-        for entry in view.items where entry.expiresAt > now {
+        for entry in view.items where entry.expiresAt > now && policy.screenShows(building: entry.building, local: viewer) {
             schedule(entry.expiresAt)
             var from = entry.postedAt.millis
             var until = entry.expiresAt

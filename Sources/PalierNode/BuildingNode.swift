@@ -70,6 +70,8 @@ public final class BuildingNode: Sendable {
         for suffix in ["", "-wal", "-shm"] { chmod(storePath + suffix, 0o600) }
         let node = BuildingNode(directory: directory, configuration: configuration, buildingKey: key, store: store, clock: clock)
         try node.publishProfile()
+        // A building starts as a neighbourhood of one; `palier network join` joins another.
+        if try node.networkKey() == nil { try node.createNetwork() }
         // Written last: its presence is what "initialised" means.
         try configuration.write(to: directory.configurationFile)
         return node

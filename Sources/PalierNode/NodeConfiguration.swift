@@ -16,6 +16,8 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var buildingKeyFile: String = "building.key"
     /// The elevator screen's feed and kiosk page.
     public var feed = FeedSettings()
+    /// Federation with neighbouring buildings.
+    public var sync = SyncConfiguration()
 
     public init(buildingName: String, address: String = "", latitude: Double? = nil, longitude: Double? = nil) {
         self.buildingName = buildingName
@@ -25,7 +27,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed
+        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +40,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         storeFile = try c.decodeIfPresent(String.self, forKey: .storeFile) ?? "palier.sqlite"
         buildingKeyFile = try c.decodeIfPresent(String.self, forKey: .buildingKeyFile) ?? "building.key"
         feed = try c.decodeIfPresent(FeedSettings.self, forKey: .feed) ?? FeedSettings()
+        sync = try c.decodeIfPresent(SyncConfiguration.self, forKey: .sync) ?? SyncConfiguration()
     }
 
     /// The building's profile as signed into the store.
@@ -93,5 +96,29 @@ public struct FeedSettings: Codable, Sendable, Hashable {
         kioskPort = try c.decodeIfPresent(Int.self, forKey: .kioskPort) ?? 7480
         promoShare = try c.decodeIfPresent(Double.self, forKey: .promoShare) ?? 0.2
         eventLeadDays = try c.decodeIfPresent(Int.self, forKey: .eventLeadDays) ?? 7
+    }
+}
+
+/// Settings of federation (docs/protocol.md, part 2). Every key may be left out of config.json.
+public struct SyncConfiguration: Codable, Sendable, Hashable {
+    /// Address the sync port listens on: "0.0.0.0" (the local network) or "127.0.0.1".
+    public var listen = "0.0.0.0"
+    /// TCP port of the sync protocol; 0 turns sync off.
+    public var port = 7481
+    /// Neighbouring nodes to dial, as "host:port", besides those discovery finds.
+    public var staticPeers: [String] = []
+    /// Seconds between two reconciliation rounds with each peer this node dialled.
+    public var reconcileSeconds = 30
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case listen, port, staticPeers, reconcileSeconds }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? "0.0.0.0"
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 7481
+        staticPeers = try c.decodeIfPresent([String].self, forKey: .staticPeers) ?? []
+        reconcileSeconds = try c.decodeIfPresent(Int.self, forKey: .reconcileSeconds) ?? 30
     }
 }

@@ -30,6 +30,10 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case configuration(String)
         case feedUnavailable(String)
         case io(String)
+        case noNetwork(String)
+        case networkExists(String)
+        case invalidInvite(KeyTextError)
+        case ownBuilding
     }
     package let code: Code
 
@@ -46,11 +50,11 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     /// Process exit status for this error (sysexits.h).
     public var exitCode: Int32 {
         switch code {
-        case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName: 64  // EX_USAGE
+        case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName, .invalidInvite, .ownBuilding: 64  // EX_USAGE
         case .invalid, .refused, .notAPost, .retracted: 65  // EX_DATAERR
-        case .notInitialised, .unknownIdentity, .unknownEnvelope, .ambiguousEnvelope: 66  // EX_NOINPUT
+        case .notInitialised, .unknownIdentity, .unknownEnvelope, .ambiguousEnvelope, .noNetwork: 66  // EX_NOINPUT
         case .feedUnavailable: 69  // EX_UNAVAILABLE
-        case .alreadyInitialised, .identityExists: 73  // EX_CANTCREAT
+        case .alreadyInitialised, .identityExists, .networkExists: 73  // EX_CANTCREAT
         case .notGranted, .roleMayNotPost, .notAuthor: 77  // EX_NOPERM
         case .keyFile(let e): e.isUnsafePermissions ? 77 : 66
         case .configuration: 78  // EX_CONFIG
@@ -110,6 +114,14 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "No running node answers on \(path); start it with `palier run` (and check that you may use the feed socket)."
         case .io(let message):
             message
+        case .noNetwork(let path):
+            "This node belongs to no neighbourhood network yet (no \(path)); create one with `palier network create` or join one with `palier network join <invite>`."
+        case .networkExists(let id):
+            "This node already belongs to network \(id); add --replace to leave it for another (its peers will no longer accept this node)."
+        case .invalidInvite(let e):
+            "That invite string is not valid: \(e); ask for it again (it starts with palier-invite-)."
+        case .ownBuilding:
+            "That is this building's own key: its posts always show here and cannot be blocked."
         }
     }
 }

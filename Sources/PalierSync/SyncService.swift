@@ -54,6 +54,7 @@ public actor SyncService: Service {
         let initiator: Bool
         let outstanding: OutstandingBytes
         var lastRecorded: UInt64
+        var recordedName: String? = nil
     }
     private var connections: [PeerID: Connection] = [:]
     private var nextPeer: PeerID = 1
@@ -92,28 +93,36 @@ public actor SyncService: Service {
     }
 
     private func serve() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.backlog, value: 64)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { [self] channel in
-                let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
-                return channel.eventLoop.makeCompletedFuture {
-                    try self.configure(channel, initiator: false, continuation: continuation)
-                    let address = channel.remoteAddress?.description ?? "?"
-                    Task { await self.serve(channel: channel, events: events, initiator: false, address: address) }
+        let server: (any Channel)?
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.backlog, value: 64)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { [self] channel in
+                    let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
+                    return channel.eventLoop.makeCompletedFuture {
+                        try self.configure(channel, initiator: false, continuation: continuation)
+                        let address = channel.remoteAddress?.description ?? "?"
+                        Task { await self.serve(channel: channel, events: events, initiator: false, address: address) }
+                    }
                 }
-            }
-            .bind(host: settings.listenHost, port: settings.port)
-            .get()
-        boundPort.withLock { $0 = server.localAddress?.port }
-        logger.info("sync listening", metadata: ["address": "\(settings.listenHost):\(server.localAddress?.port ?? settings.port)", "network": "\(networkKey.id)"])
-        defer { server.close(promise: nil) }
+                .bind(host: settings.listenHost, port: settings.port)
+                .get()
+            boundPort.withLock { $0 = server?.localAddress?.port }
+            logger.info("sync listening", metadata: ["address": "\(settings.listenHost):\(server?.localAddress?.port ?? settings.port)", "network": "\(networkKey.id)"])
+        } catch {
+            // The screen must keep working: run on, dialling static peers, without a listener.
+            logger.error("sync cannot listen; neighbours cannot dial this node until it is restarted", metadata: [
+                "address": "\(settings.listenHost):\(settings.port)", "error": "\(error)",
+            ])
+            server = nil
+        }
+        defer { server?.close(promise: nil) }
         try await withThrowingDiscardingTaskGroup { tasks in
             for address in settings.staticPeers {
                 tasks.addTask { await self.dial(address) }
             }
-            tasks.addTask { try await self.ticks() }
-            try await server.closeFuture.get()
+            try await self.ticks()
         }
     }
 
@@ -175,8 +184,10 @@ public actor SyncService: Service {
     private func received(_ bytes: [UInt8], from peer: PeerID) {
         let now = clock.nowMillis()
         perform(engine.receive(bytes, from: peer, now: now))
-        if var connection = connections[peer], now >= connection.lastRecorded + 30_000 {
+        // The peer table is for people: refreshed when the name arrives (hello), then every 30 s.
+        if var connection = connections[peer], now >= connection.lastRecorded + 30_000 || connection.recordedName != engine.name(of: peer) {
             connection.lastRecorded = now
+            connection.recordedName = engine.name(of: peer)
             connections[peer] = connection
             recordPeer(peer, connected: true)
         }

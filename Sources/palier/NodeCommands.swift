@@ -83,6 +83,9 @@ struct Run: AsyncParsableCommand {
         // A ServiceGroup stops its services last to first: the feed stops before the kiosk page,
         // ending the page's event streams so that the web server is not kept waiting.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ExpirySweeper(node: node, logger: logger))]
+        let sync = try node.syncService(logger: logger)
+        let syncState = try sync != nil ? "\(node.configuration.sync.listen):\(node.configuration.sync.port)" : "off: \(node.syncOffReason() ?? "")"
+        if let sync { services.append(.init(service: sync)) }
         if settings.kioskPort > 0 {
             services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
         }
@@ -97,6 +100,7 @@ struct Run: AsyncParsableCommand {
             "data": "\(node.directory.root.path)",
             "feed": "\(node.feedSocketPath)",
             "kiosk": "\(settings.kioskPort > 0 ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
+            "sync": "\(syncState)",
             "pid": "\(getpid())",
         ])
         let serviceGroup = ServiceGroup(configuration: .init(
@@ -138,6 +142,16 @@ struct Status: AsyncParsableCommand {
         print("Screen feed: \(node.feedSocketPath)\(status.running == nil ? " (when running)" : "")")
         let port = node.configuration.feed.kioskPort
         print("Kiosk page: \(port > 0 ? "http://127.0.0.1:\(port)/" : "off")")
+        if let reason = try node.syncOffReason() {
+            print("Sync: off, because \(reason).")
+        } else {
+            let sync = node.configuration.sync
+            print("Sync: network \(try node.networkKey()?.id ?? ""), port \(sync.listen):\(sync.port), \(sync.staticPeers.count) static peer\(sync.staticPeers.count == 1 ? "" : "s")")
+        }
+        let peers = try node.peers()
+        let policy = try node.federationPolicy()
+        let connected = status.running == nil ? 0 : peers.filter(\.connected).count
+        print("Neighbours: \(connected) connected, \(peers.count) known, \(policy.followed.count) followed, \(policy.blocked.count) blocked (palier peers)")
     }
 }
 

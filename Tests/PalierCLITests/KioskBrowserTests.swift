@@ -50,7 +50,8 @@ import Testing
         let live = LiveProcessTests()
         try live.palier("init", "--name", "Résidence Les Érables")
         let port = Self.freePort()
-        try live.configureFeed(["kioskPort": port])
+        try live.configure("feed", ["kioskPort": port])
+        try live.configure("sync", ["port": 0])
         let event = "Fête de la Saint-Jean à l'école élémentaire"
         #expect(try live.palier("post", "event", "--title", event, "--start", "2d", "--place", "Cour des Érables", "--lang", "fr").status == 0)
         #expect(try live.palier("post", "tip", "--title", "Vélo bleu trouvé près du local", "--body", "Il attend son propriétaire chez la gardienne.").status == 0)
@@ -93,7 +94,8 @@ import Testing
         let live = LiveProcessTests()
         try live.palier("init", "--name", "Les Tilleuls")
         let port = Self.freePort()
-        try live.configureFeed(["kioskPort": port])
+        try live.configure("feed", ["kioskPort": port])
+        try live.configure("sync", ["port": 0])
         let node = Process()
         node.executableURL = LiveProcessTests.binary
         node.arguments = ["run", "--data-dir", live.dataDir]

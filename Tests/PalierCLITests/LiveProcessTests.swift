@@ -58,19 +58,20 @@ import Testing
         #expect(envelope.content.postContent?.title == "Assemblée générale")
     }
 
-    /// Sets keys of the `feed` section of the node's config.json.
-    func configureFeed(_ settings: [String: Any]) throws {
+    /// Sets keys of one section (`feed`, `sync`) of the node's config.json.
+    func configure(_ section: String, _ settings: [String: Any]) throws {
         let url = URL(fileURLWithPath: dataDir).appendingPathComponent("config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        var feed = config["feed"] as? [String: Any] ?? [:]
-        feed.merge(settings) { _, new in new }
-        config["feed"] = feed
+        var values = config[section] as? [String: Any] ?? [:]
+        values.merge(settings) { _, new in new }
+        config[section] = values
         try JSONSerialization.data(withJSONObject: config).write(to: url)
     }
 
     @Test func runHoldsTheDirectoryAndStopsOnSIGTERM() async throws {
         try palier("init", "--name", "Les Tilleuls")
-        try configureFeed(["kioskPort": 0])
+        try configure("feed", ["kioskPort": 0])
+        try configure("sync", ["port": 0])
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["run", "--data-dir", dataDir]
@@ -109,7 +110,8 @@ import Testing
     @Test func palierFeedFollowsTheRunningNode() async throws {
         let live = LiveProcessTests()
         try live.palier("init", "--name", "Les Tilleuls")
-        try live.configureFeed(["kioskPort": 0])
+        try live.configure("feed", ["kioskPort": 0])
+        try live.configure("sync", ["port": 0])
         let refused = try live.palier("feed")
         #expect(refused.status == 69)
         #expect(refused.stderr.hasPrefix("palier: No running node answers on"))

@@ -1,0 +1,92 @@
+import Foundation
+import PalierCore
+import PalierCrypto
+import PalierStore
+import PalierSync
+import Logging
+
+extension BuildingNode {
+    /// Where the network key lives (mode 0600).
+    public var networkKeyFile: URL { directory.root.appendingPathComponent("network.key") }
+
+    /// The neighbourhood network this node belongs to; nil when it belongs to none yet.
+    public func networkKey() throws(NodeError) -> NetworkKey? {
+        do {
+            return try NetworkKey.load(networkKeyFile.path)
+        } catch where error == .notFound(networkKeyFile.path) {
+            return nil
+        } catch {
+            throw .wrap(error)
+        }
+    }
+
+    /// Starts a new neighbourhood network (a fresh key). Refuses to leave the current one
+    /// unless `replace`.
+    @discardableResult
+    public func createNetwork(replace: Bool = false) throws(NodeError) -> NetworkKey {
+        try setNetwork(NetworkKey.generate(), replace: replace)
+    }
+
+    /// Joins the network an invite string names. Refuses to leave the current one unless `replace`.
+    @discardableResult
+    public func joinNetwork(invite: String, replace: Bool = false) throws(NodeError) -> NetworkKey {
+        let key: NetworkKey
+        do { key = try NetworkKey(invite: invite) } catch { throw NodeError(.invalidInvite(error)) }
+        return try setNetwork(key, replace: replace)
+    }
+
+    private func setNetwork(_ key: NetworkKey, replace: Bool) throws(NodeError) -> NetworkKey {
+        if let current = try networkKey() {
+            if current == key { return key }
+            guard replace else { throw NodeError(.networkExists(current.id)) }
+            // Write the new key beside the old, then swap: never a moment with no valid file.
+            let fresh = networkKeyFile.path + ".new"
+            unlink(fresh)
+            do { try key.save(fresh) } catch { throw .wrap(error) }
+            guard rename(fresh, networkKeyFile.path) == 0 else {
+                throw NodeError(.io("The network key \(networkKeyFile.path) could not be replaced: \(String(cString: strerror(errno)))."))
+            }
+            return key
+        }
+        do { try key.save(networkKeyFile.path) } catch { throw .wrap(error) }
+        return key
+    }
+
+    /// Follows (shows on this screen), blocks (refuses and never relays), or forgets a stance
+    /// towards another building.
+    public func setStance(_ stance: BuildingStance?, for building: PublicKey) throws(NodeError) {
+        guard building != self.building else { throw NodeError(.ownBuilding) }
+        do { try store.setStance(stance, for: building, now: now()) } catch { throw .wrap(error) }
+        RunningNodeSignal.storeChanged(controlSocket: controlSocketPath)
+    }
+
+    public func federationPolicy() throws(NodeError) -> FederationPolicy {
+        do { return try store.federationPolicy() } catch { throw .wrap(error) }
+    }
+
+    /// Buildings this node has synced with, and those followed or blocked.
+    public func peers() throws(NodeError) -> [PeerRecord] {
+        do { return try store.peers() } catch { throw .wrap(error) }
+    }
+}
+
+extension BuildingNode {
+    /// Why `palier run` does not federate, in one sentence; nil when it does.
+    public func syncOffReason() throws(NodeError) -> String? {
+        if configuration.sync.port == 0 { return "sync.port is 0 in config.json" }
+        if try networkKey() == nil { return "this node belongs to no network (palier network create, or join)" }
+        return nil
+    }
+
+    /// The sync service `palier run` starts, or nil when sync is off (see ``syncOffReason()``).
+    public func syncService(logger: Logger) throws(NodeError) -> SyncService? {
+        guard try syncOffReason() == nil, let networkKey = try networkKey() else { return nil }
+        let settings = configuration.sync
+        var engine = SyncEngine.Configuration(name: configuration.buildingName)
+        engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
+        let syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
+        do {
+            return try SyncService(settings: syncSettings, signingKey: buildingKey, networkKey: networkKey, store: store, clock: clock, logger: logger)
+        } catch { throw .wrap(error) }
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import PalierCore
+import PalierNode
+import PalierStore
+
+struct Network: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show, create or join the neighbourhood network (its key is membership).",
+        subcommands: [ShowNetwork.self, Create.self, Join.self],
+        defaultSubcommand: ShowNetwork.self
+    )
+
+    struct ShowNetwork: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the network id and the invite for neighbours.")
+        @OptionGroup var options: NodeOptions
+
+        func run() async throws {
+            let node = try options.openNode()
+            guard let key = try node.networkKey() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
+            print("Network id: \(key.id)")
+            print("Invite (give it only to neighbouring buildings' admins, in person): \(key.invite)")
+            print("A neighbour joins with: palier network join \(key.invite)")
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a new neighbourhood network.")
+        @OptionGroup var options: NodeOptions
+        @Flag(help: "Leave the current network for the new one.") var replace = false
+
+        func run() async throws {
+            let node = try options.openNode()
+            let key = try node.createNetwork(replace: replace)
+            print("This node now belongs to network \(key.id).")
+            print("Invite: \(key.invite)")
+            print("Restart `palier run` for the change to take effect.")
+        }
+    }
+
+    struct Join: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Join a neighbourhood network from an invite string.")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "The invite (palier-invite-…) from a building of the network.") var invite: String
+        @Flag(help: "Leave the current network for this one.") var replace = false
+
+        func run() async throws {
+            let node = try options.openNode()
+            let key = try node.joinNetwork(invite: invite, replace: replace)
+            print("This node now belongs to network \(key.id).")
+            print("Restart `palier run` for the change to take effect.")
+        }
+    }
+}
+
+/// follow / unfollow / block / unblock: one shape, four stances.
+protocol StanceCommand: AsyncParsableCommand {
+    var options: NodeOptions { get }
+    var building: String { get }
+    static var stance: BuildingStance? { get }
+    static var verb: String { get }
+}
+
+extension StanceCommand {
+    func run() async throws {
+        let node = try options.openNode()
+        let key = try node.publicKey(named: building)
+        try node.setStance(Self.stance, for: key)
+        print("\(Self.verb) \(key.shortText)…")
+    }
+}
+
+struct Follow: StanceCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a neighbouring building's posts on this building's screen.")
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The building's public key (text form).") var building: String
+    static let stance: BuildingStance? = .follow
+    static let verb = "Following"
+}
+
+struct Unfollow: StanceCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop showing a building's posts (it stays synced).")
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The building's public key (text form).") var building: String
+    static let stance: BuildingStance? = nil
+    static let verb = "No longer following or blocking"
+}
+
+struct Block: StanceCommand {
+    static let configuration = CommandConfiguration(abstract: "Refuse a building's envelopes and sessions, and never relay them.")
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The building's public key (text form).") var building: String
+    static let stance: BuildingStance? = .block
+    static let verb = "Blocked"
+}
+
+struct Unblock: StanceCommand {
+    static let configuration = CommandConfiguration(abstract: "Lift a block (the building is neither followed nor blocked).")
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The building's public key (text form).") var building: String
+    static let stance: BuildingStance? = nil
+    static let verb = "No longer following or blocking"
+}
+
+struct Peers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List connected, known, followed and blocked buildings.")
+    @OptionGroup var options: NodeOptions
+    @Flag(help: "One JSON object per building.") var json = false
+
+    struct Entry: Codable {
+        var building: PublicKey
+        var name: String
+        var address: String
+        var state: String
+        var followed: Bool
+        var blocked: Bool
+        var lastContact: String?
+    }
+
+    func run() async throws {
+        let node = try options.openNode()
+        let policy = try node.federationPolicy()
+        let records = try node.peers()
+        let running = node.directory.runningNodePID() != nil
+        var entries: [Entry] = records.map { record in
+            Entry(
+                building: record.building, name: record.name, address: record.address,
+                state: record.connected && running ? "connected" : "known",
+                followed: policy.followed.contains(record.building), blocked: policy.blocked.contains(record.building),
+                lastContact: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(record.lastContact) / 1000)))
+        }
+        let seen = Set(records.map(\.building))
+        for key in policy.followed.union(policy.blocked).subtracting(seen).sorted() {
+            entries.append(Entry(building: key, name: "", address: "", state: "never met", followed: policy.followed.contains(key), blocked: policy.blocked.contains(key), lastContact: nil))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for entry in entries { print(String(decoding: try encoder.encode(entry), as: UTF8.self)) }
+            return
+        }
+        if entries.isEmpty {
+            print("No neighbouring building met yet.")
+            return
+        }
+        for entry in entries {
+            let stance = entry.blocked ? ", blocked" : entry.followed ? ", followed" : ""
+            let name = entry.name.isEmpty ? "" : "\(entry.name)  "
+            print("\(entry.building.shortText)  \(name)\(entry.state)\(stance)  \(entry.address)  last contact \(entry.lastContact ?? "never")")
+        }
+    }
+}

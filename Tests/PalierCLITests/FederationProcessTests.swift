@@ -1,0 +1,86 @@
+import Foundation
+import PalierCore
+import PalierTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `palier run` processes on loopback, each with its own data directory.
+@Suite struct FederationProcessTests {
+    /// A free TCP port on 127.0.0.1 (bound, read, released).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(fd, $0, length) }
+        }
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func start(_ node: LiveProcessTests) throws -> Process {
+        let process = Process()
+        process.executableURL = LiveProcessTests.binary
+        process.arguments = ["run", "--data-dir", node.dataDir, "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("a post made with the CLI at one building shows in `palier list` at the other within 1 s; another network gets nothing")
+    func twoBuildingsAndAStranger() async throws {
+        let a = LiveProcessTests(), b = LiveProcessTests(), stranger = LiveProcessTests()
+        try a.palier("init", "--name", "Les Tilleuls")
+        try b.palier("init", "--name", "Le Clos")
+        try stranger.palier("init", "--name", "Ailleurs")
+
+        let shown = try a.palier("network")
+        let invite = try #require(shown.stdout.split(separator: " ").first { $0.hasPrefix("palier-invite-") }.map { String($0.split(separator: "\n")[0]) })
+        #expect(try b.palier("network", "join", invite).status == 73, "joining over an existing network needs --replace")
+        #expect(try b.palier("network", "join", invite, "--replace").status == 0)
+        #expect(try b.palier("network").stdout == shown.stdout)
+
+        let portA = Self.freePort(), portB = Self.freePort(), portStranger = Self.freePort()
+        for (node, port) in [(a, portA), (b, portB), (stranger, portStranger)] {
+            try node.configure("feed", ["kioskPort": 0])
+            try node.configure("sync", ["listen": "127.0.0.1", "port": port, "staticPeers": port == portA ? [] : ["127.0.0.1:\(portA)"]])
+        }
+        let processes = try [a, b, stranger].map(Self.start)
+        defer { for process in processes where process.isRunning { process.terminate() } }
+
+        // Wait (bounded) until B is connected to A.
+        var connected = false
+        for _ in 0..<100 where !connected {
+            try await Task.sleep(for: .milliseconds(100))
+            connected = try b.palier("peers", "--json").stdout.contains("\"state\":\"connected\"")
+        }
+        #expect(connected, "B never connected to A")
+
+        let start = ContinuousClock.now
+        #expect(try a.palier("post", "notice", "--title", "Fête des voisins samedi").status == 0)
+        var arrived: Duration?
+        while arrived == nil && ContinuousClock.now - start < .seconds(3) {
+            if try b.palier("list").stdout.contains("Fête des voisins samedi") { arrived = ContinuousClock.now - start }
+        }
+        let elapsed = try #require(arrived, "the post never reached B")
+        #expect(elapsed < .seconds(1), "took \(elapsed)")
+
+        // The stranger (another network key) was refused at the handshake and got nothing.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try !stranger.palier("list").stdout.contains("Fête des voisins"))
+        #expect(try stranger.palier("peers").stdout.contains("No neighbouring building met yet."))
+        let peersOfA = try a.palier("peers", "--json").stdout
+        #expect(peersOfA.contains("Le Clos") && !peersOfA.contains("Ailleurs"))
+        #expect(try a.palier("status").stdout.contains("Neighbours: 1 connected"))
+    }
+}
