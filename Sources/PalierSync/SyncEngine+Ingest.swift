@@ -11,29 +11,38 @@ extension SyncEngine {
     /// future-dated envelopes are refused without blame (clocks differ; the latter come again).
     func ingest(_ list: [[UInt8]], from peer: PeerID, now: UInt64) -> [SyncOutput] {
         statistics.bodiesReceived += list.count
-        var batch: [[UInt8]] = []
-        batch.reserveCapacity(list.count)
+        var decoded: [UnverifiedEnvelope] = []
+        decoded.reserveCapacity(list.count)
+        let validator = EnvelopeValidator(crypto: crypto)
         for bytes in list {
-            let content: EnvelopeContent
             do throws(EnvelopeError) {
-                content = try EnvelopeCodec.decode(bytes).content
+                decoded.append(try validator.decode(bytes))
             } catch {
                 statistics.refusedInvalid += 1
                 return [.close(peer, .invalidEnvelopes, "sent an invalid envelope: \(error)", backOff: true)]
             }
+        }
+        // Duplicates cost the author nothing: only new envelopes count against its limit.
+        let held = (try? store.held(decoded.map(\.id))) ?? []
+        var batch: [[UInt8]] = []
+        batch.reserveCapacity(list.count)
+        for envelope in decoded {
+            let content = envelope.content
             if policy.blocked.contains(content.building) {
                 statistics.refusedBlocked += 1
                 continue
             }
-            var limit = authorLimits[content.author]
-                ?? TokenBucket(capacity: configuration.authorBurst, perMillisecond: configuration.authorPerMinute / 60_000, now: now)
-            let allowed = limit.take(now: now)
-            authorLimits[content.author] = limit
-            guard allowed else {
-                statistics.droppedRateLimited += 1
-                continue
+            if !held.contains(envelope.id) {
+                var limit = authorLimits[content.author]
+                    ?? TokenBucket(capacity: configuration.authorBurst, perMillisecond: configuration.authorPerMinute / 60_000, now: now)
+                let allowed = limit.take(now: now)
+                authorLimits[content.author] = limit
+                guard allowed else {
+                    statistics.droppedRateLimited += 1
+                    continue
+                }
             }
-            batch.append(bytes)
+            batch.append(envelope.bytes)
         }
         guard !batch.isEmpty else { return [] }
 

@@ -77,6 +77,12 @@ public final class SimulatedNeighbourhood {
     /// The last scheduled delivery time on each session direction (keyed by receiving peer id).
     private var lastDelivery: [PeerID: UInt64] = [:]
     public private(set) var messagesSent = 0
+    /// Every message delivered, by receiving node, when `recordDeliveries` is on.
+    public var recordDeliveries = false
+    private var deliveries: [Int: [SyncMessage]] = [:]
+
+    /// The messages node `node` received (decoded), in order.
+    public func delivered(to node: Int) -> [SyncMessage] { deliveries[node] ?? [] }
     public private(set) var bytesSent = 0
     private let configuration: SyncEngine.Configuration
 
@@ -200,6 +206,7 @@ public final class SimulatedNeighbourhood {
             perform(nodes[node].engine.localChanges(now: nodes[node].wall(now)), at: node)
         case .deliver(let node, let peer, let bytes):
             guard nodes[node].up, let index = peerIndex[peer], links[index.link].up, links[index.link].session != nil else { return }
+            if recordDeliveries, case .known(let message)? = try? SyncMessage.decode(bytes) { deliveries[node, default: []].append(message) }
             perform(nodes[node].engine.receive(bytes, from: peer, now: nodes[node].wall(now)), at: node)
         }
     }

@@ -1,0 +1,175 @@
+import PalierCore
+import PalierCrypto
+import PalierStore
+import PalierSync
+import PalierTestSupport
+import Testing
+
+/// One engine, fed messages by hand as a peer would send them.
+final class EngineHarness {
+    let key = Fixtures.key(700)
+    let peerKey = Fixtures.key(701)
+    let store: EnvelopeStore
+    let engine: SyncEngine
+    var now = Fixtures.epoch + 60_000
+    let peer: PeerID = 1
+
+    init(configure: (inout SyncEngine.Configuration) -> Void = { _ in }) throws {
+        store = try EnvelopeStore(path: nil, building: key.publicKey, validator: .sodium)
+        var configuration = SyncEngine.Configuration(name: "harness")
+        configure(&configuration)
+        engine = try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: configuration)
+    }
+
+    @discardableResult
+    func open(hello: SyncMessage.Hello = .init(name: "peer")) -> [SyncOutput] {
+        _ = engine.sessionOpened(peer, remote: peerKey.publicKey, initiator: false, now: now)
+        return send(.hello(hello))
+    }
+
+    @discardableResult
+    func send(_ message: SyncMessage) -> [SyncOutput] { engine.receive(message.encoded(), from: peer, now: now) }
+
+    func post(_ n: Int, at millis: UInt64? = nil, by author: SigningKey? = nil, building: SigningKey? = nil) -> Envelope {
+        Fixtures.post(by: author ?? peerKey, in: (building ?? peerKey).publicKey, at: millis ?? Fixtures.epoch, title: "post \(n)")
+    }
+
+    var stored: Int { (try? store.statistics().envelopes) ?? -1 }
+
+    static func closes(_ outputs: [SyncOutput], _ reason: SyncMessage.ByeReason) -> Bool {
+        outputs.contains { if case .close(_, reason, _, _) = $0 { true } else { false } }
+    }
+}
+
+struct SyncEngineTests {
+    @Test("a forged signature closes the session, backs the peer off, and stores nothing")
+    func forgedSignature() throws {
+        let h = try EngineHarness()
+        h.open()
+        var bytes = h.post(1).bytes
+        bytes[bytes.count - 1] ^= 0x01
+        let out = h.send(.envelopes([bytes]))
+        #expect(out.contains { if case .close(_, .invalidEnvelopes, _, true) = $0 { true } else { false } })
+        #expect(h.stored == 0)
+    }
+
+    @Test("malformed envelope bytes close the session with nothing stored")
+    func malformedEnvelope() throws {
+        let h = try EngineHarness()
+        h.open()
+        #expect(EngineHarness.closes(h.send(.envelopes([[1, 2, 3]])), .invalidEnvelopes))
+        #expect(h.stored == 0)
+    }
+
+    @Test("an unknown message type is answered `unsupported` and the session goes on")
+    func unknownType() throws {
+        let h = try EngineHarness()
+        h.open()
+        #expect(h.engine.receive([0x7f, 1, 2, 3], from: h.peer, now: h.now) == [.send(h.peer, .unsupported(type: 0x7f))])
+        #expect(h.send(.ping(9)) == [.send(h.peer, .pong(9))])
+    }
+
+    @Test("a truncated sync message closes the session as a protocol violation")
+    func truncatedMessage() throws {
+        let h = try EngineHarness()
+        h.open()
+        let want = SyncMessage.want([EnvelopeID(bytes: [UInt8](repeating: 1, count: 32))!]).encoded()
+        #expect(EngineHarness.closes(h.engine.receive(Array(want.dropLast(5)), from: h.peer, now: h.now), .protocolViolation))
+    }
+
+    @Test("messages before hello are a protocol violation")
+    func beforeHello() throws {
+        let h = try EngineHarness()
+        _ = h.engine.sessionOpened(h.peer, remote: h.peerKey.publicKey, initiator: false, now: h.now)
+        #expect(EngineHarness.closes(h.send(.announce([])), .protocolViolation))
+    }
+
+    @Test("a later version that still speaks ours is accepted; one that does not is told so")
+    func versions() throws {
+        let h = try EngineHarness()
+        #expect(!EngineHarness.closes(h.open(hello: .init(version: 7, minimumVersion: 1, name: "future")), .incompatibleVersion))
+        let old = try EngineHarness()
+        #expect(EngineHarness.closes(old.open(hello: .init(version: 9, minimumVersion: 5, name: "too new")), .incompatibleVersion))
+    }
+
+    @Test("a future-dated envelope is refused without blame, and accepted once in range")
+    func futureDated() throws {
+        let h = try EngineHarness()
+        h.open()
+        let early = h.post(1, at: h.now + 20 * 60_000)
+        let out = h.send(.envelopes([early.bytes]))
+        #expect(out.isEmpty)
+        #expect(h.stored == 0)
+        h.now += 15 * 60_000
+        h.send(.envelopes([early.bytes]))
+        #expect(try h.store.envelope(early.id) != nil)
+    }
+
+    @Test("a flood of duplicates stores one row")
+    func duplicates() throws {
+        let h = try EngineHarness()
+        h.open()
+        let post = h.post(1)
+        for _ in 0..<200 { h.send(.envelopes(Array(repeating: post.bytes, count: 15))) }
+        #expect(h.stored == 1)
+    }
+
+    @Test("envelopes from a blocked building are refused unstored, without closing the session")
+    func blockedBuilding() throws {
+        let h = try EngineHarness()
+        let blocked = Fixtures.key(702)
+        try h.store.setStance(.block, for: blocked.publicKey, now: h.now)
+        _ = try h.engine.reloadPolicy()
+        h.open()
+        let out = h.send(.envelopes([h.post(1, by: blocked, building: blocked).bytes, h.post(2).bytes]))
+        #expect(!EngineHarness.closes(out, .invalidEnvelopes))
+        #expect(h.stored == 1)
+        #expect(h.engine.statistics.refusedBlocked == 1)
+        // A session with the blocked building itself is refused.
+        #expect(EngineHarness.closes(h.engine.sessionOpened(2, remote: blocked.publicKey, initiator: false, now: h.now), .blocked))
+    }
+
+    @Test("an author over its rate limit has the excess dropped, to be accepted later")
+    func authorRateLimit() throws {
+        let h = try EngineHarness { $0.authorBurst = 5; $0.authorPerMinute = 6 }
+        h.open()
+        let posts = (0..<10).map { h.post($0) }
+        h.send(.envelopes(posts.map(\.bytes)))
+        #expect(h.stored == 5)
+        #expect(h.engine.statistics.droppedRateLimited == 5)
+        h.now += 60_000
+        h.send(.envelopes(posts.map(\.bytes)))
+        #expect(h.stored == 10)
+    }
+
+    @Test("a peer flooding messages is closed and backed off")
+    func peerRateLimit() throws {
+        let h = try EngineHarness { $0.peerMessageBurst = 50; $0.peerMessagesPerSecond = 10 }
+        h.open()
+        var closed = false
+        for i in 0..<100 where !closed { closed = EngineHarness.closes(h.send(.ping(UInt64(i))), .rateLimited) }
+        #expect(closed)
+    }
+
+    @Test("building-scope envelopes are never sent, even when asked for by id")
+    func buildingScopeNeverLeaves() throws {
+        let h = try EngineHarness()
+        let secret = Fixtures.post(by: h.key, in: h.key.publicKey, at: Fixtures.epoch, scope: .building)
+        let shared = Fixtures.post(by: h.key, in: h.key.publicKey, at: Fixtures.epoch, title: "shared")
+        _ = try h.store.ingest([secret.bytes, shared.bytes], now: h.now)
+        h.open()
+        let out = h.send(.want([secret.id, shared.id]))
+        #expect(out == [.send(h.peer, .envelopes([shared.bytes]))])
+    }
+
+    @Test("an announced id is asked for once, even when several peers announce it")
+    func wantOnce() throws {
+        let h = try EngineHarness()
+        h.open()
+        _ = h.engine.sessionOpened(2, remote: Fixtures.key(703).publicKey, initiator: false, now: h.now)
+        _ = h.engine.receive(SyncMessage.hello(.init(name: "other")).encoded(), from: 2, now: h.now)
+        let id = h.post(1).id
+        #expect(h.send(.announce([id])) == [.send(h.peer, .want([id]))])
+        #expect(h.engine.receive(SyncMessage.announce([id]).encoded(), from: 2, now: h.now).isEmpty)
+    }
+}
