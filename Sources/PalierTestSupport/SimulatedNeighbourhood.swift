@@ -64,6 +64,7 @@ public final class SimulatedNeighbourhood {
     }
 
     public let seed: UInt64
+    public var linkCount: Int { links.count }
     public private(set) var nodes: [Node] = []
     var links: [Link] = []
     public var faults: Faults
@@ -84,6 +85,8 @@ public final class SimulatedNeighbourhood {
     /// The messages node `node` received (decoded), in order.
     public func delivered(to node: Int) -> [SyncMessage] { deliveries[node] ?? [] }
     public private(set) var bytesSent = 0
+    /// Bytes sent, by message type.
+    public private(set) var bytesByType: [SyncMessage.MessageType: Int] = [:]
     private let configuration: SyncEngine.Configuration
 
     /// - Parameters:
@@ -273,6 +276,7 @@ public final class SimulatedNeighbourhood {
                 let bytes = message.encoded()
                 messagesSent += 1
                 bytesSent += bytes.count
+                bytesByType[message.type, default: 0] += bytes.count
                 let (target, targetPeer) = index.atA ? (links[index.link].b, session.atB) : (links[index.link].a, session.atA)
                 if Double.random(in: 0..<1, using: &random) < faults.loss { continue }
                 let copies = Double.random(in: 0..<1, using: &random) < faults.duplication ? 2 : 1

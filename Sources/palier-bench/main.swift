@@ -23,7 +23,23 @@ case "feed":
     benchmark.posts = option("posts", benchmark.posts)
     benchmark.screens = option("screens", benchmark.screens)
     try await benchmark.run()
+case "reconcile":
+    var benchmark = ReconcileBenchmark()
+    benchmark.items = option("items", benchmark.items)
+    try benchmark.run()
+case "propagate":
+    var benchmark = PropagateBenchmark()
+    benchmark.nodes = option("nodes", benchmark.nodes)
+    benchmark.degree = option("degree", benchmark.degree)
+    benchmark.posts = option("posts", benchmark.posts)
+    try benchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: palier-bench ingest [--posts N] [--batch N] [--authors N] [--rounds N]\n       palier-bench feed [--posts N] [--screens N]\n".utf8))
+    FileHandle.standardError.write(Data("""
+        usage: palier-bench ingest [--posts N] [--batch N] [--authors N] [--rounds N]
+               palier-bench feed [--posts N] [--screens N]
+               palier-bench reconcile [--items N]
+               palier-bench propagate [--nodes N] [--degree N] [--posts N]
+
+        """.utf8))
     exit(64)
 }

@@ -1,0 +1,45 @@
+import PalierCore
+import PalierSync
+
+/// Two engines joined by a perfect link, run in lock step: in each round the initiator's
+/// messages are delivered and answered, then the answers are delivered. Counts wire bytes
+/// (each message plus its 4-byte frame length and 16-byte Noise tag) and round trips.
+public final class EnginePair {
+    public let initiator: SyncEngine
+    public let responder: SyncEngine
+    public private(set) var bytesFromInitiator = 0
+    public private(set) var bytesFromResponder = 0
+    /// Rounds in which the initiator asked something (reconcile or want) and waited for the answer.
+    public private(set) var roundTrips = 0
+    public static let frameOverhead = 4 + 16
+
+    public init(initiator: SyncEngine, responder: SyncEngine) {
+        self.initiator = initiator
+        self.responder = responder
+    }
+
+    /// Opens the session and runs until neither side has anything to send.
+    public func run(now: UInt64) {
+        var toResponder = messages(initiator.sessionOpened(1, remote: responder.building, initiator: true, now: now))
+        var toInitiator = messages(responder.sessionOpened(2, remote: initiator.building, initiator: false, now: now))
+        while !toResponder.isEmpty || !toInitiator.isEmpty {
+            if toResponder.contains(where: { $0.type == .reconcile || $0.type == .want }) { roundTrips += 1 }
+            for message in toResponder {
+                let bytes = message.encoded()
+                bytesFromInitiator += bytes.count + Self.frameOverhead
+                toInitiator += messages(responder.receive(bytes, from: 2, now: now))
+            }
+            toResponder = []
+            for message in toInitiator {
+                let bytes = message.encoded()
+                bytesFromResponder += bytes.count + Self.frameOverhead
+                toResponder += messages(initiator.receive(bytes, from: 1, now: now))
+            }
+            toInitiator = []
+        }
+    }
+
+    private func messages(_ outputs: [SyncOutput]) -> [SyncMessage] {
+        outputs.compactMap { if case .send(_, let message) = $0 { message } else { nil } }
+    }
+}
