@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// The simulation tests run hundreds of simulated neighbourhoods: the code they exercise is
+/// optimised even in debug builds, so that `make test` stays within minutes.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "palier",
     platforms: [.macOS(.v15)],
@@ -32,9 +36,9 @@ let package = Package(
         ),
 
         // Pure model: no I/O, no C.
-        .target(name: "PalierCore"),
+        .target(name: "PalierCore", swiftSettings: optimisedInDebug),
         // The only importer of CSodium.
-        .target(name: "PalierCrypto", dependencies: ["PalierCore", "CSodium"]),
+        .target(name: "PalierCrypto", dependencies: ["PalierCore", "CSodium"], swiftSettings: optimisedInDebug),
         .target(
             name: "PalierStore",
             dependencies: [
@@ -42,7 +46,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API that GRDB links, for the ingest hot path.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            ],
+            swiftSettings: optimisedInDebug
         ),
         .target(
             name: "PalierSync",
@@ -53,7 +58,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: optimisedInDebug
         ),
         .target(
             name: "PalierFeed",
@@ -90,7 +96,8 @@ let package = Package(
         ),
         .target(
             name: "PalierTestSupport",
-            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync"]
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync"],
+            swiftSettings: optimisedInDebug
         ),
 
         .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),

@@ -39,13 +39,11 @@ public final class NoiseSessionHandler: ChannelDuplexHandler {
     }
 
     public func channelActive(context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        timeout = context.eventLoop.scheduleTask(in: handshakeTimeout) { [weak self] in
-            guard let self, case .established = self.state else {
-                loopBound.value.fireErrorCaught(SyncTransportError.handshakeTimeout)
-                loopBound.value.close(promise: nil)
-                return
-            }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        timeout = context.eventLoop.scheduleTask(in: handshakeTimeout) {
+            if case .established = bound.value.handler.state { return }
+            bound.value.context.fireErrorCaught(SyncTransportError.handshakeTimeout)
+            bound.value.context.close(promise: nil)
         }
         if case .handshaking(var handshake) = state, handshake.role == .initiator {
             do {
