@@ -2,12 +2,13 @@
 # Installs what palier needs on a Debian machine, only what is missing: the C libraries it links
 # (libsodium, SQLite, Avahi's client) and pkg-config; for the tests, Chromium (the kiosk page in a
 # real browser), setpriv (a screen without permission) and the Python packages `cryptography`
-# (independent test-vector check) and `websocket-client` (driving Chromium). Needs root (or sudo)
-# only when something must be installed.
+# (independent test-vector check) and `websocket-client` (driving Chromium), and python3-venv
+# (the sync interop test installs the independent Noise implementation `noiseprotocol` in a
+# throwaway virtualenv under .build/). Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
 packages=(libsodium-dev libsqlite3-dev libavahi-client-dev pkg-config python3 util-linux)
-[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core)
+[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

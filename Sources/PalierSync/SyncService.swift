@@ -144,8 +144,12 @@ public actor SyncService: Service {
         for await event in events {
             switch event {
             case .established(let remote):
-                peer = opened(channel: channel, remote: remote, initiator: initiator, address: address)
-                if peer == nil { channel.close(promise: nil) }
+                switch opened(channel: channel, remote: remote, initiator: initiator, address: address) {
+                case .success(let id):
+                    peer = id
+                case .failure(let refusal):
+                    channel.writeAndFlush(SyncMessage.bye(refusal.reason, refusal.text).encoded()).whenComplete { _ in channel.close(promise: nil) }
+                }
             case .message(let bytes):
                 if let peer { received(bytes, from: peer) }
             }
@@ -153,22 +157,27 @@ public actor SyncService: Service {
         if let peer { closed(peer) }
     }
 
-    private func opened(channel: any Channel, remote: PublicKey, initiator: Bool, address: String) -> PeerID? {
+    struct Refusal: Error {
+        let reason: SyncMessage.ByeReason
+        let text: String
+    }
+
+    private func opened(channel: any Channel, remote: PublicKey, initiator: Bool, address: String) -> Result<PeerID, Refusal> {
         let now = clock.nowMillis()
         if remote == signingKey.publicKey {
             logger.notice("refused a session with this node itself", metadata: ["address": "\(address)"])
-            return nil
+            return .failure(Refusal(reason: .other, text: "this is the same building"))
         }
         if let until = penalties[remote], until > now {
             logger.notice("refused a session with a building that misbehaved", metadata: ["building": "\(remote.shortText)"])
-            return nil
+            return .failure(Refusal(reason: .rateLimited, text: "refused for \((until - now) / 1000) s after misbehaving"))
         }
         // Both sides may dial at once: keep the session the building with the smaller key
         // initiated (both sides decide the same), or the older one when they are alike.
         if let (existing, connection) = connections.first(where: { $0.value.remote == remote }) {
             let mineFirst = signingKey.publicKey < remote
             let newWins = initiator == mineFirst && connection.initiator != mineFirst
-            if !newWins { return nil }
+            if !newWins { return .failure(Refusal(reason: .duplicateSession, text: "a session is already open")) }
             close(existing, reason: .duplicateSession, "replaced by a newer session")
         }
         let peer = nextPeer
@@ -178,7 +187,7 @@ public actor SyncService: Service {
         logger.info("session open", metadata: ["building": "\(remote.shortText)", "address": "\(address)", "initiator": "\(initiator)"])
         perform(engine.sessionOpened(peer, remote: remote, initiator: initiator, now: now))
         recordPeer(peer, connected: true)
-        return peer
+        return .success(peer)
     }
 
     private func received(_ bytes: [UInt8], from peer: PeerID) {

@@ -12,6 +12,8 @@ public final class EnginePair {
     /// Rounds in which the initiator asked something (reconcile or want) and waited for the answer.
     public private(set) var roundTrips = 0
     public static let frameOverhead = 4 + 16
+    /// Called for every message delivered: "B→A" or "A→B" (initiator is B), and the message.
+    public var trace: (String, SyncMessage) -> Void = { _, _ in }
 
     public init(initiator: SyncEngine, responder: SyncEngine) {
         self.initiator = initiator
@@ -27,12 +29,14 @@ public final class EnginePair {
             for message in toResponder {
                 let bytes = message.encoded()
                 bytesFromInitiator += bytes.count + Self.frameOverhead
+                trace("B→A", message)
                 toInitiator += messages(responder.receive(bytes, from: 2, now: now))
             }
             toResponder = []
             for message in toInitiator {
                 let bytes = message.encoded()
                 bytesFromResponder += bytes.count + Self.frameOverhead
+                trace("A→B", message)
                 toResponder += messages(initiator.receive(bytes, from: 1, now: now))
             }
             toInitiator = []

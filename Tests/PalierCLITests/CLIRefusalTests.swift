@@ -90,6 +90,10 @@ struct CLI {
          "Unknown role 'king'; the roles are resident, admin, council, syndic, landlord, elevator, merchant, city, association."),
         (["hide", "0000", "--as", "camille"], 66, "No envelope with id 0000 is held by this node."),
         (["init", "--name", "Encore"], 73, "IS_ALREADY"),
+        (["network", "join", "palier-invite-aoqq-pp7t-zyil-4hlq-3umo-os6a-tft6-jvrq-tosq-2xy5-3sdg-iesv-gg4g-73da", "--replace"], 64,
+         "That invite string is not valid: the key's check letters do not match: it was probably mistyped; ask for it again (it starts with palier-invite-)."),
+        (["network", "create"], 73, "NETWORK_EXISTS"),
+        (["follow", "not-a-key"], 64, "NOT_A_KEY"),
     ] as [([String], Int32, String)])
     func refusalsAreOneClearSentenceAndChangeNothing(arguments: [String], exitCode: Int32, message: String) async throws {
         let cli = try await CLI.withBuilding()
@@ -98,6 +102,10 @@ struct CLI {
         #expect(error?.exitCode == exitCode)
         if message == "IS_ALREADY" {
             #expect(error?.description == "A palier node is already initialised in \(cli.dataDir); nothing was changed.")
+        } else if message == "NETWORK_EXISTS" {
+            #expect(error?.description.hasPrefix("This node already belongs to network ") == true)
+        } else if message == "NOT_A_KEY" {
+            #expect(error?.description.hasPrefix("'not-a-key' is neither an identity name nor a public key") == true)
         } else {
             #expect(error?.description == message)
         }

@@ -59,18 +59,24 @@ struct SimulationTests {
     /// Each seed is its own test case (they run in parallel); a failing case names its seed,
     /// and `converge(seed:nodes:)` with that seed replays it exactly.
     @Test("20 nodes with loss, duplication, reordering, partitions, restarts and skew converge", arguments: UInt64(1)...100)
-    func converges(seed: UInt64) throws {
-        let (sim, history) = try Self.converge(seed: seed, nodes: 20)
-        let problems = try Self.check(sim, history)
+    func converges(seed: UInt64) async throws {
+        let problems = try await onSimulationThread {
+            let (sim, history) = try Self.converge(seed: seed, nodes: 20)
+            return try Self.check(sim, history)
+        }
         #expect(problems.isEmpty, "seed \(seed) (replay with SimulationTests.converge(seed: \(seed), nodes: 20)): \(problems.prefix(5))")
     }
 
     @Test("the same seed replays exactly")
-    func replay() throws {
-        let (first, _) = try Self.converge(seed: 7, nodes: 8)
-        let (second, _) = try Self.converge(seed: 7, nodes: 8)
-        #expect(first.messagesSent == second.messagesSent)
-        #expect(first.bytesSent == second.bytesSent)
-        #expect(try first.replicatedSet(of: 3) == second.replicatedSet(of: 3))
+    func replay() async throws {
+        let runs = try await onSimulationThread {
+            try (0..<2).map { _ in
+                let (sim, _) = try Self.converge(seed: 7, nodes: 8)
+                return (sim.messagesSent, sim.bytesSent, try sim.replicatedSet(of: 3))
+            }
+        }
+        #expect(runs[0].0 == runs[1].0)
+        #expect(runs[0].1 == runs[1].1)
+        #expect(runs[0].2 == runs[1].2)
     }
 }

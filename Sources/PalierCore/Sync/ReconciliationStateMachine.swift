@@ -22,7 +22,7 @@ public struct ReconciliationStateMachine: Sendable {
     public var idListThreshold = 32
     /// Replies stop growing at this size; what is left is covered by one fingerprint and
     /// reconciled in the next round.
-    public var messageLimit = SyncProtocol.maximumMessageLength - 64
+    public var messageLimit = 65_000
 
     public init(set: SyncItemSet, crypto: any CryptoProvider) {
         self.set = set
