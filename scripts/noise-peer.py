@@ -5,13 +5,16 @@ It uses the `noiseprotocol` package (not palier's code) for Noise_XXpsk3_25519_C
 and `cryptography` for Ed25519, dials a palier node, completes the handshake and the identity
 exchange of docs/protocol.md part 2, then exchanges transport messages: hello, ping/pong, bye.
 
-usage: noise-peer.py HOST PORT NETWORK_KEY_HEX
-Prints one line per step; exits 0 only if every step succeeded.
+usage: noise-peer.py HOST PORT NETWORK_KEY_HEX [--stall SECONDS]
+Prints one line per step; exits 0 only if every step succeeded. With --stall, after hello it
+asks for everything the node holds (a reconcile with an empty id list) and then stops reading
+for SECONDS: a peer that stops reading, which the node must drop without slowing anyone else.
 """
 import os
 import socket
 import struct
 import sys
+import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives import serialization
@@ -45,7 +48,12 @@ def recv_frame(sock):
 
 def main():
     host, port, psk_hex = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    sock = socket.create_connection((host, port), timeout=10)
+    stall = float(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--stall" else None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if stall is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(10)
+    sock.connect((host, port))
 
     noise = NoiseConnection.from_name(PROTOCOL)
     noise.set_as_initiator()
@@ -74,6 +82,14 @@ def main():
 
     name = b"interop peer"
     send_frame(sock, noise.encrypt(b"\x01" + struct.pack(">HH", 1, 1) + bytes([len(name)]) + name + struct.pack(">H", 15)))
+    if stall is not None:
+        # reconcile, format 1, one range: infinite bound, no prefix, id list of 0 ids.
+        send_frame(sock, noise.encrypt(b"\x02\x01\x00\x00\x02\x00"))
+        print("stalling", flush=True)
+        time.sleep(stall)
+        sock.close()
+        print("ok")
+        return
     send_frame(sock, noise.encrypt(b"\x06" + struct.pack(">Q", 42)))
     send_frame(sock, noise.encrypt(b"\x7f"))  # an unknown type: must be answered "unsupported"
     got_hello = got_pong = got_unsupported = False

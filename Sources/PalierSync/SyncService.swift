@@ -16,8 +16,13 @@ public struct SyncSettings: Sendable {
     /// Peers to dial, as "host:port".
     public var staticPeers: [String]
     public var engine: SyncEngine.Configuration
-    /// Bytes written to a peer and not yet taken by its socket before it is dropped.
-    public var sendQueueLimit = 4 << 20
+    /// Bytes handed to a peer's socket and not yet taken by it: more waits in the peer's queue,
+    /// so that a slow peer is paced instead of flooded.
+    public var inFlightLimit = 256 << 10
+    /// A peer with data waiting that takes nothing for this long has stopped reading: dropped.
+    public var stallTimeout: Duration = .seconds(20)
+    /// A peer whose queue grows past this many bytes is dropped.
+    public var sendQueueLimit = 64 << 20
     public var handshakeTimeout: Duration = .seconds(10)
     /// Reconnection waits double from `minimumBackoff` up to `maximumBackoff`.
     public var minimumBackoff: Duration = .milliseconds(500)
@@ -52,7 +57,7 @@ public actor SyncService: Service {
         let address: String
         let remote: PublicKey
         let initiator: Bool
-        let outstanding: OutstandingBytes
+        let queue: OutboundQueue
         var lastRecorded: UInt64
         var recordedName: String? = nil
     }
@@ -182,7 +187,7 @@ public actor SyncService: Service {
         }
         let peer = nextPeer
         nextPeer += 1
-        connections[peer] = Connection(channel: channel, address: address, remote: remote, initiator: initiator, outstanding: OutstandingBytes(), lastRecorded: now)
+        connections[peer] = Connection(channel: channel, address: address, remote: remote, initiator: initiator, queue: OutboundQueue(), lastRecorded: now)
         if initiator { buildingAt[address] = remote }
         logger.info("session open", metadata: ["building": "\(remote.shortText)", "address": "\(address)", "initiator": "\(initiator)"])
         perform(engine.sessionOpened(peer, remote: remote, initiator: initiator, now: now))
@@ -230,16 +235,12 @@ public actor SyncService: Service {
             switch output {
             case .send(let peer, let message):
                 guard let connection = connections[peer] else { continue }
-                let bytes = message.encoded()
-                // A peer that stops reading lets its queue grow: past the limit it is dropped,
-                // and nobody else waits for it.
-                guard connection.outstanding.add(bytes.count) <= settings.sendQueueLimit else {
-                    logger.warning("peer stopped reading; dropping it", metadata: ["building": "\(connection.remote.shortText)"])
-                    connection.channel.close(promise: nil)
+                connection.queue.append(message.encoded(), now: ContinuousClock.now)
+                guard connection.queue.waitingBytes <= settings.sendQueueLimit else {
+                    drop(peer, "its send queue passed \(settings.sendQueueLimit >> 20) MiB")
                     continue
                 }
-                let outstanding = connection.outstanding
-                connection.channel.writeAndFlush(bytes).whenComplete { _ in _ = outstanding.add(-bytes.count) }
+                drain(peer)
             case .close(let peer, let reason, let text, let backOff):
                 guard let connection = connections[peer] else { continue }
                 logger.notice("closing session", metadata: ["building": "\(connection.remote.shortText)", "reason": "\(text)"])
@@ -249,6 +250,36 @@ public actor SyncService: Service {
                 close(peer, reason: reason, text)
             }
         }
+    }
+
+    /// Hands queued messages to the socket while less than `inFlightLimit` bytes are in flight.
+    private func drain(_ peer: PeerID) {
+        guard let connection = connections[peer] else { return }
+        while connection.queue.inFlight < settings.inFlightLimit, let bytes = connection.queue.next() {
+            connection.channel.writeAndFlush(bytes).whenComplete { [self] result in
+                Task { await self.written(peer, bytes.count, succeeded: (try? result.get()) != nil) }
+            }
+        }
+    }
+
+    private func written(_ peer: PeerID, _ count: Int, succeeded: Bool) {
+        guard let connection = connections[peer] else { return }
+        connection.queue.completed(count, now: ContinuousClock.now)
+        if succeeded { drain(peer) }
+    }
+
+    /// A peer that stopped reading is dropped; the others are not held up by it.
+    private func dropStalledPeers() {
+        let now = ContinuousClock.now
+        for (peer, connection) in connections where connection.queue.isStalled(now: now, after: settings.stallTimeout) {
+            drop(peer, "it stopped reading")
+        }
+    }
+
+    private func drop(_ peer: PeerID, _ why: String) {
+        guard let connection = connections[peer] else { return }
+        logger.warning("dropping peer: \(why)", metadata: ["building": "\(connection.remote.shortText)"])
+        connection.channel.close(promise: nil)
     }
 
     // MARK: - Dialling and the clock
@@ -302,6 +333,7 @@ public actor SyncService: Service {
                 perform(engine.localChanges(now: clock.nowMillis()))
             }
             if ContinuousClock.now >= nextTick {
+                dropStalledPeers()
                 perform(engine.tick(now: clock.nowMillis()))
                 nextTick = ContinuousClock.now + .seconds(1)
             }
@@ -316,11 +348,44 @@ public actor SyncService: Service {
     public func statistics() -> SyncStatistics { engine.statistics }
 }
 
-/// Bytes handed to a channel and not yet written.
-final class OutstandingBytes: Sendable {
-    private let value = Atomic<Int>(0)
-    /// Adds `delta` and returns the new total.
-    func add(_ delta: Int) -> Int { value.wrappingAdd(delta, ordering: .relaxed).newValue }
+/// One peer's outgoing messages: those waiting, and the bytes handed to the socket and not yet
+/// written. Used only from the service actor.
+final class OutboundQueue {
+    private var waiting: [[UInt8]] = []
+    private var head = 0
+    private(set) var waitingBytes = 0
+    private(set) var inFlight = 0
+    private var lastProgress: ContinuousClock.Instant?
+
+    func append(_ bytes: [UInt8], now: ContinuousClock.Instant) {
+        if waitingBytes == 0 && inFlight == 0 { lastProgress = now }
+        waiting.append(bytes)
+        waitingBytes += bytes.count
+    }
+
+    func next() -> [UInt8]? {
+        guard head < waiting.count else { return nil }
+        let bytes = waiting[head]
+        head += 1
+        if head > 1024 && head * 2 > waiting.count {
+            waiting.removeFirst(head)
+            head = 0
+        }
+        waitingBytes -= bytes.count
+        inFlight += bytes.count
+        return bytes
+    }
+
+    func completed(_ count: Int, now: ContinuousClock.Instant) {
+        inFlight -= count
+        lastProgress = now
+    }
+
+    /// Data waits and nothing was written for `timeout`.
+    func isStalled(now: ContinuousClock.Instant, after timeout: Duration) -> Bool {
+        guard waitingBytes + inFlight > 0, let lastProgress else { return false }
+        return now - lastProgress > timeout
+    }
 }
 
 /// The end of a sync pipeline: hands events to the service's stream, in order.

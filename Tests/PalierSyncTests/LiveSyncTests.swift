@@ -14,13 +14,14 @@ final class LiveNode: Sendable {
     let service: SyncService
     let task: Task<Void, any Error>
 
-    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock) async throws {
+    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock, configure: (inout SyncSettings) -> Void = { _ in }) async throws {
         key = Fixtures.key(seed)
         store = try EnvelopeStore(path: nil, building: key.publicKey, validator: .sodium)
         var settings = SyncSettings(listenHost: "127.0.0.1", port: 0, staticPeers: peers, engine: .init(name: "building \(seed)"))
         settings.changePoll = .milliseconds(20)
         settings.minimumBackoff = .milliseconds(50)
         settings.maximumBackoff = .milliseconds(400)
+        configure(&settings)
         var logger = Logger(label: "test-sync-\(seed)")
         logger.logLevel = .warning
         service = try SyncService(settings: settings, signingKey: key, networkKey: network, store: store, clock: clock, logger: logger)
@@ -104,5 +105,39 @@ struct LiveSyncTests {
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("identity verified \(a.key.publicKey.hex)"))
         #expect(text.contains("pong 42") && text.contains("unsupported 127") && text.hasSuffix("ok\n"))
+    }
+
+    @Test("a peer that stops reading is dropped, and another peer still gets a post within a second")
+    func peerThatStopsReading() async throws {
+        let network = NetworkKey.generate()
+        let a = try await LiveNode(seed: 531, network: network, clock: clock) { $0.stallTimeout = .seconds(2) }
+        // About 6 MB of envelopes: more than the kernel's socket buffers hold for a stalled reader.
+        let authors = (0..<200).map { Fixtures.key(20_000 + UInt64($0)) }
+        let bulk = (0..<15_000).map { i in
+            Fixtures.post(by: authors[i % 200], in: a.key.publicKey, at: Fixtures.epoch + UInt64(i), counter: UInt16(i % 50),
+                          title: "annonce \(i)", body: String(repeating: "Texte de l'annonce. ", count: 15)).bytes
+        }
+        for start in stride(from: 0, to: bulk.count, by: 1_000) {
+            _ = try a.store.ingest(Array(bulk[start..<start + 1_000]), now: clock.nowMillis())
+        }
+        let b = try await LiveNode(seed: 532, network: network, peers: [a.address], clock: clock) { $0.engine.authorBurst = 1e6 }
+        defer { Task { await a.stop(); await b.stop() } }
+        // B catches up (it reads: it is paced, not dropped).
+        #expect(try await eventually(within: .seconds(60)) { try b.store.statistics().envelopes == bulk.count } != nil)
+
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let staller = Process()
+        staller.executableURL = root.appendingPathComponent("scripts/noise-interop.sh")
+        staller.arguments = ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes), "--stall", "8"]
+        staller.standardOutput = FileHandle.nullDevice
+        try staller.run()
+        defer { if staller.isRunning { staller.terminate() } }
+        #expect(try await eventually(within: .seconds(5)) { await a.service.sessions().count == 2 } != nil)
+
+        let post = Fixtures.post(by: a.key, in: a.key.publicKey, at: Fixtures.epoch + 30_000, title: "Ascenseur réparé")
+        _ = try a.store.ingest([post.bytes], now: clock.nowMillis())
+        #expect(try await eventually(within: .seconds(1)) { try b.store.envelope(post.id) != nil } != nil, "B was held up by the stalled peer")
+        // The stalled peer is dropped once it has taken nothing for 2 s; B stays.
+        #expect(try await eventually(within: .seconds(6)) { await a.service.sessions().map(\.building) == [b.key.publicKey] } != nil)
     }
 }
