@@ -66,7 +66,10 @@ struct Post: AsyncParsableCommand {
 }
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List what the building's screen shows, newest first.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the posts this node shows, newest first: its building's and its neighbours' (not blocked ones).",
+        discussion: "The elevator screen shows this building's posts and those of followed buildings (see `palier feed`)."
+    )
 
     @OptionGroup var options: NodeOptions
     @Option(help: "Only this kind.") var kind: String?
@@ -78,7 +81,8 @@ struct List: AsyncParsableCommand {
             return kind
         }
         let node = try options.openNode()
-        let items = try node.view().items.filter { filter == nil || $0.kind == filter }
+        let blocked = try node.federationPolicy().blocked
+        let items = try node.view().items.filter { (filter == nil || $0.kind == filter) && !blocked.contains($0.building) }
         if json {
             print(try jsonText(items.map(ItemJSON.init)))
             return

@@ -28,6 +28,22 @@ import Testing
         return PlaylistRules.playlist(view: ViewRules.view(of: grants + envelopes, now: t, viewer: b), now: t, viewer: b, configuration: configuration)
     }
 
+    @Test func theScreenShowsItsBuildingAndFollowedBuildingsNeverBlockedOnes() {
+        let neighbour = Fixtures.key(6), other = Fixtures.key(7)
+        let ours = Fixtures.post(by: building, in: b, at: now - 1_000, title: "Chez nous")
+        let theirs = Fixtures.post(by: neighbour, in: neighbour.publicKey, at: now - 1_000, title: "Chez les voisins")
+        let others = Fixtures.post(by: other, in: other.publicKey, at: now - 1_000, title: "Plus loin")
+        let view = ViewRules.view(of: grants + [ours, theirs, others], now: now, viewer: b)
+        func titles(_ policy: FederationPolicy) -> Set<String> {
+            Set(PlaylistRules.playlist(view: view, now: now, viewer: b, policy: policy).items.map(\.title))
+        }
+        #expect(titles(FederationPolicy()) == ["Chez nous"])
+        #expect(titles(FederationPolicy(followed: [neighbour.publicKey])) == ["Chez nous", "Chez les voisins"])
+        #expect(titles(FederationPolicy(followed: [neighbour.publicKey], blocked: [neighbour.publicKey])) == ["Chez nous"])
+        // A building cannot hide its own posts from itself by blocking or not following.
+        #expect(titles(FederationPolicy(blocked: [b])).contains("Chez nous"))
+    }
+
     @Test func alertsAndAuthorisedFlashesPreemptTheRotation() {
         let tip = Fixtures.post(.tip, by: resident, in: b, title: "Vélo")
         let flash = Fixtures.post(.flash, by: elevator, in: b, at: Fixtures.epoch + 1, title: "Maintenance 14 h")
