@@ -20,27 +20,31 @@ public final class EnginePair {
         self.responder = responder
     }
 
+    private var now: UInt64 = 0
+
     /// Opens the session and runs until neither side has anything to send.
     public func run(now: UInt64) {
+        self.now = now
         var toResponder = messages(initiator.sessionOpened(1, remote: responder.building, initiator: true, now: now))
         var toInitiator = messages(responder.sessionOpened(2, remote: initiator.building, initiator: false, now: now))
         while !toResponder.isEmpty || !toInitiator.isEmpty {
             if toResponder.contains(where: { $0.type == .reconcile || $0.type == .want }) { roundTrips += 1 }
-            for message in toResponder {
-                let bytes = message.encoded()
-                bytesFromInitiator += bytes.count + Self.frameOverhead
-                trace("B→A", message)
-                toInitiator += messages(responder.receive(bytes, from: 2, now: now))
-            }
-            toResponder = []
-            for message in toInitiator {
-                let bytes = message.encoded()
-                bytesFromResponder += bytes.count + Self.frameOverhead
-                trace("A→B", message)
-                toResponder += messages(initiator.receive(bytes, from: 1, now: now))
-            }
+            toInitiator += deliver(toResponder, to: responder, as: 2, counting: &bytesFromInitiator, trace: "B→A")
+            toResponder = deliver(toInitiator, to: initiator, as: 1, counting: &bytesFromResponder, trace: "A→B")
             toInitiator = []
         }
+    }
+
+    /// Delivers `messages` to `engine` (where the session is peer `peer`); returns its answers.
+    private func deliver(_ messages: [SyncMessage], to engine: SyncEngine, as peer: PeerID, counting bytes: inout Int, trace direction: String) -> [SyncMessage] {
+        var answers: [SyncMessage] = []
+        for message in messages {
+            let encoded = message.encoded()
+            bytes += encoded.count + Self.frameOverhead
+            trace(direction, message)
+            answers += self.messages(engine.receive(encoded, from: peer, now: now))
+        }
+        return answers
     }
 
     private func messages(_ outputs: [SyncOutput]) -> [SyncMessage] {

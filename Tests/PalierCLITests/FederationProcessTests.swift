@@ -3,30 +3,9 @@ import PalierCore
 import PalierTestSupport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Real `palier run` processes on loopback, each with its own data directory.
 @Suite struct FederationProcessTests {
-    /// A free TCP port on 127.0.0.1 (bound, read, released).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(fd, $0, length) }
-        }
-        withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     static func start(_ node: LiveProcessTests) throws -> Process {
         let process = Process()
         process.executableURL = LiveProcessTests.binary
@@ -50,7 +29,7 @@ import Glibc
         #expect(try b.palier("network", "join", invite, "--replace").status == 0)
         #expect(try b.palier("network").stdout == shown.stdout)
 
-        let portA = Self.freePort(), portB = Self.freePort(), portStranger = Self.freePort()
+        let portA = KioskBrowserTests.freePort(), portB = KioskBrowserTests.freePort(), portStranger = KioskBrowserTests.freePort()
         for (node, port) in [(a, portA), (b, portB), (stranger, portStranger)] {
             try node.configure("feed", ["kioskPort": 0])
             try node.configure("sync", ["listen": "127.0.0.1", "port": port, "staticPeers": port == portA ? [] : ["127.0.0.1:\(portA)"]])

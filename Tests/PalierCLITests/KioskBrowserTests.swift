@@ -6,7 +6,6 @@ import Testing
 /// French text shows, an alert posted with the CLI appears without a reload, and screenshots are
 /// kept in test-artifacts/.
 @Suite struct KioskBrowserTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// A TCP port nobody listens on right now.
     static func freePort() -> Int {
@@ -71,21 +70,14 @@ import Testing
         }
         try #require(up, "the kiosk page never answered on port \(port)")
 
-        let artifacts = Self.packageRoot.appendingPathComponent("test-artifacts")
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = [
-            "python3", Self.packageRoot.appendingPathComponent("scripts/kiosk-check.py").path,
+        let artifacts = packageRoot.appendingPathComponent("test-artifacts")
+        let check = try runProjectScript("scripts/kiosk-check.py", interpreter: "python3", [
             "http://127.0.0.1:\(port)/", event, "Coupure d'eau générale", artifacts.appendingPathComponent("kiosk.png").path,
             "--", LiveProcessTests.binary.path, "post", "alert", "--title", "Coupure d'eau générale",
             "--body", "Jeudi de 9 h à 12 h : travaux sur la colonne montante.", "--data-dir", live.dataDir,
-        ]
-        let output = Pipe()
-        check.standardOutput = output
-        try check.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
-        #expect(check.terminationStatus == 0, "\(text)")
+        ])
+        let text = check.output
+        #expect(check.status == 0, "\(text)")
         #expect(text.contains("shows without a reload"), "\(text)")
         #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("kiosk.png").path))
     }

@@ -7,9 +7,7 @@ import Testing
 /// The vectors published in docs/protocol.md: palier must produce exactly these bytes, ids and
 /// signatures, and accept them.
 @Suite struct KnownAnswerTests {
-    static let protocolDocument = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("docs/protocol.md")
+    static let protocolDocument = packageRoot.appendingPathComponent("docs/protocol.md")
 
     /// The ```vector blocks of the document, as key → value.
     static func publishedVectors() throws -> [String: [String: String]] {
@@ -55,16 +53,9 @@ import Testing
 
     @Test func theIndependentCheckerAgrees() throws {
         // scripts/check-vectors.py verifies the same blocks with Python's hashlib and OpenSSL.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.protocolDocument.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/check-vectors.py").path, Self.protocolDocument.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let result = try runProjectScript("scripts/check-vectors.py", interpreter: "python3", [Self.protocolDocument.path])
+        let text = result.output
+        #expect(result.status == 0, "\(text)")
         #expect(text.contains("2 passed, 0 failed"))
     }
 }

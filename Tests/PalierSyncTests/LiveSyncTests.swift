@@ -93,16 +93,9 @@ struct LiveSyncTests {
         let network = NetworkKey.generate()
         let a = try await LiveNode(seed: 521, network: network, clock: clock)
         defer { Task { await a.stop() } }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = root.appendingPathComponent("scripts/noise-interop.sh")
-        process.arguments = ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes)]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let result = try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes)])
+        let text = result.output
+        #expect(result.status == 0, "\(text)")
         #expect(text.contains("identity verified \(a.key.publicKey.hex)"))
         #expect(text.contains("pong 42") && text.contains("unsupported 127") && text.hasSuffix("ok\n"))
     }
@@ -125,9 +118,8 @@ struct LiveSyncTests {
         // B catches up (it reads: it is paced, not dropped).
         #expect(try await eventually(within: .seconds(60)) { try b.store.statistics().envelopes == bulk.count } != nil)
 
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let staller = Process()
-        staller.executableURL = root.appendingPathComponent("scripts/noise-interop.sh")
+        staller.executableURL = packageRoot.appendingPathComponent("scripts/noise-interop.sh")
         staller.arguments = ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes), "--stall", "8"]
         staller.standardOutput = FileHandle.nullDevice
         try staller.run()

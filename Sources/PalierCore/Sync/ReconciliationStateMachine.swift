@@ -137,7 +137,7 @@ public struct ReconciliationStateMachine: Sendable {
 
 /// Writes ranges, merging consecutive skips and leaving out a trailing one.
 struct RangeWriter {
-    private var writer = SyncWriter()
+    private var writer = ByteWriter()
     private var pendingSkip: SyncBound?
     private var previous: UInt64 = 0
     private var wroteRange = false

@@ -86,7 +86,7 @@ public struct SyncItemSet: Sendable {
     /// BLAKE2b-256(sum of ids mod 2^256, 32 bytes little-endian || varint(count)).
     func fingerprint(_ range: Range<Int>, crypto: any CryptoProvider) -> [UInt8] {
         let sum = Self.subtract(sums[range.upperBound], sums[range.lowerBound])
-        var w = SyncWriter()
+        var w = ByteWriter()
         for limb in [sum.0, sum.1, sum.2, sum.3] {
             for shift in stride(from: 0, to: 64, by: 8) { w.u8(UInt8(truncatingIfNeeded: limb >> UInt64(shift))) }
         }

@@ -102,7 +102,7 @@ public enum DecodedSyncMessage: Hashable, Sendable {
 
 extension SyncMessage {
     public func encoded() -> [UInt8] {
-        var w = SyncWriter()
+        var w = ByteWriter()
         w.u8(type.rawValue)
         switch self {
         case .identity(let building, let signature):
@@ -128,7 +128,7 @@ extension SyncMessage {
             w.u64(nonce)
         case .bye(let reason, let text):
             w.u8(reason.rawValue)
-            w.string8(text)
+            w.string8(Self.truncated(text, utf8Bytes: 255))
         case .unsupported(let type):
             w.u8(type)
         }

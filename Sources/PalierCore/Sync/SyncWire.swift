@@ -26,15 +26,7 @@ public struct SyncMessageError: Error, Hashable, Sendable, CustomStringConvertib
     }
 }
 
-/// Writes the sync protocol's fields: big-endian integers, LEB128 varints, short strings.
-struct SyncWriter {
-    var bytes: [UInt8] = []
-
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xff)) }
-    mutating func u64(_ v: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
-    }
+extension ByteWriter {
     /// Unsigned LEB128: 7 bits per byte, least significant group first, high bit = more.
     mutating func varint(_ v: UInt64) {
         var v = v
@@ -44,46 +36,34 @@ struct SyncWriter {
         }
         bytes.append(UInt8(v))
     }
-    mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
-    mutating func string8(_ s: String) {
-        let utf8 = Array(s.utf8.prefix(255))
-        u8(UInt8(utf8.count))
-        bytes.append(contentsOf: utf8)
-    }
 }
 
-/// Reads what ``SyncWriter`` writes; every read checks the remaining length first, so a hostile
-/// count or length can cause an error, never a large allocation.
+/// Reads the sync protocol's fields, on top of the envelope codec's ``ByteReader`` (which checks
+/// every length against what is left before reading, so that a hostile count or length can cause
+/// an error, never a large allocation).
 struct SyncReader {
-    let bytes: [UInt8]
-    private(set) var offset: Int
+    private var reader: ByteReader
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
-        self.bytes = bytes
-        self.offset = offset
-    }
+    init(_ bytes: [UInt8]) { reader = ByteReader(bytes) }
 
-    var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset == bytes.count }
+    var remaining: Int { reader.remaining }
+    var isAtEnd: Bool { reader.remaining == 0 }
 
     mutating func u8() throws(SyncMessageError) -> UInt8 {
-        guard remaining >= 1 else { throw .truncated }
-        defer { offset += 1 }
-        return bytes[offset]
+        do { return try reader.u8() } catch { throw .truncated }
     }
 
     mutating func u16() throws(SyncMessageError) -> UInt16 {
-        guard remaining >= 2 else { throw .truncated }
-        defer { offset += 2 }
-        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+        do { return try reader.u16() } catch { throw .truncated }
     }
 
     mutating func u64() throws(SyncMessageError) -> UInt64 {
-        guard remaining >= 8 else { throw .truncated }
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(bytes[offset + i]) }
-        offset += 8
-        return v
+        do { return try reader.u64() } catch { throw .truncated }
+    }
+
+    mutating func raw(_ count: Int) throws(SyncMessageError) -> [UInt8] {
+        guard count >= 0 else { throw .truncated }
+        do { return try reader.raw(count) } catch { throw .truncated }
     }
 
     mutating func varint() throws(SyncMessageError) -> UInt64 {
@@ -103,12 +83,6 @@ struct SyncReader {
         let count = try varint()
         guard count <= UInt64(remaining / max(itemSize, 1)) else { throw .truncated }
         return Int(count)
-    }
-
-    mutating func raw(_ count: Int) throws(SyncMessageError) -> [UInt8] {
-        guard count >= 0, remaining >= count else { throw .truncated }
-        defer { offset += count }
-        return Array(bytes[offset..<offset + count])
     }
 
     mutating func string8() throws(SyncMessageError) -> String {
