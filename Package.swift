@@ -102,7 +102,7 @@ let package = Package(
 
         .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
-        .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
         .testTarget(name: "PalierSyncTests", dependencies: ["PalierSync", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),

@@ -88,4 +88,14 @@ struct TransportTests {
         #expect(fromA.events.isEmpty && fromB.events.isEmpty)
         #expect(!b.isActive)
     }
+
+    @Test("a peer that does not finish the handshake in time is disconnected")
+    func handshakeTimeout() throws {
+        let (channel, collected) = try Self.pipeline(initiator: false, key: Fixtures.key(807), network: .generate())
+        (channel.eventLoop as! EmbeddedEventLoop).advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        (channel.eventLoop as! EmbeddedEventLoop).advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+        #expect(collected.events.isEmpty)
+    }
 }
