@@ -5,10 +5,12 @@ It uses the `noiseprotocol` package (not palier's code) for Noise_XXpsk3_25519_C
 and `cryptography` for Ed25519, dials a palier node, completes the handshake and the identity
 exchange of docs/protocol.md part 2, then exchanges transport messages: hello, ping/pong, bye.
 
-usage: noise-peer.py HOST PORT NETWORK_KEY_HEX [--stall SECONDS]
+usage: noise-peer.py HOST PORT NETWORK_KEY_HEX [--stall SECONDS | --invalid]
 Prints one line per step; exits 0 only if every step succeeded. With --stall, after hello it
 asks for everything the node holds (a reconcile with an empty id list) and then stops reading
 for SECONDS: a peer that stops reading, which the node must drop without slowing anyone else.
+With --invalid, it sends an invalid envelope, expects `bye` reason 2, dials again with the same
+building key and expects to be refused (`bye` reason 3).
 """
 import os
 import socket
@@ -46,11 +48,10 @@ def recv_frame(sock):
     return recv_exact(sock, length)
 
 
-def main():
-    host, port, psk_hex = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    stall = float(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--stall" else None
+def open_session(host, port, psk_hex, key, small_buffer=False):
+    """Dials, runs the Noise handshake and the identity exchange; returns (socket, noise)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if stall is not None:
+    if small_buffer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.settimeout(10)
     sock.connect((host, port))
@@ -69,7 +70,6 @@ def main():
     handshake_hash = noise.get_handshake_hash()
 
     # Identity: type 0x00, building key, Ed25519 signature over domain || role || handshake hash.
-    key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signature = key.sign(IDENTITY_DOMAIN + b"\x00" + handshake_hash)
     send_frame(sock, noise.encrypt(b"\x00" + public + signature))
@@ -79,9 +79,36 @@ def main():
     their_key, their_signature = theirs[1:33], theirs[33:97]
     Ed25519PublicKey.from_public_bytes(their_key).verify(their_signature, IDENTITY_DOMAIN + b"\x01" + handshake_hash)
     print("identity verified", their_key.hex())
+    return sock, noise
+
+
+def next_bye(sock, noise):
+    """Reads messages until a bye; returns its reason code."""
+    while True:
+        message = noise.decrypt(recv_frame(sock))
+        if message[0] == 0x08:
+            return message[1]
+
+
+def main():
+    host, port, psk_hex = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    mode = sys.argv[4] if len(sys.argv) > 4 else None
+    stall = float(sys.argv[5]) if mode == "--stall" else None
+    key = Ed25519PrivateKey.generate()
+    sock, noise = open_session(host, port, psk_hex, key, small_buffer=stall is not None)
 
     name = b"interop peer"
     send_frame(sock, noise.encrypt(b"\x01" + struct.pack(">HH", 1, 1) + bytes([len(name)]) + name + struct.pack(">H", 15)))
+    if mode == "--invalid":
+        # An envelope that is not one: the node must say bye (reason 2) and refuse us for a while.
+        send_frame(sock, noise.encrypt(b"\x04\x01\x03\x01\x02\x03"))
+        print("bye", next_bye(sock, noise), flush=True)
+        sock.close()
+        again, noise = open_session(host, port, psk_hex, key)
+        print("refused", next_bye(again, noise), flush=True)
+        again.close()
+        print("ok")
+        return
     if stall is not None:
         # reconcile, format 1, one range: infinite bound, no prefix, id list of 0 ids.
         send_frame(sock, noise.encrypt(b"\x02\x01\x00\x00\x02\x00"))

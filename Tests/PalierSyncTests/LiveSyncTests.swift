@@ -132,4 +132,15 @@ struct LiveSyncTests {
         // The stalled peer is dropped once it has taken nothing for 2 s; B stays.
         #expect(try await eventually(within: .seconds(6)) { await a.service.sessions().map(\.building) == [b.key.publicKey] } != nil)
     }
+
+    @Test("a peer that sends an invalid envelope is disconnected, refused when it comes back, and nothing is stored")
+    func invalidEnvelopeBacksOff() async throws {
+        let network = NetworkKey.generate()
+        let a = try await LiveNode(seed: 541, network: network, clock: clock)
+        defer { Task { await a.stop() } }
+        let result = try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes), "--invalid"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("bye 2\n") && result.output.contains("refused 3\n"), "\(result.output)")
+        #expect(try a.store.statistics().envelopes == 0)
+    }
 }
