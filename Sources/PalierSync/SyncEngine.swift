@@ -51,8 +51,8 @@ public final class SyncEngine {
     var authorLimits: [PublicKey: TokenBucket] = [:]
     private var lastRow: Int64 = 0
     private var itemCache: (changeCount: Int64, policy: FederationPolicy, set: SyncItemSet)?
-    /// Counters for tests, benchmarks and `palier status`.
-    public var statistics = SyncStatistics()
+    /// Counters for tests and benchmarks.
+    public internal(set) var statistics = SyncStatistics()
 
     public init(store: EnvelopeStore, crypto: any CryptoProvider, configuration: Configuration) throws(StoreError) {
         self.store = store

@@ -140,7 +140,6 @@ struct RangeWriter {
     private var writer = ByteWriter()
     private var pendingSkip: SyncBound?
     private var previous: UInt64 = 0
-    private var wroteRange = false
 
     init() { writer.u8(ReconciliationStateMachine.version) }
 
@@ -184,6 +183,5 @@ struct RangeWriter {
         }
         writer.u8(UInt8(bound.idPrefix.count))
         writer.raw(bound.idPrefix)
-        wroteRange = true
     }
 }
