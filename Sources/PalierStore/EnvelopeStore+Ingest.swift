@@ -11,13 +11,19 @@ extension EnvelopeStore {
     /// (whichever of retract and target arrives first), and the batch is committed at once.
     /// - Parameter now: the node's wall clock, Unix milliseconds.
     public func ingest(_ batch: [[UInt8]], now: UInt64) throws(StoreError) -> IngestReport {
+        try ingest(decoded: batch.map { bytes in Result { () throws(EnvelopeError) in try validator.decode(bytes) } }, now: now)
+    }
+
+    /// Ingests envelopes a caller has already decoded (their ids computed), so that sync's
+    /// checks before ingest cost no second decode; decoding failures are refused at their index.
+    public func ingest(decoded batch: [Result<UnverifiedEnvelope, EnvelopeError>], now: UInt64) throws(StoreError) -> IngestReport {
         var report = IngestReport()
         var candidates: [(index: Int, envelope: UnverifiedEnvelope)] = []
         candidates.reserveCapacity(batch.count)
         var seen = Set<EnvelopeID>(minimumCapacity: batch.count)
-        for (index, bytes) in batch.enumerated() {
+        for (index, decoded) in batch.enumerated() {
             do throws(EnvelopeError) {
-                let unverified = try validator.decode(bytes)
+                let unverified = try decoded.get()
                 try EnvelopeValidator.admit(unverified.content, now: now, localBuilding: building)
                 if seen.insert(unverified.id).inserted {
                     candidates.append((index, unverified))

@@ -24,7 +24,7 @@ extension SyncEngine {
         }
         // Duplicates cost the author nothing: only new envelopes count against its limit.
         let held = (try? store.held(decoded.map(\.id))) ?? []
-        var batch: [[UInt8]] = []
+        var batch: [Result<UnverifiedEnvelope, EnvelopeError>] = []
         batch.reserveCapacity(list.count)
         for envelope in decoded {
             let content = envelope.content
@@ -42,13 +42,13 @@ extension SyncEngine {
                     continue
                 }
             }
-            batch.append(envelope.bytes)
+            batch.append(.success(envelope))
         }
         guard !batch.isEmpty else { return [] }
 
         let report: IngestReport
         do throws(StoreError) {
-            report = try store.ingest(batch, now: now)
+            report = try store.ingest(decoded: batch, now: now)
         } catch {
             // The store failed (disk full…): nothing is lost, reconciliation offers these again.
             return []
