@@ -49,10 +49,18 @@ let package = Package(
             ],
             swiftSettings: optimisedInDebug
         ),
+        // The only importer of CAvahi.
+        .target(
+            name: "PalierDiscovery",
+            dependencies: [
+                "PalierCore", "CAvahi",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "PalierSync",
             dependencies: [
-                "PalierCore", "PalierCrypto", "PalierStore",
+                "PalierCore", "PalierCrypto", "PalierStore", "PalierDiscovery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -76,7 +84,7 @@ let package = Package(
         .target(
             name: "PalierNode",
             dependencies: [
-                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync",
+                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync", "PalierDiscovery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -96,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "PalierTestSupport",
-            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync"],
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync", "PalierDiscovery"],
             swiftSettings: optimisedInDebug
         ),
 
@@ -104,8 +112,9 @@ let package = Package(
         .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
-        .testTarget(name: "PalierSyncTests", dependencies: ["PalierSync", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "PalierDiscoveryTests", dependencies: ["PalierDiscovery", "PalierCore", "PalierCrypto", "PalierTestSupport"]),
+        .testTarget(name: "PalierSyncTests", dependencies: ["PalierSync", "PalierDiscovery", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
-        .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierDiscovery", "PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
     ]
 )

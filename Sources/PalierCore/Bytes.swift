@@ -39,3 +39,17 @@ private func hexValue(_ c: UInt8) -> UInt8? {
 public func lexicographicallyPrecedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     a.lexicographicallyPrecedes(b)
 }
+
+extension String {
+    /// The longest prefix, cut between Unicode scalars, whose UTF-8 form fits `utf8Bytes`.
+    public func prefix(utf8Bytes: Int) -> String {
+        var out = String.UnicodeScalarView()
+        var count = 0
+        for scalar in unicodeScalars {
+            count += UTF8.width(scalar)
+            if count > utf8Bytes { break }
+            out.append(scalar)
+        }
+        return String(out)
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import PalierCore
 import PalierCrypto
+import PalierDiscovery
 import PalierStore
 import PalierSync
 import Logging
@@ -85,8 +86,11 @@ extension BuildingNode {
         var engine = SyncEngine.Configuration(name: configuration.buildingName)
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
         let syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
+        let discoveries: [any Discovery] = try localDiscovery(networkKey: networkKey, logger: logger).map { [$0] } ?? []
         do {
-            return try SyncService(settings: syncSettings, signingKey: buildingKey, networkKey: networkKey, store: store, clock: clock, logger: logger)
+            return try SyncService(
+                settings: syncSettings, signingKey: buildingKey, networkKey: networkKey, store: store, clock: clock,
+                logger: logger, discoveries: discoveries)
         } catch { throw .wrap(error) }
     }
 }

@@ -109,10 +109,13 @@ public struct SyncConfiguration: Codable, Sendable, Hashable {
     public var staticPeers: [String] = []
     /// Seconds between two reconciliation rounds with each peer this node dialled.
     public var reconcileSeconds = 30
+    /// Publish this node and find neighbours on the local network through the system's
+    /// avahi-daemon (mDNS, docs/protocol.md §13).
+    public var discovery = true
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case listen, port, staticPeers, reconcileSeconds }
+    enum CodingKeys: String, CodingKey { case listen, port, staticPeers, reconcileSeconds, discovery }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -120,5 +123,6 @@ public struct SyncConfiguration: Codable, Sendable, Hashable {
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 7481
         staticPeers = try c.decodeIfPresent([String].self, forKey: .staticPeers) ?? []
         reconcileSeconds = try c.decodeIfPresent(Int.self, forKey: .reconcileSeconds) ?? 30
+        discovery = try c.decodeIfPresent(Bool.self, forKey: .discovery) ?? true
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PalierCore
 import PalierCrypto
+import PalierDiscovery
 import PalierStore
 import ServiceLifecycle
 import Synchronization
@@ -13,7 +14,7 @@ public struct SyncSettings: Sendable {
     public var listenHost: String
     /// TCP port; 0 picks a free one (tests).
     public var port: Int
-    /// Peers to dial, as "host:port".
+    /// Peers to dial, as "host:port", besides those the discoveries report.
     public var staticPeers: [String]
     public var engine: SyncEngine.Configuration
     /// Bytes handed to a peer's socket and not yet taken by it: more waits in the peer's queue,
@@ -40,9 +41,9 @@ public struct SyncSettings: Sendable {
     }
 }
 
-/// The sync side of a running node: a TCP listener, dialers for static peers, the Noise
-/// sessions, and one ``SyncEngine`` that all sessions share. Protocol decisions are the engine's;
-/// this actor carries them out.
+/// The sync side of a running node: a TCP listener, the discoveries (static peers, mDNS) and
+/// a dialer for each peer they report, the Noise sessions, and one ``SyncEngine`` that all
+/// sessions share. Protocol decisions are the engine's; this actor carries them out.
 public actor SyncService: Service {
     private let settings: SyncSettings
     private let signingKey: SigningKey
@@ -51,6 +52,7 @@ public actor SyncService: Service {
     private let clock: any WallClock
     private let logger: Logger
     private let engine: SyncEngine
+    private let discoveries: [any Discovery]
 
     private struct Connection {
         let channel: any Channel
@@ -64,17 +66,27 @@ public actor SyncService: Service {
     private var connections: [PeerID: Connection] = [:]
     private var nextPeer: PeerID = 1
     private var penalties: [PublicKey: UInt64] = [:]
+    /// Peers to dial, by discovery id, and the ids with a dialer running.
+    private var targets: [String: DiscoveredPeer] = [:]
+    private var dialing: Set<String> = []
+    /// The building a dialled peer turned out to be, by discovery id (static peers announce none).
     private var buildingAt: [String: PublicKey] = [:]
     private var lastChangeCount: Int64 = -1
     private let boundPort = Mutex<Int?>(nil)
 
-    public init(settings: SyncSettings, signingKey: SigningKey, networkKey: NetworkKey, store: EnvelopeStore, clock: any WallClock, logger: Logger) throws(StoreError) {
+    /// `discoveries` report the peers to dial besides `settings.staticPeers`.
+    public init(settings: SyncSettings, signingKey: SigningKey, networkKey: NetworkKey, store: EnvelopeStore, clock: any WallClock,
+                logger: Logger, discoveries: [any Discovery] = []) throws(StoreError) {
         self.settings = settings
         self.signingKey = signingKey
         self.networkKey = networkKey
         self.store = store
         self.clock = clock
         self.logger = logger
+        let staticPeers = StaticDiscovery(addresses: settings.staticPeers) { address in
+            logger.error("static peer is not host:port; left out", metadata: ["peer": "\(address)"])
+        }
+        self.discoveries = [staticPeers] + discoveries
         engine = try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: settings.engine)
         try store.markPeersDisconnected()
     }
@@ -108,7 +120,7 @@ public actor SyncService: Service {
                     return channel.eventLoop.makeCompletedFuture {
                         try self.configure(channel, initiator: false, continuation: continuation)
                         let address = channel.remoteAddress?.description ?? "?"
-                        Task { await self.serve(channel: channel, events: events, initiator: false, address: address) }
+                        Task { await self.serve(channel: channel, events: events, initiator: false, address: address, dialID: nil) }
                     }
                 }
                 .bind(host: settings.listenHost, port: settings.port)
@@ -123,11 +135,39 @@ public actor SyncService: Service {
             server = nil
         }
         defer { server?.close(promise: nil) }
+        let port = server?.localAddress?.port
+        let (found, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
         try await withThrowingDiscardingTaskGroup { tasks in
-            for address in settings.staticPeers {
-                tasks.addTask { await self.dial(address) }
+            for discovery in discoveries {
+                tasks.addTask { await discovery.run(port: port, events: continuation) }
             }
-            try await self.ticks()
+            tasks.addTask { try await self.ticks() }
+            for await event in found {
+                if let id = discovered(event) {
+                    tasks.addTask { await self.dial(id) }
+                }
+            }
+        }
+    }
+
+    /// Takes in what a discovery reported; returns the id of a peer that needs a dialer.
+    private func discovered(_ event: DiscoveryEvent) -> String? {
+        switch event {
+        case .appeared(let peer), .changed(let peer):
+            if targets[peer.id] == nil {
+                logger.info("neighbour found", metadata: [
+                    "peer": "\(peer.name ?? peer.id)", "endpoints": "\(peer.endpoints.map(\.description).joined(separator: " "))",
+                ])
+            }
+            targets[peer.id] = peer
+            guard !dialing.contains(peer.id) else { return nil }
+            dialing.insert(peer.id)
+            return peer.id
+        case .disappeared(let id):
+            if let peer = targets.removeValue(forKey: id) {
+                logger.info("neighbour gone from the local network", metadata: ["peer": "\(peer.name ?? id)"])
+            }
+            return nil
         }
     }
 
@@ -144,11 +184,12 @@ public actor SyncService: Service {
         ])
     }
 
-    private func serve(channel: any Channel, events: AsyncStream<SyncInbound>, initiator: Bool, address: String) async {
+    private func serve(channel: any Channel, events: AsyncStream<SyncInbound>, initiator: Bool, address: String, dialID: String?) async {
         var peer: PeerID?
         for await event in events {
             switch event {
             case .established(let remote):
+                if let dialID { buildingAt[dialID] = remote }
                 switch opened(channel: channel, remote: remote, initiator: initiator, address: address) {
                 case .success(let id):
                     peer = id
@@ -188,7 +229,6 @@ public actor SyncService: Service {
         let peer = nextPeer
         nextPeer += 1
         connections[peer] = Connection(channel: channel, address: address, remote: remote, initiator: initiator, queue: OutboundQueue(), lastRecorded: now)
-        if initiator { buildingAt[address] = remote }
         logger.info("session open", metadata: ["building": "\(remote.shortText)", "address": "\(address)", "initiator": "\(initiator)"])
         perform(engine.sessionOpened(peer, remote: remote, initiator: initiator, now: now))
         recordPeer(peer, connected: true)
@@ -284,36 +324,42 @@ public actor SyncService: Service {
 
     // MARK: - Dialling and the clock
 
-    /// Dials `address` whenever there is no session with the building there, waiting longer
-    /// after each failure (exponential backoff), and again after a session ends.
-    private func dial(_ address: String) async {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            logger.error("static peer is not host:port", metadata: ["peer": "\(address)"])
-            return
-        }
-        let host = String(address[..<colon])
+    /// Dials the peer with discovery id `id` whenever there is no session with its building,
+    /// trying its endpoints in order and waiting longer after each failure (exponential
+    /// backoff), until the peer is no longer reported.
+    private func dial(_ id: String) async {
+        defer { dialing.remove(id) }
         var backoff = settings.minimumBackoff
-        while !Task.isCancelled {
-            if let building = buildingAt[address], connections.values.contains(where: { $0.remote == building }) {
+        // Two nodes that find each other dial at once; the one with the larger key waits a
+        // little, so that usually one session is made rather than two and a tie-break.
+        if let building = targets[id]?.building, building < signingKey.publicKey {
+            try? await Task.sleep(for: .milliseconds(1500))
+        }
+        while !Task.isCancelled, let target = targets[id] {
+            let building = target.building ?? buildingAt[id]
+            if let building, connections.values.contains(where: { $0.remote == building }) {
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
-            if let building = buildingAt[address], let until = penalties[building], until > clock.nowMillis() {
+            if let building, let until = penalties[building], until > clock.nowMillis() {
                 try? await Task.sleep(for: .seconds(5))
                 continue
             }
             let started = ContinuousClock.now
-            do {
-                let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
-                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connectTimeout(.seconds(5))
-                    .channelInitializer { [self] channel in
-                        channel.eventLoop.makeCompletedFuture { try self.configure(channel, initiator: true, continuation: continuation) }
-                    }
-                    .connect(host: host, port: port).get()
-                await serve(channel: channel, events: events, initiator: true, address: address)
-            } catch {
-                logger.debug("could not reach peer", metadata: ["peer": "\(address)", "error": "\(error)"])
+            for endpoint in target.endpoints where !Task.isCancelled {
+                do {
+                    let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
+                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .connectTimeout(.seconds(5))
+                        .channelInitializer { [self] channel in
+                            channel.eventLoop.makeCompletedFuture { try self.configure(channel, initiator: true, continuation: continuation) }
+                        }
+                        .connect(host: endpoint.host, port: endpoint.port).get()
+                    await serve(channel: channel, events: events, initiator: true, address: endpoint.description, dialID: id)
+                    break
+                } catch {
+                    logger.debug("could not reach peer", metadata: ["peer": "\(endpoint)", "error": "\(error)"])
+                }
             }
             if ContinuousClock.now - started > .seconds(60) { backoff = settings.minimumBackoff }
             try? await Task.sleep(for: backoff)

@@ -85,6 +85,7 @@ struct Run: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ExpirySweeper(node: node, logger: logger))]
         let sync = try node.syncService(logger: logger)
         let syncState = try sync != nil ? "\(node.configuration.sync.listen):\(node.configuration.sync.port)" : "off: \(node.syncOffReason() ?? "")"
+        let discoveryState = try node.discoveryOffReason().map { "off: \($0)" } ?? "avahi"
         if let sync { services.append(.init(service: sync)) }
         if settings.kioskPort > 0 {
             services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
@@ -101,6 +102,7 @@ struct Run: AsyncParsableCommand {
             "feed": "\(node.feedSocketPath)",
             "kiosk": "\(settings.kioskPort > 0 ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
             "sync": "\(syncState)",
+            "discovery": "\(discoveryState)",
             "pid": "\(getpid())",
         ])
         let serviceGroup = ServiceGroup(configuration: .init(
@@ -148,6 +150,7 @@ struct Status: AsyncParsableCommand {
             let sync = node.configuration.sync
             print("Sync: network \(try node.networkKey()?.id ?? ""), port \(sync.listen):\(sync.port), \(sync.staticPeers.count) static peer\(sync.staticPeers.count == 1 ? "" : "s")")
         }
+        print("Discovery: \(try node.discoveryState())")
         let peers = try node.peers()
         let policy = try node.federationPolicy()
         let connected = status.running == nil ? 0 : peers.filter(\.connected).count

@@ -32,7 +32,8 @@ import Testing
         let portA = KioskBrowserTests.freePort(), portB = KioskBrowserTests.freePort(), portStranger = KioskBrowserTests.freePort()
         for (node, port) in [(a, portA), (b, portB), (stranger, portStranger)] {
             try node.configure("feed", ["kioskPort": 0])
-            try node.configure("sync", ["listen": "127.0.0.1", "port": port, "staticPeers": port == portA ? [] : ["127.0.0.1:\(portA)"]])
+            // Loopback only, static peers only: nothing is published on this machine's network.
+            try node.configure("sync", ["listen": "127.0.0.1", "port": port, "discovery": false, "staticPeers": port == portA ? [] : ["127.0.0.1:\(portA)"]])
         }
         let processes = try [a, b, stranger].map(Self.start)
         defer { for process in processes where process.isRunning { process.terminate() } }

@@ -111,7 +111,7 @@ extension SyncMessage {
         case .hello(let hello):
             w.u16(hello.version)
             w.u16(hello.minimumVersion)
-            w.string8(Self.truncated(hello.name, utf8Bytes: 64))
+            w.string8(hello.name.prefix(utf8Bytes: 64))
             w.u16(hello.maximumBatch)
         case .reconcile(let bytes):
             w.raw(bytes)
@@ -128,23 +128,11 @@ extension SyncMessage {
             w.u64(nonce)
         case .bye(let reason, let text):
             w.u8(reason.rawValue)
-            w.string8(Self.truncated(text, utf8Bytes: 255))
+            w.string8(text.prefix(utf8Bytes: 255))
         case .unsupported(let type):
             w.u8(type)
         }
         return w.bytes
-    }
-
-    /// `text` cut at a character boundary so that it fits `utf8Bytes`.
-    static func truncated(_ text: String, utf8Bytes: Int) -> String {
-        var out = String.UnicodeScalarView()
-        var count = 0
-        for scalar in text.unicodeScalars {
-            count += String(scalar).utf8.count
-            if count > utf8Bytes { break }
-            out.append(scalar)
-        }
-        return String(out)
     }
 
     /// Decodes one message. Unknown types decode to `.unknown`; anything malformed throws.

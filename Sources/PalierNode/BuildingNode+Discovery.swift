@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import PalierCrypto
+import PalierDiscovery
+
+extension BuildingNode {
+    /// Where a running node keeps its discovery status, one sentence, for `palier status`.
+    public var discoveryStatusFile: URL { runtimeDirectory.appendingPathComponent("discovery.status") }
+
+    /// Why `palier run` does not use local discovery, in one sentence; nil when it does.
+    public func discoveryOffReason() throws(NodeError) -> String? {
+        if let reason = try syncOffReason() { return "sync is off (\(reason))" }
+        if !configuration.sync.discovery { return "sync.discovery is false in config.json" }
+        return nil
+    }
+
+    /// Where local discovery stands, in one plain sentence.
+    public func discoveryState() throws(NodeError) -> String {
+        if let reason = try discoveryOffReason() { return "Local discovery is off because \(reason)." }
+        guard directory.runningNodePID() != nil else {
+            return "Local discovery starts with palier run, through the system's avahi-daemon."
+        }
+        guard let data = FileManager.default.contents(atPath: discoveryStatusFile.path), let sentence = String(data: data, encoding: .utf8) else {
+            return DiscoveryStatus.starting.sentence
+        }
+        return sentence.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The mDNS discovery `palier run` uses, or nil when it is off. Its status goes to
+    /// ``discoveryStatusFile`` as it changes.
+    func localDiscovery(networkKey: NetworkKey, logger: Logger) throws(NodeError) -> AvahiDiscovery? {
+        guard try discoveryOffReason() == nil else { return nil }
+        let record = DiscoveryRecord(building: building, networkID: networkKey.id, name: configuration.buildingName)
+        let file = discoveryStatusFile
+        let write: @Sendable (DiscoveryStatus) -> Void = { status in
+            do {
+                try Data((status.sentence + "\n").utf8).write(to: file, options: .atomic)
+            } catch {
+                logger.warning("could not write the discovery status", metadata: ["file": "\(file.path)", "error": "\(error)"])
+            }
+        }
+        write(.starting)
+        return AvahiDiscovery(record: record, logger: logger, onStatus: write)
+    }
+}

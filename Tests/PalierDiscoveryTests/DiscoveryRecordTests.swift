@@ -1,0 +1,64 @@
+import PalierCore
+import PalierDiscovery
+import PalierTestSupport
+import Testing
+
+@Suite struct DiscoveryRecordTests {
+    let building = Fixtures.key(1).publicKey
+    let network = "0123456789abcdef"
+
+    func bytes(_ strings: [String]) -> [[UInt8]] { strings.map { Array($0.utf8) } }
+
+    @Test func recordRoundTripsThroughItsTXTStrings() throws {
+        let record = DiscoveryRecord(building: building, networkID: network, name: "Résidence Bourdarias")
+        #expect(record.txt == ["v=1", "pk=\(building.text)", "net=\(network)", "name=Résidence Bourdarias"])
+        #expect(try DiscoveryRecord(txt: bytes(record.txt)) == record)
+    }
+
+    @Test func keysAreCaseInsensitiveTheFirstOccurrenceCountsAndUnknownKeysAreIgnored() throws {
+        let record = try DiscoveryRecord(txt: bytes([
+            "V=2", "PK=\(building.text)", "net=\(network)", "name=First", "name=Second", "future=x", "flag",
+        ]))
+        #expect(record.version == 2)
+        #expect(record.name == "First")
+    }
+
+    @Test func namesAreCutToTheirLimitsAtACharacterBoundary() {
+        let long = String(repeating: "é", count: 80)  // 160 bytes
+        let record = DiscoveryRecord(building: building, networkID: network, name: long)
+        #expect(record.name.utf8.count <= DiscoveryRecord.maximumNameBytes)
+        #expect(record.name == String(repeating: "é", count: 50))
+        #expect(record.instanceName == String(repeating: "é", count: 31))
+        #expect(DiscoveryRecord(building: building, networkID: network, name: "").instanceName == "palier \(building.shortText)")
+    }
+
+    @Test(arguments: [
+        (["pk=K", "net=N", "name=x"], DiscoveryRecordError.missing("v")),
+        (["v=1", "net=N", "name=x"], .missing("pk")),
+        (["v=1", "pk=K", "name=x"], .missing("net")),
+        (["v=1", "pk=K", "net=N"], .missing("name")),
+        (["v=one", "pk=K", "net=N", "name=x"], .invalid("v", "not a version number")),
+        (["v=0", "pk=K", "net=N", "name=x"], .unsupportedVersion(0)),
+        (["v=1", "pk=K", "net=0123456789ABCDEF", "name=x"], .invalid("net", "not 16 lower-case hex digits")),
+        (["v=1", "pk=K", "net=0123", "name=x"], .invalid("net", "not 16 lower-case hex digits")),
+        (["v=1", "pk=K", "net=N", "name=" + String(repeating: "x", count: 101)], .invalid("name", "longer than 100 bytes")),
+    ])
+    func malformedRecordsAreRefusedWithTheirReason(strings: [String], expected: DiscoveryRecordError) {
+        let filled = strings.map { $0.replacingOccurrences(of: "=K", with: "=\(building.text)").replacingOccurrences(of: "=N", with: "=\(network)") }
+        #expect(throws: expected) { try DiscoveryRecord(txt: bytes(filled)) }
+    }
+
+    @Test func badKeyTextOversizedStringsAndBadUTF8AreRefused() {
+        var text = building.text
+        text.removeLast()
+        text.append(text.last == "a" ? "b" : "a")  // checksum no longer matches
+        #expect(throws: DiscoveryRecordError.self) { try DiscoveryRecord(txt: bytes(["v=1", "pk=\(text)", "net=\(network)", "name=x"])) }
+        #expect(throws: DiscoveryRecordError.oversized(300)) {
+            try DiscoveryRecord(txt: bytes(["v=1", "pk=\(building.text)", "net=\(network)", "x=" + String(repeating: "y", count: 298)]))
+        }
+        #expect(throws: DiscoveryRecordError.tooManyStrings(33)) { try DiscoveryRecord(txt: Array(repeating: Array("a=b".utf8), count: 33)) }
+        #expect(throws: DiscoveryRecordError.invalid("name", "not UTF-8")) {
+            try DiscoveryRecord(txt: bytes(["v=1", "pk=\(building.text)", "net=\(network)"]) + [Array("name=".utf8) + [0xff, 0xfe]])
+        }
+    }
+}
