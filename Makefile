@@ -23,7 +23,7 @@ run: build
 # Tests with real sockets, processes, a browser or wall-clock deadlines (a post must reach the
 # other node within 1 s) run in a second phase of their own, so that the CPU-heavy property and
 # simulation tests of the first phase cannot starve them.
-LIVE_TESTS := LiveSyncTests|FederationProcessTests|LiveProcessTests|FeedCommandTests|KioskBrowserTests
+LIVE_TESTS := LiveSyncTests|DiscoveryLabTests|FederationProcessTests|LiveProcessTests|FeedCommandTests|KioskBrowserTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests.
 test:

@@ -33,6 +33,23 @@ check() {
   ip netns del "$probe"
 }
 
+# Closes every descriptor above 2 that this shell inherited. Daemons are started through it:
+# a test runner may watch a descriptor it handed to this script (Foundation's Process does) to
+# learn that the script ended, which a daemon holding it open would hide forever.
+close_inherited_fds() {
+  local fd
+  for fd in $(ls /proc/$BASHPID/fd); do
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
+# A process that exists and is not a zombie (a killed daemon stays one until init reaps it).
+alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
 ns_of() { echo "$(cat "$1/id")-$2"; }
 
 bus_address() { echo "unix:path=$1/$2/bus"; }
@@ -55,20 +72,26 @@ avahi_start() {
   ns=$(ns_of "$dir" "$name")
   # Its own mount namespace, so that its pid file under /run/avahi-daemon is private; each exec
   # keeps the pid, so $! is the daemon's.
-  ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs none /run/avahi-daemon 2>/dev/null || { mkdir -p /run/avahi-daemon && mount -t tmpfs none /run/avahi-daemon; }
-    exec env DBUS_SYSTEM_BUS_ADDRESS=$(bus_address "$dir" "$name") avahi-daemon -f '$dir/$name/avahi.conf' --no-drop-root --no-chroot" \
+  (close_inherited_fds; exec ip netns exec "$ns" unshare -m sh -c "mount -t tmpfs none /run/avahi-daemon 2>/dev/null || { mkdir -p /run/avahi-daemon && mount -t tmpfs none /run/avahi-daemon; }
+    exec env DBUS_SYSTEM_BUS_ADDRESS=$(bus_address "$dir" "$name") avahi-daemon -f '$dir/$name/avahi.conf' --no-drop-root --no-chroot") \
     </dev/null >>"$dir/$name/avahi.log" 2>&1 &
   echo $! >"$dir/$name/avahi.pid"
   wait_for_avahi "$dir" "$name"
 }
 
-avahi_stop() {
-  local dir=$1 name=$2 pid
-  [ -f "$dir/$name/avahi.pid" ] || return 0
-  pid=$(cat "$dir/$name/avahi.pid")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+# SIGTERM, then SIGKILL after up to 5 s (dbus-daemon ignores SIGTERM).
+stop_pid() {
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do alive "$pid" || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
+}
+
+avahi_stop() {
+  local dir=$1 name=$2
+  [ -f "$dir/$name/avahi.pid" ] || return 0
+  stop_pid "$(cat "$dir/$name/avahi.pid")"
   rm -f "$dir/$name/avahi.pid"
 }
 
@@ -110,7 +133,8 @@ up() {
         -e "/<user>/d" \
         -e "s|<includedir>system.d</includedir>|<includedir>/usr/share/dbus-1/system.d</includedir>|" \
         /usr/share/dbus-1/system.conf >"$dir/$name/dbus.conf"
-    ip netns exec "$ns" dbus-daemon --config-file="$dir/$name/dbus.conf" --fork --print-pid >"$dir/$name/dbus.pid"
+    (close_inherited_fds; exec ip netns exec "$ns" dbus-daemon --config-file="$dir/$name/dbus.conf" --fork --print-pid) \
+      </dev/null >"$dir/$name/dbus.pid" 2>>"$dir/$name/dbus.log"
     [ "$mode" = nodaemon ] && continue
     cat >"$dir/$name/avahi.conf" <<CONF
 [server]
@@ -131,15 +155,14 @@ CONF
 }
 
 down() {
-  local dir=$1 name pidfile pid
+  local dir=$1 name pidfile
   [ -d "$dir" ] || return 0
   if [ -f "$dir/buildings" ]; then
     while read -r name; do
       avahi_stop "$dir" "$name"
       for pidfile in "$dir/$name"/*.pid; do
         [ -f "$pidfile" ] || continue
-        pid=$(head -n1 "$pidfile")
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+        stop_pid "$(head -n1 "$pidfile")"
       done
     done <"$dir/buildings"
   fi

@@ -39,6 +39,11 @@ public struct PeerDirectory: Sendable {
         public var events: [DiscoveryEvent] = []
         /// Set when the service was ignored.
         public var ignored: Ignored?
+
+        public init(events: [DiscoveryEvent] = [], ignored: Ignored? = nil) {
+            self.events = events
+            self.ignored = ignored
+        }
     }
 
     private let own: PublicKey

@@ -11,8 +11,10 @@ public struct ScriptResult: Sendable {
 }
 
 /// Runs one of the project's scripts (a path under the repository root) to its end, through
-/// `interpreter` when given (e.g. "python3"), and returns its exit status and standard output.
-public func runProjectScript(_ script: String, interpreter: String? = nil, _ arguments: [String]) throws -> ScriptResult {
+/// `interpreter` when given (e.g. "python3"), and returns its exit status and standard output
+/// (and standard error too, when `captureErrors`). `environment` adds to the inherited one.
+public func runProjectScript(_ script: String, interpreter: String? = nil, _ arguments: [String], captureErrors: Bool = false,
+                             environment: [String: String] = [:]) throws -> ScriptResult {
     let process = Process()
     let path = packageRoot.appendingPathComponent(script).path
     if let interpreter {
@@ -22,10 +24,16 @@ public func runProjectScript(_ script: String, interpreter: String? = nil, _ arg
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
     }
-    let output = Pipe()
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
+    // Separate pipes: Foundation's Process must not be given one pipe twice.
+    let output = Pipe(), errors = Pipe()
     process.standardOutput = output
+    if captureErrors { process.standardError = errors }
     try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    var text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    if captureErrors { text += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
     process.waitUntilExit()
     return ScriptResult(status: process.terminationStatus, output: text)
 }

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A local network of buildings made by `scripts/avahi-lab.sh`: one network namespace per
+/// building on a shared bridge, each with its own D-Bus and (unless told otherwise)
+/// avahi-daemon. Taken down (every process it started, its namespaces) by ``down()``, which
+/// tests call in a `defer`; a lab whose test process died is taken down by the next `up`.
+public final class AvahiLab: Sendable {
+    /// Why no lab can be made on this machine (not root, no `ip netns`, no avahi-daemon…);
+    /// nil when one can.
+    public static let unavailableReason: String? = {
+        let result = try? runProjectScript("scripts/avahi-lab.sh", ["check"], captureErrors: true)
+        guard let result else { return "scripts/avahi-lab.sh could not be run" }
+        if result.status == 0 { return nil }
+        let reason = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        FileHandle.standardError.write(Data("Skipping the avahi-daemon lab tests: \(reason)\n".utf8))
+        return reason
+    }()
+
+    public static var isAvailable: Bool { unavailableReason == nil }
+
+    public let directory: String
+
+    /// Makes a lab. Each spec is a building name (D-Bus and avahi-daemon), `name:nodaemon`
+    /// (D-Bus only) or `name:bare` (neither); building number n (from 1) has 10.77.0.n.
+    public init(_ specs: [String]) throws {
+        directory = makeTemporaryDirectory("palier-lab").appendingPathComponent("lab").path
+        let result = try runProjectScript("scripts/avahi-lab.sh", ["up", directory] + specs, captureErrors: true,
+                                          environment: ["LAB_OWNER": "\(getpid())"])
+        guard result.status == 0 else {
+            _ = try? runProjectScript("scripts/avahi-lab.sh", ["down", directory])
+            throw LabError(text: "avahi-lab.sh up failed: \(result.output)")
+        }
+    }
+
+    public struct LabError: Error, CustomStringConvertible {
+        public let text: String
+        public var description: String { text }
+    }
+
+    /// The address of building number `n` (from 1).
+    public static func address(_ n: Int) -> String { "10.77.0.\(n)" }
+
+    /// Starts `arguments` in `building`'s namespace, on its D-Bus, with standard error to `log`
+    /// (a file). Its pid is recorded so that ``down()`` stops it if the test did not.
+    public func start(in building: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = packageRoot.appendingPathComponent("scripts/avahi-lab.sh")
+        process.arguments = ["exec", directory, building] + arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try process.run()
+        // `exec` replaces itself with the command: this pid is the command's.
+        let pids = "\(directory)/\(building)/started-\(process.processIdentifier).pid"
+        try "\(process.processIdentifier)\n".write(toFile: pids, atomically: true, encoding: .utf8)
+        return process
+    }
+
+    /// Runs `arguments` in `building`'s namespace to their end; returns what they printed.
+    public func run(in building: String, _ arguments: [String]) throws -> ScriptResult {
+        try runProjectScript("scripts/avahi-lab.sh", ["exec", directory, building] + arguments)
+    }
+
+    public func stopAvahi(_ building: String) throws {
+        _ = try runProjectScript("scripts/avahi-lab.sh", ["avahi-stop", directory, building])
+    }
+
+    /// Starts the building's avahi-daemon again and returns once it is on its bus.
+    public func startAvahi(_ building: String) throws {
+        let result = try runProjectScript("scripts/avahi-lab.sh", ["avahi-start", directory, building], captureErrors: true)
+        guard result.status == 0 else { throw LabError(text: "avahi-start failed: \(result.output)") }
+    }
+
+    /// Stops every process the lab started and deletes its namespaces.
+    public func down() {
+        _ = try? runProjectScript("scripts/avahi-lab.sh", ["down", directory])
+    }
+}
