@@ -127,8 +127,10 @@ up() {
     ip netns exec "$ns" sh -c "ip link set lo up; ip addr add 10.77.0.$n/24 dev lan0; ip link set lan0 up"
     [ "$mode" = bare ] && continue
     # A system-style bus of its own: the Debian config with a private socket and pid file, no
-    # user switch, and absolute includedirs (so that Avahi's bus policy is found).
+    # user switch, absolute includedirs (so that Avahi's bus policy is found), and no service
+    # activation (nothing starts an avahi-daemon the lab did not start itself).
     sed -e "s|<listen>.*</listen>|<listen>unix:path=$dir/$name/bus</listen>|" \
+        -e "/<standard_system_servicedirs/d" -e "/<servicehelper>/d" \
         -e "s|<pidfile>.*</pidfile>|<pidfile>$dir/$name/dbus.pidfile</pidfile>|" \
         -e "/<user>/d" \
         -e "s|<includedir>system.d</includedir>|<includedir>/usr/share/dbus-1/system.d</includedir>|" \

@@ -4,11 +4,14 @@
 # real browser), setpriv (a screen without permission) and the Python packages `cryptography`
 # (independent test-vector check) and `websocket-client` (driving Chromium), and python3-venv
 # (the sync interop test installs the independent Noise implementation `noiseprotocol` in a
-# throwaway virtualenv under .build/). Needs root (or sudo) only when something must be installed.
+# throwaway virtualenv under .build/), and for the discovery lab avahi-daemon, avahi-utils, D-Bus
+# and iproute2 — installed without starting any daemon: the lab runs its own avahi-daemons in
+# network namespaces, never one on this machine's network. Needs root (or sudo) only when
+# something must be installed.
 set -euo pipefail
 
 packages=(libsodium-dev libsqlite3-dev libavahi-client-dev pkg-config python3 util-linux)
-[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip)
+[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip avahi-daemon avahi-utils dbus iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,6 +21,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
+  # Packages must not start their daemons (avahi-daemon would announce on every interface):
+  # a policy-rc.d that says no, for the time of the install, unless one exists already.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 

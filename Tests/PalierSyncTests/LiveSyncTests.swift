@@ -2,9 +2,11 @@ import Foundation
 import Logging
 import PalierCore
 import PalierCrypto
+import PalierDiscovery
 import PalierStore
 import PalierSync
 import PalierTestSupport
+import Synchronization
 import Testing
 
 /// A sync service on loopback with an in-memory store, running until the test ends.
@@ -14,7 +16,11 @@ final class LiveNode: Sendable {
     let service: SyncService
     let task: Task<Void, any Error>
 
-    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock, configure: (inout SyncSettings) -> Void = { _ in }) async throws {
+    /// With `lan`, the node publishes itself there and dials whom it finds; what it ignores
+    /// goes to `ignored`.
+    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock, lan: InMemoryLAN? = nil,
+         configure: (inout SyncSettings) -> Void = { _ in },
+         ignored: @escaping @Sendable (ServiceInstance, PeerDirectory.Ignored) -> Void = { _, _ in }) async throws {
         key = Fixtures.key(seed)
         store = try EnvelopeStore(path: nil, building: key.publicKey, validator: .sodium)
         var settings = SyncSettings(listenHost: "127.0.0.1", port: 0, staticPeers: peers, engine: .init(name: "building \(seed)"))
@@ -24,7 +30,10 @@ final class LiveNode: Sendable {
         configure(&settings)
         var logger = Logger(label: "test-sync-\(seed)")
         logger.logLevel = .warning
-        service = try SyncService(settings: settings, signingKey: key, networkKey: network, store: store, clock: clock, logger: logger)
+        let record = DiscoveryRecord(building: key.publicKey, networkID: network.id, name: "building \(seed)")
+        let discoveries: [any Discovery] = lan.map { [InMemoryDiscovery(lan: $0, record: record, onIgnored: ignored)] } ?? []
+        service = try SyncService(settings: settings, signingKey: key, networkKey: network, store: store, clock: clock, logger: logger,
+                                  discoveries: discoveries)
         let service = self.service
         task = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(5)
@@ -72,6 +81,40 @@ struct LiveSyncTests {
         #expect(try b.store.syncItems(now: clock.nowMillis(), policy: FederationPolicy()).map(\.id) == [post.id])
         let peers = try b.store.peers()
         #expect(peers.map(\.building) == [a.key.publicKey] && peers.first?.connected == true)
+    }
+
+    @Test("nodes on one local network find each other with no static peers; another network and a malformed record are not dialled")
+    func discoveredPeers() async throws {
+        let lan = InMemoryLAN()
+        let network = NetworkKey.generate()
+        let ignoredByA = Mutex<[PeerDirectory.Ignored]>([])
+        lan.publish(name: "Malformed", txt: [Array("v=1".utf8)], endpoint: Endpoint(host: "127.0.0.1", port: 1))
+        let stranger = try await LiveNode(seed: 523, network: NetworkKey.generate(), clock: clock, lan: lan)
+        let a = try await LiveNode(seed: 521, network: network, clock: clock, lan: lan, ignored: { _, why in ignoredByA.withLock { $0.append(why) } })
+        let b = try await LiveNode(seed: 522, network: network, clock: clock, lan: lan)
+        defer { Task { await a.stop(); await b.stop(); await stranger.stop() } }
+
+        #expect(try await eventually(within: .seconds(5)) {
+            let (sessionsA, sessionsB) = (await a.service.sessions(), await b.service.sessions())
+            return sessionsA.count == 1 && sessionsB.count == 1
+        } != nil)
+        #expect(await a.service.sessions().map(\.building) == [b.key.publicKey])
+        let post = Fixtures.post(by: a.key, in: a.key.publicKey, at: Fixtures.epoch, title: "Vide-grenier dimanche")
+        _ = try a.store.ingest([post.bytes], now: clock.nowMillis())
+        #expect(try await eventually(within: .seconds(1)) { try b.store.envelope(post.id) != nil } != nil)
+
+        // The stranger and the malformed record were seen, and left alone.
+        #expect(await stranger.service.sessions().isEmpty)
+        #expect(try !a.store.peers().contains { $0.building == stranger.key.publicKey })
+        let ignored = ignoredByA.withLock { $0 }
+        #expect(ignored.contains { if case .otherNetwork = $0 { true } else { false } })
+        #expect(ignored.contains(.malformed(.missing("pk"))))
+        #expect(ignored.contains(.ownService))
+
+        // A node that stops is withdrawn from the network.
+        #expect(lan.services.keys.sorted() == ["Malformed", "building 521", "building 522", "building 523"])
+        await b.stop()
+        #expect(lan.services["building 522"] == nil)
     }
 
     @Test("a node with another network key is refused at the handshake and gets nothing")
