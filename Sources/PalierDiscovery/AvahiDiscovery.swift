@@ -12,7 +12,7 @@ import PalierCore
 /// all the client cannot even be made: that is retried every ``retryInterval``.
 public struct AvahiDiscovery: Discovery {
     public let record: DiscoveryRecord
-    public var retryInterval: Duration = .seconds(5)
+    public var retryInterval: Duration = .seconds(2)
     private let logger: Logger
     private let onStatus: @Sendable (DiscoveryStatus) -> Void
 

@@ -20,16 +20,23 @@ public final class AvahiLab: Sendable {
 
     public let directory: String
 
+    private init(directory: String) {
+        self.directory = directory
+    }
+
     /// Makes a lab. Each spec is a building name (D-Bus and avahi-daemon), `name:nodaemon`
     /// (D-Bus only) or `name:bare` (neither); building number n (from 1) has 10.77.0.n.
-    public init(_ specs: [String]) throws {
-        directory = makeTemporaryDirectory("palier-lab").appendingPathComponent("lab").path
-        let result = try runProjectScript("scripts/avahi-lab.sh", ["up", directory] + specs, captureErrors: true,
-                                          environment: ["LAB_OWNER": "\(getpid())"])
+    public static func up(_ specs: [String]) async throws -> AvahiLab {
+        let directory = makeTemporaryDirectory("palier-lab").appendingPathComponent("lab").path
+        let result = try await onOwnThread {
+            try runProjectScript("scripts/avahi-lab.sh", ["up", directory] + specs, captureErrors: true,
+                                 environment: ["LAB_OWNER": "\(getpid())"])
+        }
         guard result.status == 0 else {
             _ = try? runProjectScript("scripts/avahi-lab.sh", ["down", directory])
             throw LabError(text: "avahi-lab.sh up failed: \(result.output)")
         }
+        return AvahiLab(directory: directory)
     }
 
     public struct LabError: Error, CustomStringConvertible {
@@ -57,21 +64,26 @@ public final class AvahiLab: Sendable {
     }
 
     /// Runs `arguments` in `building`'s namespace to their end; returns what they printed.
-    public func run(in building: String, _ arguments: [String]) throws -> ScriptResult {
-        try runProjectScript("scripts/avahi-lab.sh", ["exec", directory, building] + arguments)
+    public func run(in building: String, _ arguments: [String]) async throws -> ScriptResult {
+        let directory = directory
+        return try await onOwnThread { try runProjectScript("scripts/avahi-lab.sh", ["exec", directory, building] + arguments) }
     }
 
-    public func stopAvahi(_ building: String) throws {
-        _ = try runProjectScript("scripts/avahi-lab.sh", ["avahi-stop", directory, building])
+    public func stopAvahi(_ building: String) async throws {
+        let directory = directory
+        _ = try await onOwnThread { try runProjectScript("scripts/avahi-lab.sh", ["avahi-stop", directory, building]) }
     }
 
     /// Starts the building's avahi-daemon again and returns once it is on its bus.
-    public func startAvahi(_ building: String) throws {
-        let result = try runProjectScript("scripts/avahi-lab.sh", ["avahi-start", directory, building], captureErrors: true)
+    public func startAvahi(_ building: String) async throws {
+        let directory = directory
+        let result = try await onOwnThread {
+            try runProjectScript("scripts/avahi-lab.sh", ["avahi-start", directory, building], captureErrors: true)
+        }
         guard result.status == 0 else { throw LabError(text: "avahi-start failed: \(result.output)") }
     }
 
-    /// Stops every process the lab started and deletes its namespaces.
+    /// Stops every process the lab started and deletes its namespaces (blocking: for a `defer`).
     public func down() {
         _ = try? runProjectScript("scripts/avahi-lab.sh", ["down", directory])
     }

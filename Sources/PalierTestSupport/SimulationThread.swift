@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Two serial queues, one per core of the test machine.
@@ -14,5 +15,15 @@ public func onSimulationThread<T: Sendable>(_ body: @escaping @Sendable () throw
         queue.async {
             continuation.resume(with: Result { try body() })
         }
+    }
+}
+
+/// Runs blocking work (waiting for a process, a script, a file) on a thread of its own, so that
+/// it never holds one of the few threads of Swift's cooperative pool that actors and sockets
+/// of the same test process need.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
     }
 }

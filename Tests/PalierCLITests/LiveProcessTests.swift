@@ -20,7 +20,10 @@ import Testing
     let dataDir = makeTemporaryDirectory("palier-live").appendingPathComponent(".palier").path
 
     @discardableResult
-    func palier(_ arguments: String...) throws -> Output {
+    func palier(_ arguments: String...) throws -> Output { try palier(arguments: arguments) }
+
+    @discardableResult
+    func palier(arguments: [String]) throws -> Output {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments + ["--data-dir", dataDir]

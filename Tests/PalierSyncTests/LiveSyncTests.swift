@@ -89,9 +89,9 @@ struct LiveSyncTests {
         let network = NetworkKey.generate()
         let ignoredByA = Mutex<[PeerDirectory.Ignored]>([])
         lan.publish(name: "Malformed", txt: [Array("v=1".utf8)], endpoint: Endpoint(host: "127.0.0.1", port: 1))
-        let stranger = try await LiveNode(seed: 523, network: NetworkKey.generate(), clock: clock, lan: lan)
-        let a = try await LiveNode(seed: 521, network: network, clock: clock, lan: lan, ignored: { _, why in ignoredByA.withLock { $0.append(why) } })
-        let b = try await LiveNode(seed: 522, network: network, clock: clock, lan: lan)
+        let stranger = try await LiveNode(seed: 543, network: NetworkKey.generate(), clock: clock, lan: lan)
+        let a = try await LiveNode(seed: 541, network: network, clock: clock, lan: lan, ignored: { _, why in ignoredByA.withLock { $0.append(why) } })
+        let b = try await LiveNode(seed: 542, network: network, clock: clock, lan: lan)
         defer { Task { await a.stop(); await b.stop(); await stranger.stop() } }
 
         #expect(try await eventually(within: .seconds(5)) {
@@ -112,9 +112,9 @@ struct LiveSyncTests {
         #expect(ignored.contains(.ownService))
 
         // A node that stops is withdrawn from the network.
-        #expect(lan.services.keys.sorted() == ["Malformed", "building 521", "building 522", "building 523"])
+        #expect(lan.services.keys.sorted() == ["Malformed", "building 541", "building 542", "building 543"])
         await b.stop()
-        #expect(lan.services["building 522"] == nil)
+        #expect(lan.services["building 542"] == nil)
     }
 
     @Test("a node with another network key is refused at the handshake and gets nothing")
