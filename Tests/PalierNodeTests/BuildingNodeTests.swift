@@ -129,3 +129,26 @@ import Testing
         }
     }
 }
+
+@Suite struct DiscoverySettingsTests {
+    func node(_ configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> BuildingNode {
+        var configuration = NodeConfiguration(buildingName: "Les Tilleuls")
+        configure(&configuration)
+        let directory = NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path)
+        return try BuildingNode.initialise(directory, configuration: configuration, clock: ManualClock(Fixtures.epoch))
+    }
+
+    @Test func statusSaysInOneSentenceWhetherLocalDiscoveryIsOnAndWhyNot() throws {
+        #expect(try node().discoveryOffReason() == nil)
+        #expect(try node().discoveryState() == "Local discovery starts with palier run, through the system's avahi-daemon.")
+        #expect(try node { $0.sync.discovery = false }.discoveryState() == "Local discovery is off because sync.discovery is false in config.json.")
+        #expect(try node { $0.sync.port = 0 }.discoveryState() == "Local discovery is off because sync is off (sync.port is 0 in config.json).")
+    }
+
+    @Test func discoveryIsOnUnlessConfigSaysOtherwise() throws {
+        let absent = try JSONDecoder().decode(NodeConfiguration.self, from: Data(#"{"buildingName": "A", "sync": {"port": 7481}}"#.utf8))
+        #expect(absent.sync.discovery)
+        let off = try JSONDecoder().decode(NodeConfiguration.self, from: Data(#"{"buildingName": "A", "sync": {"discovery": false}}"#.utf8))
+        #expect(!off.sync.discovery)
+    }
+}
