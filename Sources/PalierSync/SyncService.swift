@@ -336,7 +336,8 @@ public actor SyncService: Service {
             try? await Task.sleep(for: .milliseconds(1500))
         }
         while !Task.isCancelled, let target = targets[id] {
-            let building = target.building ?? buildingAt[id]
+            // The key a session proved wins over the one a discovery announced.
+            let building = buildingAt[id] ?? target.building
             if let building, connections.values.contains(where: { $0.remote == building }) {
                 try? await Task.sleep(for: .seconds(1))
                 continue
