@@ -1,4 +1,5 @@
 import CAvahi
+import Glibc
 import Logging
 import PalierCore
 
@@ -52,11 +53,26 @@ struct AvahiFailure: Error {
         let text = String(cString: avahi_strerror(code))
         switch code {
         case Int32(AVAHI_ERR_NO_DAEMON):
-            reason = "no avahi-daemon answers on the D-Bus system bus (\(text))"
+            // Avahi says the same when there is no bus at all: tell the two apart.
+            if let socket = Self.systemBusSocket, access(socket, F_OK) != 0 {
+                reason = "there is no D-Bus system bus (no \(socket)), so no avahi-daemon can be reached"
+            } else {
+                reason = "no avahi-daemon answers on the D-Bus system bus (\(text))"
+            }
         case Int32(AVAHI_ERR_DBUS_ERROR):
             reason = "the D-Bus system bus cannot be reached (\(text))"
         default:
             reason = "Avahi failed: \(text)"
         }
+    }
+
+    /// The path of the system bus's socket, when its address is a plain Unix path.
+    static var systemBusSocket: String? {
+        guard let address = getenv("DBUS_SYSTEM_BUS_ADDRESS").map({ String(cString: $0) }), !address.isEmpty else {
+            return "/run/dbus/system_bus_socket"
+        }
+        guard address.hasPrefix("unix:path="), !address.contains(";") else { return nil }
+        let path = address.dropFirst("unix:path=".count).prefix { $0 != "," }
+        return String(path)
     }
 }

@@ -105,16 +105,19 @@ struct DiscoveryLabTests {
         #expect(processA.isRunning && processB.isRunning)
     }
 
-    @Test("a node without avahi-daemon syncs through a static peer and says why discovery is off; other networks and malformed records are ignored")
+    @Test("nodes without avahi-daemon or without D-Bus sync through a static peer and say why discovery is off; other networks and malformed records are ignored")
     func noDaemonAndBadRecords() async throws {
-        let lab = try await AvahiLab.up(["b1", "b2:nodaemon", "b3"])
+        let lab = try await AvahiLab.up(["b1", "b2:nodaemon", "b3", "b4:bare"])
         defer { lab.down() }
         let a = try Self.node("Les Tilleuls")
         let network = try a.palier("network").stdout.split(separator: "\n")[0].split(separator: " ").last.map(String.init) ?? ""
         let c = try Self.node("Le Square", joining: try Self.invite(of: a), staticPeers: ["\(AvahiLab.address(1)):7481"])
         let (processA, logA) = try Self.run(a, in: "b1", lab: lab)
         let (processC, _) = try Self.run(c, in: "b2", lab: lab)
-        defer { for process in [processA, processC] where process.isRunning { process.terminate() } }
+        // D has not even a D-Bus.
+        let d = try Self.node("Le Parc", joining: try Self.invite(of: a), staticPeers: ["\(AvahiLab.address(1)):7481"])
+        let (processD, _) = try Self.run(d, in: "b4", lab: lab)
+        defer { for process in [processA, processC, processD] where process.isRunning { process.terminate() } }
 
         // Services that are not peers: another network, a missing key, bad key text, an
         // oversized name.
@@ -147,5 +150,8 @@ struct DiscoveryLabTests {
         let arrived = try await Self.waitUntil(.seconds(3)) { try await Self.cli(c, "list").stdout.contains("Ascenseur en maintenance jeudi") }
         #expect(arrived != nil, "the post never reached C")
         #expect(processC.isRunning)
+        let reachedD = try await Self.waitUntil(.seconds(10)) { try await Self.cli(d, "list").stdout.contains("Ascenseur en maintenance jeudi") }
+        #expect(reachedD != nil, "the post never reached D")
+        #expect(try await Self.cli(d, "status").stdout.contains("Discovery: Local discovery is off because there is no D-Bus system bus (no \(lab.directory)/b4/bus)"))
     }
 }
