@@ -10,7 +10,8 @@ import PalierCore
 /// `AVAHI_CLIENT_NO_FAIL` (so a missing daemon is waited for, not an error), services published
 /// once the client runs, an alternative name on a collision, and, when the daemon goes away, a
 /// fresh client that publishes and browses again when it comes back. With no D-Bus system bus at
-/// all the client cannot even be made: that is retried every ``retryInterval``.
+/// all the client cannot even be made: that is retried every ``retryInterval``, as is resolving
+/// a listed service whose resolution failed.
 public struct AvahiDiscovery: Discovery {
     public let record: DiscoveryRecord
     public var retryInterval: Duration = .seconds(2)
@@ -33,10 +34,10 @@ public struct AvahiDiscovery: Discovery {
             logger.error("local discovery cannot start", metadata: ["reason": "\(error.reason)"])
             return
         }
-        session.connect()
+        session.maintain()
         while !Task.isCancelled {
             try? await Task.sleep(for: retryInterval)
-            if !Task.isCancelled { session.connect() }
+            if !Task.isCancelled { session.maintain() }
         }
         session.stop()
     }

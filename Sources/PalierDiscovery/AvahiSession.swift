@@ -17,10 +17,20 @@ final class AvahiSession: Sendable {
         let pointer: OpaquePointer
     }
 
+    /// A service the browser lists, as Avahi names it (to resolve it again).
+    private struct Listed {
+        let interface: AvahiIfIndex
+        let proto: AvahiProtocol
+        let name: String
+        let type: String
+        let domain: String
+    }
+
     private struct State {
         var client: Handle?
         var group: Handle?
         var browser: Handle?
+        var listed: [ServiceInstance: Listed] = [:]
         var resolvers: [ServiceInstance: Handle] = [:]
         var directory: PeerDirectory
         var serviceName: String
@@ -60,12 +70,17 @@ final class AvahiSession: Sendable {
 
     // MARK: - Called from Swift
 
-    /// Makes a client if there is none (the first time, and after a client could not be made).
-    func connect() {
+    /// Makes a client if there is none (the first time, and after a client could not be made),
+    /// and resolves again the services whose resolution failed while the browser still lists them.
+    func maintain() {
         avahi_threaded_poll_lock(poll.pointer)
         defer { avahi_threaded_poll_unlock(poll.pointer) }
-        guard state.withLock({ $0.client == nil && !$0.stopped }) else { return }
-        makeClient()
+        let (client, stopped, unresolved) = state.withLock { state in
+            (state.client, state.stopped, state.listed.filter { state.resolvers[$0.key] == nil })
+        }
+        guard !stopped else { return }
+        guard let client else { return makeClient() }
+        for (instance, listed) in unresolved { resolve(instance, listed, client: client.pointer) }
     }
 
     /// Withdraws the service, frees every Avahi object and stops the poll thread.
@@ -73,7 +88,7 @@ final class AvahiSession: Sendable {
         avahi_threaded_poll_lock(poll.pointer)
         let client = state.withLock { state in
             state.stopped = true
-            defer { state.client = nil; state.group = nil; state.browser = nil; state.resolvers = [:] }
+            defer { state.client = nil; state.group = nil; state.browser = nil; state.listed = [:]; state.resolvers = [:] }
             return state.client
         }
         // Freeing the client frees its entry group (which withdraws the service), browser and resolvers.
@@ -95,6 +110,7 @@ final class AvahiSession: Sendable {
             state.withLock { state in
                 state.group = nil
                 state.browser = nil
+                state.listed = [:]
                 state.resolvers = [:]
             }
             let failure = AvahiFailure(code: error)
@@ -127,6 +143,7 @@ final class AvahiSession: Sendable {
                 state.client = nil
                 state.group = nil
                 state.browser = nil
+                state.listed = [:]
                 state.resolvers = [:]
                 return state.directory.removeAll()
             }
@@ -227,23 +244,18 @@ final class AvahiSession: Sendable {
         case AVAHI_BROWSER_NEW:
             guard let browser, let name, let type, let domain else { return }
             let instance = Self.instance(name, interface, proto, domain)
-            guard state.withLock({ $0.resolvers[instance] == nil }) else { return }
-            // The resolver stays while the service exists, and reports it again when it changes.
-            guard let resolver = avahi_service_resolver_new(
-                avahi_service_browser_get_client(browser), interface, proto, name, type, domain, proto, AvahiLookupFlags(0),
-                { resolver, interface, proto, event, name, type, domain, host, address, port, txt, flags, userdata in
-                    AvahiSession.session(userdata).resolved(resolver, interface, proto, event, name, domain, address, port, txt)
-                }, context)
-            else {
-                logger.warning("could not resolve a neighbour's service", metadata: ["service": "\(instance)"])
-                return
+            let listed = Listed(interface: interface, proto: proto, name: String(cString: name), type: String(cString: type), domain: String(cString: domain))
+            let known = state.withLock { state in
+                state.listed[instance] = listed
+                return state.resolvers[instance] != nil
             }
-            state.withLock { $0.resolvers[instance] = Handle(pointer: resolver) }
+            if !known, let client = avahi_service_browser_get_client(browser) { resolve(instance, listed, client: client) }
         case AVAHI_BROWSER_REMOVE:
             guard let name, let domain else { return }
             let instance = Self.instance(name, interface, proto, domain)
             let (resolver, gone) = state.withLock { state in
-                (state.resolvers.removeValue(forKey: instance), state.directory.removed(instance))
+                state.listed[instance] = nil
+                return (state.resolvers.removeValue(forKey: instance), state.directory.removed(instance))
             }
             if let resolver { avahi_service_resolver_free(resolver.pointer) }
             for event in gone { events.yield(event) }
@@ -255,13 +267,28 @@ final class AvahiSession: Sendable {
         }
     }
 
+    /// Starts resolving a listed service. The resolver stays while the service exists, and
+    /// reports it again when it changes.
+    private func resolve(_ instance: ServiceInstance, _ listed: Listed, client: OpaquePointer) {
+        guard let resolver = avahi_service_resolver_new(
+            client, listed.interface, listed.proto, listed.name, listed.type, listed.domain, listed.proto, AvahiLookupFlags(0),
+            { resolver, interface, proto, event, name, type, domain, host, address, port, txt, flags, userdata in
+                AvahiSession.session(userdata).resolved(resolver, interface, proto, event, name, domain, address, port, txt)
+            }, context)
+        else {
+            logger.warning("could not resolve a neighbour's service", metadata: ["service": "\(instance)"])
+            return
+        }
+        state.withLock { $0.resolvers[instance] = Handle(pointer: resolver) }
+    }
+
     private func resolved(_ resolver: OpaquePointer?, _ interface: AvahiIfIndex, _ proto: AvahiProtocol, _ event: AvahiResolverEvent,
                           _ name: UnsafePointer<CChar>?, _ domain: UnsafePointer<CChar>?, _ address: UnsafePointer<AvahiAddress>?,
                           _ port: UInt16, _ txt: UnsafeMutablePointer<AvahiStringList>?) {
         guard let name, let domain else { return }
         let instance = Self.instance(name, interface, proto, domain)
         guard event == AVAHI_RESOLVER_FOUND, let address else {
-            // Not answering: forget it; it is resolved again if the browser reports it anew.
+            // Not answering: not a peer for now; resolved again (``maintain()``) while listed.
             let (handle, gone) = state.withLock { state in
                 (state.resolvers.removeValue(forKey: instance), state.directory.removed(instance))
             }
