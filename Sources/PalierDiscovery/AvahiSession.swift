@@ -88,9 +88,9 @@ final class AvahiSession: Sendable {
         avahi_threaded_poll_lock(poll.pointer)
         let client = state.withLock { state in
             state.stopped = true
-            defer { state.client = nil; state.group = nil; state.browser = nil; state.listed = [:]; state.resolvers = [:] }
             return state.client
         }
+        _ = forgetClient()
         // Freeing the client frees its entry group (which withdraws the service), browser and resolvers.
         if let client { avahi_client_free(client.pointer) }
         avahi_threaded_poll_unlock(poll.pointer)
@@ -107,12 +107,7 @@ final class AvahiSession: Sendable {
         }, context, &error)
         guard let client else {
             // Nothing made in a synchronous callback survives a failed client.
-            state.withLock { state in
-                state.group = nil
-                state.browser = nil
-                state.listed = [:]
-                state.resolvers = [:]
-            }
+            for event in forgetClient() { events.yield(event) }
             let failure = AvahiFailure(code: error)
             if setStatus(.unavailable(reason: failure.reason)) {
                 logger.warning("local discovery is off; palier keeps trying", metadata: ["reason": "\(failure.reason)"])
@@ -139,21 +134,26 @@ final class AvahiSession: Sendable {
             let code = avahi_client_errno(client)
             // The daemon (or the bus) went away. Start again with a fresh client, which waits for
             // the daemon and publishes and browses once it runs (as avahi-browse does).
-            let gone = state.withLock { state in
-                state.client = nil
-                state.group = nil
-                state.browser = nil
-                state.listed = [:]
-                state.resolvers = [:]
-                return state.directory.removeAll()
-            }
-            for event in gone { events.yield(event) }
+            for event in forgetClient() { events.yield(event) }
             avahi_client_free(client)
             logger.warning("lost avahi-daemon; reconnecting", metadata: ["error": "\(String(cString: avahi_strerror(code)))"])
             setStatus(.unavailable(reason: AvahiFailure(code: code).reason))
             if !state.withLock({ $0.stopped }) { makeClient() }
         default:
             break
+        }
+    }
+
+    /// Drops the pointers to a client and everything it owns (freeing the client frees them),
+    /// and the peers found through it; returns their `disappeared` events.
+    private func forgetClient() -> [DiscoveryEvent] {
+        state.withLock { state in
+            state.client = nil
+            state.group = nil
+            state.browser = nil
+            state.listed = [:]
+            state.resolvers = [:]
+            return state.directory.removeAll()
         }
     }
 
