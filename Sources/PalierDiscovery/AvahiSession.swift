@@ -32,6 +32,8 @@ final class AvahiSession: Sendable {
         var browser: Handle?
         var listed: [ServiceInstance: Listed] = [:]
         var resolvers: [ServiceInstance: Handle] = [:]
+        /// Publishes again after a collision; lives as long as the poll.
+        var republishTimer: Handle?
         var directory: PeerDirectory
         var serviceName: String
         var status = DiscoveryStatus.starting
@@ -207,12 +209,32 @@ final class AvahiSession: Sendable {
         case AVAHI_ENTRY_GROUP_COLLISION:
             renameAfterCollision()
             avahi_entry_group_reset(group)
-            if let client = avahi_entry_group_get_client(group) { publish(client) }
+            // Two nodes started together with the same name collide in step, and would take
+            // the same alternative together again: publish after a random pause instead.
+            publishLater(withinMilliseconds: 1000)
         case AVAHI_ENTRY_GROUP_FAILURE:
             fail("the service could not be published", code: avahi_client_errno(avahi_entry_group_get_client(group)))
         default:
             break
         }
+    }
+
+    /// Publishes after a random pause of up to `jitter` ms, on the poll thread.
+    private func publishLater(withinMilliseconds jitter: UInt32) {
+        guard let api = avahi_threaded_poll_get(poll.pointer) else { return }
+        var when = timeval()
+        avahi_elapse_time(&when, 0, jitter)
+        if let timer = state.withLock({ $0.republishTimer }) {
+            api.pointee.timeout_update(timer.pointer, &when)
+            return
+        }
+        guard let timer = api.pointee.timeout_new(api, &when, { _, userdata in
+            let session = AvahiSession.session(userdata)
+            if let client = session.state.withLock({ $0.client }), avahi_client_get_state(client.pointer) == AVAHI_CLIENT_S_RUNNING {
+                session.publish(client.pointer)
+            }
+        }, context) else { return }
+        state.withLock { $0.republishTimer = Handle(pointer: timer) }
     }
 
     /// Another service has this name: take Avahi's alternative ("Name #2", …).
