@@ -237,12 +237,18 @@ final class AvahiSession: Sendable {
         state.withLock { $0.republishTimer = Handle(pointer: timer) }
     }
 
-    /// Another service has this name: take Avahi's alternative ("Name #2", …).
+    /// Another service has this name: take the name with the start of the building key, then
+    /// Avahi's alternatives of that ("Name (key) #2", …).
     private func renameAfterCollision() {
         let old = state.withLock { $0.serviceName }
-        guard let alternative = avahi_alternative_service_name(old) else { return }
-        let name = String(cString: alternative)
-        avahi_free(alternative)
+        let name: String
+        if old == record.instanceName {
+            name = record.alternativeInstanceName
+        } else {
+            guard let alternative = avahi_alternative_service_name(old) else { return }
+            name = String(cString: alternative)
+            avahi_free(alternative)
+        }
         state.withLock { $0.serviceName = name }
         logger.notice("service name taken on the local network; publishing under another", metadata: ["taken": "\(old)", "name": "\(name)"])
     }

@@ -41,6 +41,15 @@ public struct DiscoveryRecord: Hashable, Sendable {
         return cut.isEmpty ? "palier \(building.shortText)" : cut
     }
 
+    /// The first name to try when ``instanceName`` is taken: the building name with the start
+    /// of the building key, e.g. "Les Tilleuls (wu4n-plsa)". Two buildings with one name thus
+    /// take different alternatives, rather than the same "#2" in step, and people can tell
+    /// them apart.
+    public var alternativeInstanceName: String {
+        let suffix = " (\(building.shortText))"
+        return name.prefix(utf8Bytes: Self.maximumInstanceNameBytes - suffix.utf8.count) + suffix
+    }
+
     /// Reads a record from the raw TXT strings of a resolved service. Keys are case-insensitive
     /// and only the first occurrence of a key counts (RFC 6763, §6.4); unknown keys are ignored.
     public init(txt strings: [[UInt8]]) throws(DiscoveryRecordError) {

@@ -30,6 +30,11 @@ import Testing
         #expect(record.name == String(repeating: "é", count: 50))
         #expect(record.instanceName == String(repeating: "é", count: 31))
         #expect(DiscoveryRecord(building: building, networkID: network, name: "").instanceName == "palier \(building.shortText)")
+        // The alternative after a collision carries the start of the key, and still fits a label.
+        #expect(DiscoveryRecord(building: building, networkID: network, name: "Les Tilleuls").alternativeInstanceName
+            == "Les Tilleuls (\(building.shortText))")
+        let alternative = record.alternativeInstanceName
+        #expect(alternative.utf8.count <= DiscoveryRecord.maximumInstanceNameBytes && alternative.hasSuffix(" (\(building.shortText))"))
     }
 
     @Test(arguments: [
