@@ -9,15 +9,13 @@ public struct StaticDiscovery: Discovery {
         self.onInvalid = onInvalid
     }
 
-    /// The peers the addresses name; invalid ones are left out.
-    public var peers: [DiscoveredPeer] {
-        addresses.compactMap { address in
-            Endpoint(address).map { DiscoveredPeer(id: "static:\($0)", endpoints: [$0]) }
-        }
-    }
-
     public func run(port: Int?, events: AsyncStream<DiscoveryEvent>.Continuation) async {
-        for address in addresses where Endpoint(address) == nil { onInvalid(address) }
-        for peer in peers { events.yield(.appeared(peer)) }
+        for address in addresses {
+            guard let endpoint = Endpoint(address) else {
+                onInvalid(address)
+                continue
+            }
+            events.yield(.appeared(DiscoveredPeer(id: "static:\(endpoint)", endpoints: [endpoint])))
+        }
     }
 }
