@@ -38,7 +38,10 @@ public struct Coordinates: Hashable, Sendable {
         self.longitudeMicrodegrees = longitudeMicrodegrees
     }
 
-    public init(latitude: Double, longitude: Double) {
+    /// Coordinates in degrees; nil unless the latitude lies within ±90 and the longitude
+    /// within ±180 (a typed 4500 or a NaN must be refused, not converted).
+    public init?(latitude: Double, longitude: Double) {
+        guard abs(latitude) <= 90, abs(longitude) <= 180 else { return nil }
         self.latitudeMicrodegrees = Int32((latitude * 1_000_000).rounded())
         self.longitudeMicrodegrees = Int32((longitude * 1_000_000).rounded())
     }

@@ -8,7 +8,7 @@ public enum EnvelopeRules {
         let lifetime = c.expiresAt - c.createdAt
         if lifetime > c.kind.maximumLifetimeMillis {
             let limit = Int(c.kind.maximumLifetimeMillis / Limits.millisPerDay)
-            throw .expiryTooFar(days: Int((lifetime + Limits.millisPerDay - 1) / Limits.millisPerDay), limit: limit)
+            throw .expiryTooFar(days: Self.days(roundingUp: lifetime), limit: limit)
         }
         // The target is present exactly for the kinds that act on another envelope.
         if c.kind.hasTarget != (c.target != nil) { throw .invalidFlag("target") }
@@ -69,6 +69,13 @@ public enum EnvelopeRules {
         guard count <= limit else { throw .tooLong(field, length: count, limit: limit, unit: "characters") }
     }
 
+
+    /// Whole days in `millis`, rounded up. `millis` comes from a stranger's envelope and may be
+    /// anything up to 2^64 − 1: dividing first cannot overflow, adding a day's millis first can.
+    static func days(roundingUp millis: UInt64) -> Int {
+        let (days, rest) = millis.quotientAndRemainder(dividingBy: Limits.millisPerDay)
+        return Int(days) + (rest == 0 ? 0 : 1)
+    }
 
     static func isASCIIAlphanumeric(_ c: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)

@@ -31,7 +31,9 @@ public struct HybridLogicalClock: Sendable {
     /// A new timestamp, strictly after every earlier one, at or after the wall clock.
     public mutating func tick(wallMillis: UInt64) -> HybridTimestamp {
         let wall = HybridTimestamp(millis: wallMillis)
-        let next = wall > last ? wall : HybridTimestamp(rawValue: last.rawValue &+ 1)
+        // At the very top of the range the clock stays put rather than wrap to the epoch: the
+        // range ends in the year 10889, and admission keeps envelopes from the future out.
+        let next = wall > last ? wall : HybridTimestamp(rawValue: last.rawValue == .max ? .max : last.rawValue + 1)
         last = next
         return next
     }

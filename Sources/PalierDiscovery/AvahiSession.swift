@@ -161,7 +161,8 @@ final class AvahiSession: Sendable {
 
     /// Registers the service (once per entry group), choosing another name while it collides.
     private func publish(_ client: OpaquePointer) {
-        guard let port else {
+        // Only look when there is nothing to publish, or no port a service record can carry.
+        guard let port = port.flatMap({ UInt16(exactly: $0) }) else {
             setStatus(.browsing)
             return
         }
@@ -184,7 +185,7 @@ final class AvahiSession: Sendable {
             let name = state.withLock { $0.serviceName }
             let result = avahi_entry_group_add_service_strlst(
                 group.pointer, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0),
-                name, DiscoveryRecord.serviceType, nil, nil, UInt16(port), txt)
+                name, DiscoveryRecord.serviceType, nil, nil, port, txt)
             if result == Int32(AVAHI_ERR_COLLISION) {
                 renameAfterCollision()
                 avahi_entry_group_reset(group.pointer)

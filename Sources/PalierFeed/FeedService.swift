@@ -82,7 +82,7 @@ public struct FeedService: Service {
             var wake = min(clock.now + pollInterval, nextHeartbeat)
             if let change = await hub.nextChange {
                 let now = hub.clockMillis()
-                let untilChange = change > now ? Duration.milliseconds(Int64(change - now)) : .zero
+                let untilChange = change > now ? Duration.milliseconds(Int64(clamping: change - now)) : .zero
                 wake = min(wake, clock.now + untilChange)
             }
             try await Task.sleep(until: wake, clock: clock)

@@ -45,6 +45,7 @@ public final class BuildingNode: Sendable {
         _ directory: NodeDirectory, configuration: NodeConfiguration, clock: any WallClock = SystemClock()
     ) throws(NodeError) -> BuildingNode {
         guard !directory.isInitialised else { throw NodeError(.alreadyInitialised(directory.root.path)) }
+        if let problem = configuration.problem { throw NodeError(.configuration("The building's settings are not valid: \(problem).")) }
         let keyPath = directory.resolve(configuration.buildingKeyFile).path
         let existingKey = FileManager.default.fileExists(atPath: keyPath)
         let key: SigningKey

@@ -33,7 +33,7 @@ public struct ExpirySweeper: Service {
             if removed > 0 { logger.info("expired envelopes removed", metadata: ["count": "\(removed)"]) }
             if try node.renewProfileIfNeeded() { logger.info("building profile signed anew") }
             if let next = try node.store.nextExpiry(after: now) {
-                return min(.milliseconds(Int64(clamping: next - now) + 1), maximumInterval)
+                return min(.milliseconds(Int64(clamping: next - now)) + .milliseconds(1), maximumInterval)
             }
         } catch {
             logger.error("sweep failed", metadata: ["error": "\(error)"])

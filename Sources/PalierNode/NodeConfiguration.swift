@@ -45,17 +45,53 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
 
     /// The building's profile as signed into the store.
     public var profile: BuildingProfile {
-        let coordinates = latitude.flatMap { lat in longitude.map { Coordinates(latitude: lat, longitude: $0) } }
+        // Out-of-range coordinates never get here: `validate()` refuses them.
+        let coordinates = latitude.flatMap { lat in longitude.flatMap { Coordinates(latitude: lat, longitude: $0) } }
         return BuildingProfile(name: buildingName, address: address, coordinates: coordinates)
     }
 
     static func load(from url: URL) throws(NodeError) -> NodeConfiguration {
+        let configuration: NodeConfiguration
         do {
             let data = try Data(contentsOf: url)
-            return try JSONDecoder().decode(NodeConfiguration.self, from: data)
+            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
         } catch {
             throw NodeError(.configuration("The configuration \(url.path) could not be read: \(error.localizedDescription)."))
         }
+        if let problem = configuration.problem {
+            throw NodeError(.configuration("The configuration \(url.path) is not valid: \(problem)."))
+        }
+        return configuration
+    }
+
+    /// The ranges the numbers of the configuration must lie in. Every one of them ends up in
+    /// arithmetic or a conversion (a port to 16 bits, days to milliseconds, degrees to
+    /// microdegrees): a value outside its range is refused here rather than wrapped or trapped.
+    public static let ranges: [(key: String, range: ClosedRange<Double>, value: @Sendable (NodeConfiguration) -> Double?)] = [
+        ("latitude", -90...90, { $0.latitude }),
+        ("longitude", -180...180, { $0.longitude }),
+        ("feed.kioskPort", 0...65535, { Double($0.feed.kioskPort) }),
+        ("feed.promoShare", 0...0.95, { $0.feed.promoShare }),
+        ("feed.eventLeadDays", 0...90, { Double($0.feed.eventLeadDays) }),
+        ("sync.port", 0...65535, { Double($0.sync.port) }),
+        ("sync.reconcileSeconds", 1...86_400, { Double($0.sync.reconcileSeconds) }),
+    ]
+
+    /// The first value out of its range, as a sentence fragment; nil when all are in range.
+    public var problem: String? {
+        for entry in Self.ranges {
+            guard let value = entry.value(self) else { continue }
+            // `contains` is false for NaN, which JSON cannot carry anyway.
+            guard entry.range.contains(value) else {
+                return "\(entry.key) is \(Self.format(value)), it must lie between \(Self.format(entry.range.lowerBound)) and \(Self.format(entry.range.upperBound))"
+            }
+        }
+        if (latitude == nil) != (longitude == nil) { return "latitude and longitude must be given together" }
+        return nil
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     func write(to url: URL) throws(NodeError) {

@@ -10,13 +10,15 @@ public enum TimeSpec {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let unit = trimmed.last, let factor = unitMillis[unit], let count = UInt64(trimmed.dropLast()), count > 0 {
             let (product, overflow) = count.multipliedReportingOverflow(by: factor)
-            guard !overflow else { throw .invalidTime(text) }
-            return now + product
+            let (sum, past) = now.addingReportingOverflow(product)
+            guard !overflow, !past else { throw .invalidTime(text) }
+            return sum
         }
         if let date = date(trimmed, timeZone: timeZone) {
             let millis = date.timeIntervalSince1970 * 1000
-            guard millis > 0 else { throw .invalidTime(text) }
-            return UInt64(millis)
+            // `UInt64(_:)` traps outside its range: a year 600,000,000 must be an error, not a crash.
+            guard millis > 0, let exact = UInt64(exactly: millis.rounded(.down)) else { throw .invalidTime(text) }
+            return exact
         }
         throw .invalidTime(text)
     }

@@ -121,7 +121,7 @@ extension EnvelopeStore {
                     named.bind(1, id.bytes)
                     defer { named.reset() }
                     while try named.step() {
-                        let r = Retraction(author: PublicKey(bytes: named.blob(0))!, expiresAt: UInt64(named.int64(1)))
+                        let r = Retraction(author: PublicKey(bytes: named.blob(0))!, expiresAt: UInt64(clamping: named.int64(1)))
                         retractions[id, default: []].append(r)
                     }
                 }
@@ -154,7 +154,7 @@ extension EnvelopeStore {
                 guard let kind = Kind(rawValue: UInt8(clamping: victims.int64(1))) else { continue }
                 let id = EnvelopeID(bytes: victims.blob(0))!
                 let author = PublicKey(bytes: victims.blob(2))!
-                let expiresAt = UInt64(victims.int64(3))
+                let expiresAt = UInt64(clamping: victims.int64(3))
                 let victimTarget = victims.isNull(4) ? nil : EnvelopeID(bytes: victims.blob(4))
                 if erases(kind, author, expiresAt, victimTarget, id: id) { erased.append((id, author, expiresAt)) }
             }

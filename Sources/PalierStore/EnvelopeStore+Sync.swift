@@ -154,7 +154,7 @@ extension EnvelopeStore {
             try Row.fetchAll(db, sql: "SELECT building, name, address, lastContact, connected FROM peer ORDER BY name").compactMap { row in
                 let key: Data = row[0]
                 guard let building = PublicKey(bytes: [UInt8](key)) else { return nil }
-                return PeerRecord(building: building, name: row[1], address: row[2], lastContact: UInt64(row[3] as Int64), connected: row[4])
+                return PeerRecord(building: building, name: row[1], address: row[2], lastContact: UInt64(clamping: row[3] as Int64), connected: row[4])
             }
         }
     }

@@ -201,7 +201,7 @@ public final class EnvelopeStore: Sendable {
     public func nextExpiry(after now: UInt64) throws(StoreError) -> UInt64? {
         try read { db in
             try Int64.fetchOne(db, sql: "SELECT min(expiresAt) FROM envelope WHERE expiresAt > ?", arguments: [Int64(clamping: now)])
-                .map { UInt64($0) }
+                .map { UInt64(clamping: $0) }
         }
     }
 

@@ -4,5 +4,6 @@ import PalierCore
 /// The system's wall clock.
 public struct SystemClock: WallClock {
     public init() {}
-    public func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+    /// A clock set before 1970 (a board without a real-time clock, before NTP) reads as 0.
+    public func nowMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 }

@@ -20,9 +20,12 @@ struct ContentOptions: ParsableArguments {
         var event = content.event ?? EventDetails(startsAt: now, endsAt: now, place: "")
         if let start {
             let startsAt = try TimeSpec.parse(start, now: now)
-            let duration = event.endsAt - event.startsAt
+            // An edit keeps the event's length; the rules guarantee endsAt ≥ startsAt.
+            let duration = content.event == nil ? 2 * 3_600_000 : event.endsAt - event.startsAt
+            let (endsAt, overflow) = startsAt.addingReportingOverflow(duration)
+            guard !overflow else { throw NodeError.invalidTime(start) }
             event.startsAt = startsAt
-            event.endsAt = startsAt + (content.event == nil ? 2 * 3_600_000 : duration)
+            event.endsAt = endsAt
         }
         if let end { event.endsAt = try TimeSpec.parse(end, now: now) }
         if let place { event.place = place }
