@@ -73,6 +73,13 @@ public struct FeedService: Service {
         }
     }
 
+    /// How long until `change` (Unix milliseconds), zero if it is past. `change` can come from a
+    /// stranger's envelope (an event starting in the year 584,554,051): it is clamped, never
+    /// converted with a trap.
+    static func delay(until change: UInt64, now: UInt64) -> Duration {
+        change > now ? .milliseconds(Int64(clamping: change - now)) : .zero
+    }
+
     /// Looks at the store at the next scheduled change, at least every `pollInterval`, and sends
     /// heartbeats.
     func tick() async throws {
@@ -82,8 +89,7 @@ public struct FeedService: Service {
             var wake = min(clock.now + pollInterval, nextHeartbeat)
             if let change = await hub.nextChange {
                 let now = hub.clockMillis()
-                let untilChange = change > now ? Duration.milliseconds(Int64(clamping: change - now)) : .zero
-                wake = min(wake, clock.now + untilChange)
+                wake = min(wake, clock.now + Self.delay(until: change, now: now))
             }
             try await Task.sleep(until: wake, clock: clock)
             do { try await hub.refresh() } catch { logger.error("feed refresh failed", metadata: ["error": "\(error)"]) }

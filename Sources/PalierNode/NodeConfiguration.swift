@@ -64,34 +64,35 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         return configuration
     }
 
-    /// The ranges the numbers of the configuration must lie in. Every one of them ends up in
+    /// The numbers of the configuration and their ranges. Every one of them ends up in
     /// arithmetic or a conversion (a port to 16 bits, days to milliseconds, degrees to
     /// microdegrees): a value outside its range is refused here rather than wrapped or trapped.
-    public static let ranges: [(key: String, range: ClosedRange<Double>, value: @Sendable (NodeConfiguration) -> Double?)] = [
-        ("latitude", -90...90, { $0.latitude }),
-        ("longitude", -180...180, { $0.longitude }),
-        ("feed.kioskPort", 0...65535, { Double($0.feed.kioskPort) }),
-        ("feed.promoShare", 0...0.95, { $0.feed.promoShare }),
-        ("feed.eventLeadDays", 0...90, { Double($0.feed.eventLeadDays) }),
-        ("sync.port", 0...65535, { Double($0.sync.port) }),
-        ("sync.reconcileSeconds", 1...86_400, { Double($0.sync.reconcileSeconds) }),
+    static let ranges: [@Sendable (NodeConfiguration) -> String?] = [
+        { check("latitude", $0.latitude, -90...90) },
+        { check("longitude", $0.longitude, -180...180) },
+        { check("feed.kioskPort", $0.feed.kioskPort, 0...65535) },
+        { check("feed.promoShare", $0.feed.promoShare, 0...0.95) },
+        { check("feed.eventLeadDays", $0.feed.eventLeadDays, 0...90) },
+        { check("sync.port", $0.sync.port, 0...65535) },
+        { check("sync.reconcileSeconds", $0.sync.reconcileSeconds, 1...86_400) },
     ]
+
+    private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> String? {
+        guard let value, !range.contains(value) else { return nil }
+        return "\(key) is \(text(value)), it must lie between \(text(range.lowerBound)) and \(text(range.upperBound))"
+    }
+
+    /// Numbers as people write them: 5, not 5.0.
+    private static func text(_ value: some Comparable) -> String {
+        guard let double = value as? Double, double == double.rounded(), abs(double) < 1e15 else { return "\(value)" }
+        return String(Int64(double))
+    }
 
     /// The first value out of its range, as a sentence fragment; nil when all are in range.
     public var problem: String? {
-        for entry in Self.ranges {
-            guard let value = entry.value(self) else { continue }
-            // `contains` is false for NaN, which JSON cannot carry anyway.
-            guard entry.range.contains(value) else {
-                return "\(entry.key) is \(Self.format(value)), it must lie between \(Self.format(entry.range.lowerBound)) and \(Self.format(entry.range.upperBound))"
-            }
-        }
+        if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first { return problem }
         if (latitude == nil) != (longitude == nil) { return "latitude and longitude must be given together" }
         return nil
-    }
-
-    private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     func write(to url: URL) throws(NodeError) {

@@ -40,19 +40,28 @@ public enum TimeSpec {
         return nil
     }
 
+    /// The last instant a four-digit year can show (9999-12-31T23:59:59.999Z). Times in
+    /// envelopes may lie anywhere up to 2^64 − 1 ms; later ones are shown as this instant, since
+    /// date formatters print nothing for them.
+    public static let latestShown: UInt64 = 253_402_300_799_999
+
     /// `2026-12-24 18:30` in the local time zone, for listings.
     public static func format(_ millis: UInt64, timeZone: TimeZone = .current) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = timeZone
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        return formatter.string(from: date(millis))
     }
 
     /// ISO 8601 in UTC with milliseconds, for JSON output.
     public static func iso8601(_ millis: UInt64) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        return formatter.string(from: date(millis))
+    }
+
+    static func date(_ millis: UInt64) -> Date {
+        Date(timeIntervalSince1970: Double(min(millis, latestShown)) / 1000)
     }
 }
