@@ -13,6 +13,10 @@ let package = Package(
         .executable(name: "palier-bench", targets: ["palier-bench"]),
         .library(name: "PalierCore", targets: ["PalierCore"]),
         .library(name: "PalierNode", targets: ["PalierNode"]),
+        // For the fuzz targets (Fuzz/), a package of their own built with libFuzzer.
+        .library(name: "PalierCrypto", targets: ["PalierCrypto"]),
+        .library(name: "PalierDiscovery", targets: ["PalierDiscovery"]),
+        .library(name: "PalierScreen", targets: ["PalierScreen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -69,10 +73,12 @@ let package = Package(
             ],
             swiftSettings: optimisedInDebug
         ),
+        // The screen's rules, pure: playlist, screen-safe text, feed lines. No I/O.
+        .target(name: "PalierScreen", dependencies: ["PalierCore"], swiftSettings: optimisedInDebug),
         .target(
             name: "PalierFeed",
             dependencies: [
-                "PalierCore", "PalierStore",
+                "PalierCore", "PalierScreen", "PalierStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -111,7 +117,7 @@ let package = Package(
         .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
+        .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierScreen", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
         .testTarget(name: "PalierDiscoveryTests", dependencies: ["PalierDiscovery", "PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierSyncTests", dependencies: ["PalierSync", "PalierDiscovery", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),

@@ -3,6 +3,7 @@ import PalierCrypto
 import PalierTestSupport
 import Testing
 @testable import PalierFeed
+@testable import PalierScreen
 
 /// Events whose times lie at the edges of 64 bits (valid envelopes: only end ≥ start is a rule)
 /// on the screen: a playlist and a wake-up delay, never a trap.

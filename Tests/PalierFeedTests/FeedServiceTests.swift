@@ -6,6 +6,7 @@ import PalierStore
 import PalierTestSupport
 import Testing
 @testable import PalierFeed
+@testable import PalierScreen
 
 /// A running feed on real sockets in a temporary directory, with a real clock.
 struct RunningFeed {

@@ -3,6 +3,7 @@ import PalierCrypto
 import PalierTestSupport
 import Testing
 @testable import PalierFeed
+@testable import PalierScreen
 
 @Suite struct PlaylistRulesTests {
     let building = Fixtures.key(1)
