@@ -6,7 +6,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 PALIER_DIR ?= .palier
 NAME ?= Mon immeuble
 
-.PHONY: setup build run test bench clean-node
+.PHONY: setup build run test fuzz bench clean-node
 
 setup:
 	@scripts/setup.sh
@@ -28,13 +28,20 @@ LIVE_TESTS := LiveSyncTests|FederationProcessTests|LiveProcessTests|FeedCommandT
 LAB_TESTS := DiscoveryLabTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests, then
-# the discovery lab (skipped, saying why, without root).
+# the discovery lab (skipped, saying why, without root), then every fuzz target for a fixed
+# number of runs (scripts/fuzz.sh: any crash, leak or timeout fails, with the input in hex).
 test:
 	@scripts/setup.sh --tests
 	swift build --build-tests
 	swift test --skip-build --skip '$(LIVE_TESTS)|$(LAB_TESTS)'
 	swift test --skip-build --filter '$(LIVE_TESTS)'
 	swift test --skip-build --filter '$(LAB_TESTS)'
+	scripts/fuzz.sh
+
+# A longer fuzzing campaign: `make fuzz RUNS=100000000` (every target), or
+# `make fuzz RUNS=100000000 TARGETS=FuzzEnvelope`. The corpus grows in .build/fuzz-corpus/.
+fuzz: setup
+	RUNS=$(RUNS) scripts/fuzz.sh $(TARGETS)
 
 bench: setup
 	swift run -c release palier-bench ingest
