@@ -33,6 +33,8 @@ swift build -c release --package-path Fuzz --scratch-path .build/fuzz --toolset 
 bin=.build/fuzz/release
 
 status=0
+passed=0
+failed=0
 for target in "${targets[@]}"; do
   [ -n "${default_runs[$target]:-}" ] || { echo "fuzz: no target $target" >&2; exit 64; }
   runs=${RUNS:-${default_runs[$target]}}
@@ -48,8 +50,10 @@ for target in "${targets[@]}"; do
     tenths=$(( ($(date +%s%N) - start) / 100000000 ))
     printf 'fuzz %-16s %10s runs in %4d.%d s, corpus %s inputs, no crash, leak or timeout\n' \
       "$target" "$executed" $((tenths / 10)) $((tenths % 10)) "$(ls "$corpus" | wc -l)"
+    passed=$((passed + 1))
   else
     status=1
+    failed=$((failed + 1))
     echo "fuzz $target FAILED; libFuzzer said:"
     grep -E "ERROR|SUMMARY|Fatal error|invariant broken|==[0-9]+==" "$log" | head -20
     for input in $(grep -o "Test unit written to [^ ]*" "$log" | awk '{print $5}'); do
@@ -58,4 +62,5 @@ for target in "${targets[@]}"; do
     done
   fi
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
