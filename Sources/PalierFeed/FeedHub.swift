@@ -11,6 +11,9 @@ public actor FeedHub {
     let buildingName: String
     /// Events buffered per subscriber before it is cut off.
     let subscriberBuffer: Int
+    /// Called after each recomputed playlist with the highest envelope row it was made from:
+    /// everything up to that row has been through the screen's rules without harm.
+    let shown: (@Sendable (Int64) -> Void)?
     public static let heartbeatSeconds = 15
 
     public private(set) var playlist = Playlist(items: [], nextChange: nil)
@@ -24,7 +27,9 @@ public actor FeedHub {
         let cutOff: @Sendable () -> Void
     }
 
-    public init(store: EnvelopeStore, buildingName: String, clock: any WallClock, configuration: ScreenConfiguration = .init(), subscriberBuffer: Int = 256) {
+    public init(store: EnvelopeStore, buildingName: String, clock: any WallClock, configuration: ScreenConfiguration = .init(),
+                subscriberBuffer: Int = 256, shown: (@Sendable (Int64) -> Void)? = nil) {
+        self.shown = shown
         self.store = store
         self.buildingName = buildingName
         self.clock = clock
@@ -68,12 +73,14 @@ public actor FeedHub {
         let due = playlist.nextChange.map { $0 <= now } ?? false
         guard force || changes != seenChanges || due else { return [] }
         seenChanges = changes
+        let lastRow = try store.lastRowID()
         let view = try store.view(now: now)
         let next = PlaylistRules.playlist(
             view: view, now: now, viewer: store.building, configuration: configuration, policy: try store.federationPolicy())
         let events = PlaylistDiff.events(from: playlist, to: next, at: now)
         playlist = next
         broadcast(events)
+        shown?(lastRow)
         return events
     }
 

@@ -80,12 +80,13 @@ extension BuildingNode {
     }
 
     /// The sync service `palier run` starts, or nil when sync is off (see ``syncOffReason()``).
-    public func syncService(logger: Logger) throws(NodeError) -> SyncService? {
+    public func syncService(logger: Logger, journal: (any MessageJournal)? = nil) throws(NodeError) -> SyncService? {
         guard try syncOffReason() == nil, let networkKey = try networkKey() else { return nil }
         let settings = configuration.sync
         var engine = SyncEngine.Configuration(name: configuration.buildingName)
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
-        let syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
+        var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
+        syncSettings.journal = journal
         let discoveries: [any Discovery] = try localDiscovery(networkKey: networkKey, logger: logger).map { [$0] } ?? []
         do {
             return try SyncService(

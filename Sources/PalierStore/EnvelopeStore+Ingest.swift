@@ -38,7 +38,7 @@ extension EnvelopeStore {
         }
 
         try write { db in
-            let held = try RawStatement(db, sql: "SELECT 1 FROM envelope WHERE id = ?1 UNION ALL SELECT 1 FROM erased WHERE id = ?1")
+            let held = try RawStatement(db, sql: Self.heldSQL)
             var unknown: [(index: Int, envelope: UnverifiedEnvelope)] = []
             unknown.reserveCapacity(candidates.count)
             for candidate in candidates {

@@ -55,7 +55,7 @@ extension EnvelopeStore {
     public func held(_ ids: [EnvelopeID]) throws(StoreError) -> Set<EnvelopeID> {
         guard !ids.isEmpty else { return [] }
         return try read { db in
-            let held = try RawStatement(db, sql: "SELECT 1 FROM envelope WHERE id = ?1 UNION ALL SELECT 1 FROM erased WHERE id = ?1")
+            let held = try RawStatement(db, sql: Self.heldSQL)
             var result = Set<EnvelopeID>()
             for id in ids {
                 held.bind(1, id.bytes)

@@ -101,6 +101,26 @@ public final class EnvelopeStore: Sendable {
                     arguments: [Int(content.scope.rawValue), Data(content.building.bytes), row[0] as Data])
             }
         }
+        migrator.registerMigration("v3: quarantine and suspended buildings") { db in
+            try db.execute(sql: """
+                -- Envelopes set aside after the node stopped while handling them (a crash):
+                -- kept, never shown, never relayed, and never fetched again, until an admin
+                -- releases them.
+                CREATE TABLE quarantine (
+                    id BLOB NOT NULL PRIMARY KEY,
+                    bytes BLOB NOT NULL,
+                    expiresAt INTEGER NOT NULL,
+                    since INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                -- Buildings refused until a time: one whose message the node died handling.
+                CREATE TABLE suspension (
+                    building BLOB NOT NULL PRIMARY KEY,
+                    untilTime INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -224,6 +244,8 @@ public final class EnvelopeStore: Sendable {
             try db.execute(sql: "DELETE FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM erased WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            try db.execute(sql: "DELETE FROM quarantine WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            try db.execute(sql: "DELETE FROM suspension WHERE untilTime <= ?", arguments: [Int64(clamping: now)])
             try Self.addToCounter(.changes, removed, db)
             return removed
         }

@@ -8,6 +8,14 @@ import PalierStore
 import ServiceLifecycle
 import Synchronization
 
+/// Records which building's message the node is handling, in a place that outlives the
+/// process: if the node dies (a trap, a signal) in the middle, its next start can refuse that
+/// building for a while rather than crash again at the next session.
+public protocol MessageJournal: Sendable {
+    func handling(messageFrom building: PublicKey)
+    func handled()
+}
+
 /// Where and how a node syncs.
 public struct SyncSettings: Sendable {
     /// Address to listen on ("0.0.0.0": every interface; "127.0.0.1": this machine only).
@@ -32,6 +40,9 @@ public struct SyncSettings: Sendable {
     public var penalty: Duration = .seconds(300)
     /// How often the store is looked at for posts made with the CLI.
     public var changePoll: Duration = .milliseconds(200)
+    /// Told around every message a peer sends, so that a node that dies handling one knows at
+    /// its next start whom to suspend (PalierNode's `CrashJournal`).
+    public var journal: (any MessageJournal)?
 
     public init(listenHost: String, port: Int, staticPeers: [String], engine: SyncEngine.Configuration) {
         self.listenHost = listenHost
@@ -89,6 +100,8 @@ public actor SyncService: Service {
         self.discoveries = [staticPeers] + discoveries
         engine = try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: settings.engine)
         try store.markPeersDisconnected()
+        // Buildings suspended earlier (one whose message the node died handling) stay refused.
+        for suspension in try store.suspensions(now: clock.nowMillis()) { penalties[suspension.building] = suspension.until }
     }
 
     /// The port the listener got (useful with port 0), once listening.
@@ -237,7 +250,13 @@ public actor SyncService: Service {
 
     private func received(_ bytes: [UInt8], from peer: PeerID) {
         let now = clock.nowMillis()
-        perform(engine.receive(bytes, from: peer, now: now))
+        if let journal = settings.journal, let remote = connections[peer]?.remote {
+            journal.handling(messageFrom: remote)
+            defer { journal.handled() }
+            perform(engine.receive(bytes, from: peer, now: now))
+        } else {
+            perform(engine.receive(bytes, from: peer, now: now))
+        }
         // The peer table is for people: refreshed when the name arrives (hello), then every 30 s.
         if var connection = connections[peer], now >= connection.lastRecorded + 30_000 || connection.recordedName != engine.name(of: peer) {
             connection.lastRecorded = now

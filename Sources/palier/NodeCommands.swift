@@ -67,6 +67,16 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "palier")
+        // Whatever the previous run died handling is set aside before anything reads it again.
+        let journal = try CrashJournal(path: node.crashJournalPath)
+        if let recovery = try journal.recover(node, now: node.now()) {
+            logger.error("the previous run stopped without shutting down; what it was handling is set aside", metadata: [
+                "quarantined": "\(recovery.quarantined.count)",
+                "suspended": "\(recovery.suspended.map { $0.shortText } ?? "none")",
+            ])
+        }
+        try journal.started(shownRow: node.store.lastRowID())
+        defer { journal.stopped() }
         let settings = node.configuration.feed
         let group: gid_t?
         do {
@@ -78,12 +88,13 @@ struct Run: AsyncParsableCommand {
             store: node.store, buildingName: node.configuration.buildingName, clock: SystemClock(),
             configuration: ScreenConfiguration(
                 promoShare: settings.promoShare, eventLeadTimeMillis: UInt64(max(settings.eventLeadDays, 0)) * 86_400_000
-            )
+            ),
+            shown: { journal.shown(upToRow: $0) }
         )
         // A ServiceGroup stops its services last to first: the feed stops before the kiosk page,
         // ending the page's event streams so that the web server is not kept waiting.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ExpirySweeper(node: node, logger: logger))]
-        let sync = try node.syncService(logger: logger)
+        let sync = try node.syncService(logger: logger, journal: journal)
         let syncState = try sync != nil ? "\(node.configuration.sync.listen):\(node.configuration.sync.port)" : "off: \(node.syncOffReason() ?? "")"
         let discoveryState = try node.discoveryOffReason().map { "off: \($0)" } ?? "avahi"
         if let sync { services.append(.init(service: sync)) }
@@ -155,6 +166,13 @@ struct Status: AsyncParsableCommand {
         let policy = try node.federationPolicy()
         let connected = status.running == nil ? 0 : peers.filter(\.connected).count
         print("Neighbours: \(connected) connected, \(peers.count) known, \(policy.followed.count) followed, \(policy.blocked.count) blocked (palier peers)")
+        let quarantined = try node.quarantined()
+        if !quarantined.isEmpty {
+            print("Set aside: \(quarantined.count) envelope\(quarantined.count == 1 ? "" : "s") the node stopped while handling; not shown or relayed (palier quarantine)")
+        }
+        for suspension in try node.suspensions() {
+            print("Suspended: building \(suspension.building.shortText) until \(TimeSpec.format(suspension.until)), because \(suspension.reason)")
+        }
     }
 }
 

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import PalierCore
+import PalierNode
+import PalierStore
+
+/// What the node set aside after it stopped while handling it (docs/protocol.md §14).
+struct Quarantine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the envelopes set aside after the node stopped while handling them, or release them.",
+        discussion: """
+            When `palier run` stops without shutting down (a crash, a kill), the envelopes its screen \
+            had not yet shown are set aside at the next start: kept, but not shown, relayed or fetched \
+            again, so that an envelope that crashes the node cannot crash it at every start. Release \
+            them once the cause is known (an upgrade that fixes it, or a kill that was not their fault).
+            Example: palier quarantine release --all
+            """,
+        subcommands: [ListSetAside.self, Release.self],
+        defaultSubcommand: ListSetAside.self
+    )
+
+    struct ListSetAside: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List what is set aside.")
+        @OptionGroup var options: NodeOptions
+
+        func run() async throws {
+            let node = try options.openNode()
+            let set = try node.quarantined()
+            guard !set.isEmpty else {
+                print("Nothing is set aside.")
+                return
+            }
+            for envelope in set {
+                let kind = envelope.bytes.count > 1 ? Kind(rawValue: envelope.bytes[1])?.name ?? "?" : "?"
+                print("\(envelope.id.shortHex)  \(kind)  set aside \(TimeSpec.format(envelope.since)), because \(envelope.reason)")
+            }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take envelopes out of quarantine through the ordinary checks (they may be refused).")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "Id prefixes of envelopes to release.") var ids: [String] = []
+        @Flag(help: "Release everything set aside.") var all = false
+
+        func validate() throws {
+            if ids.isEmpty == !all { throw ValidationError("Name the envelopes to release, or give --all.") }
+        }
+
+        func run() async throws {
+            let node = try options.openNode()
+            let set = try node.quarantined()
+            var chosen: [EnvelopeID] = []
+            for prefix in ids {
+                let matches = set.filter { $0.id.hex.hasPrefix(prefix.lowercased()) }
+                guard matches.count == 1 else {
+                    throw NodeError.configuration(matches.isEmpty
+                        ? "Nothing set aside has an id starting with \(prefix) (palier quarantine lists them)."
+                        : "\(matches.count) envelopes set aside have ids starting with \(prefix); give more of the id.")
+                }
+                chosen.append(matches[0].id)
+            }
+            if all { chosen = set.map(\.id) }
+            let report = try node.release(chosen)
+            print("Released \(chosen.count): \(report.accepted.count) stored again, \(report.refused.count) refused, \(report.duplicates) already held.")
+        }
+    }
+}
