@@ -5,12 +5,15 @@ It uses the `noiseprotocol` package (not palier's code) for Noise_XXpsk3_25519_C
 and `cryptography` for Ed25519, dials a palier node, completes the handshake and the identity
 exchange of docs/protocol.md part 2, then exchanges transport messages: hello, ping/pong, bye.
 
-usage: noise-peer.py HOST PORT NETWORK_KEY_HEX [--stall SECONDS | --invalid]
+usage: noise-peer.py HOST PORT NETWORK_KEY_HEX [--stall SECONDS | --invalid | --envelope SEED_HEX ENVELOPE_HEX]
 Prints one line per step; exits 0 only if every step succeeded. With --stall, after hello it
 asks for everything the node holds (a reconcile with an empty id list) and then stops reading
 for SECONDS: a peer that stops reading, which the node must drop without slowing anyone else.
 With --invalid, it sends an invalid envelope, expects `bye` reason 2, dials again with the same
 building key and expects to be refused (`bye` reason 3).
+With --envelope, it speaks as the building whose Ed25519 seed is SEED_HEX, sends one `envelopes`
+message holding ENVELOPE_HEX (made by the test: hostile field values), and prints `bye N` if the
+node closes the session, else `kept` once a ping sent after it is answered.
 """
 import os
 import socket
@@ -82,6 +85,14 @@ def open_session(host, port, psk_hex, key, small_buffer=False):
     return sock, noise
 
 
+def varint(value):
+    out = b""
+    while value >= 0x80:
+        out += bytes([(value & 0x7F) | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
 def next_bye(sock, noise):
     """Reads messages until a bye; returns its reason code."""
     while True:
@@ -95,10 +106,28 @@ def main():
     mode = sys.argv[4] if len(sys.argv) > 4 else None
     stall = float(sys.argv[5]) if mode == "--stall" else None
     key = Ed25519PrivateKey.generate()
+    if mode == "--envelope":
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[5]))
     sock, noise = open_session(host, port, psk_hex, key, small_buffer=stall is not None)
 
     name = b"interop peer"
     send_frame(sock, noise.encrypt(b"\x01" + struct.pack(">HH", 1, 1) + bytes([len(name)]) + name + struct.pack(">H", 15)))
+    if mode == "--envelope":
+        envelope = bytes.fromhex(sys.argv[6])
+        send_frame(sock, noise.encrypt(b"\x04\x01" + varint(len(envelope)) + envelope))
+        send_frame(sock, noise.encrypt(b"\x06" + struct.pack(">Q", 7)))
+        while True:
+            message = noise.decrypt(recv_frame(sock))
+            if message[0] == 0x08:
+                print("bye", message[1], flush=True)
+                break
+            if message[0] == 0x07 and struct.unpack(">Q", message[1:9])[0] == 7:
+                print("kept", flush=True)
+                send_frame(sock, noise.encrypt(b"\x08\x00" + bytes([4]) + b"done"))
+                break
+        sock.close()
+        print("ok")
+        return
     if mode == "--invalid":
         # An envelope that is not one: the node must say bye (reason 2) and refuse us for a while.
         send_frame(sock, noise.encrypt(b"\x04\x01\x03\x01\x02\x03"))

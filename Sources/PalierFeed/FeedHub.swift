@@ -11,9 +11,10 @@ public actor FeedHub {
     let buildingName: String
     /// Events buffered per subscriber before it is cut off.
     let subscriberBuffer: Int
-    /// Called after each recomputed playlist with the highest envelope row it was made from:
-    /// everything up to that row has been through the screen's rules without harm.
+    /// Called by ``markShown()`` with the highest envelope row the playlist was made from.
     let shown: (@Sendable (Int64) -> Void)?
+    /// The highest envelope row when the playlist was last computed; nil before the first time.
+    private var playlistRow: Int64?
     public static let heartbeatSeconds = 15
 
     public private(set) var playlist = Playlist(items: [], nextChange: nil)
@@ -79,9 +80,15 @@ public actor FeedHub {
             view: view, now: now, viewer: store.building, configuration: configuration, policy: try store.federationPolicy())
         let events = PlaylistDiff.events(from: playlist, to: next, at: now)
         playlist = next
+        playlistRow = lastRow
         broadcast(events)
-        shown?(lastRow)
         return events
+    }
+
+    /// Everything the playlist was made from has been through the screen's rules and its
+    /// schedule without harm: tells the `shown` callback (the node's crash journal).
+    public func markShown() {
+        if let playlistRow { shown?(playlistRow) }
     }
 
     /// Ends every subscription, and every later one at once: the node is stopping, and open

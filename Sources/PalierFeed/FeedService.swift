@@ -91,6 +91,9 @@ public struct FeedService: Service {
                 let now = hub.clockMillis()
                 wake = min(wake, clock.now + Self.delay(until: change, now: now))
             }
+            // The playlist and its schedule were computed without harm: the envelopes they were
+            // made from are shown.
+            await hub.markShown()
             try await Task.sleep(until: wake, clock: clock)
             do { try await hub.refresh() } catch { logger.error("feed refresh failed", metadata: ["error": "\(error)"]) }
             if clock.now >= nextHeartbeat {

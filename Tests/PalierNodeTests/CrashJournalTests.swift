@@ -79,14 +79,19 @@ import Testing
         #expect(try node.suspensions().isEmpty)
     }
 
-    @Test("the screen's refresh moves the shown row forward")
+    @Test("the screen moves the shown row forward once the playlist and its schedule are computed")
     func screenMovesTheShownRow() async throws {
         let node = try makeNode()
         let journal = try CrashJournal(path: node.crashJournalPath)
         try journal.started(shownRow: 0)
         _ = try neighbourPost(node, title: "Vélo trouvé")
+        #expect(try node.store.lastRowID() > 0)
         let hub = FeedHub(store: node.store, buildingName: "Les Tilleuls", clock: clock, shown: { journal.shown(upToRow: $0) })
+        await hub.markShown()
+        #expect(journal.leftover()?.shownRow == 0, "nothing is shown before the first playlist")
         try await hub.refresh()
+        #expect(journal.leftover()?.shownRow == 0, "a refreshed playlist is not yet shown: its schedule comes next")
+        await hub.markShown()
         #expect(journal.leftover()?.shownRow == (try node.store.lastRowID()))
         #expect(try CrashJournal(path: node.crashJournalPath).recover(node, now: clock.nowMillis())?.quarantined == [])
     }
