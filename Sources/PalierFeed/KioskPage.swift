@@ -59,7 +59,10 @@ const roles = { building: "l'immeuble", resident: "résident·e", admin: "gardie
   association: "association" };
 
 function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
-function when(ms) { return new Date(ms).toLocaleString("fr-FR", { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" }); }
+function when(ms) {
+  const date = new Date(ms);   // a neighbour's event may start in the year 584,554,051: no date then
+  return isNaN(date) ? "" : date.toLocaleString("fr-FR", { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+}
 
 function fill(card, item) {
   card.replaceChildren();

@@ -4,7 +4,8 @@ import PalierCore
 import PalierNode
 import PalierStore
 
-/// What the node set aside after it stopped while handling it (docs/protocol.md §14).
+/// What the node set aside after it stopped while handling it (README, "When the node stops
+/// without shutting down").
 struct Quarantine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the envelopes set aside after the node stopped while handling them, or release them.",

@@ -42,6 +42,19 @@ final class EngineHarness {
 }
 
 struct SyncEngineTests {
+    @Test("a reconcile whose id list names, in the wrong range, an id this node holds never asks for it (found by FuzzReconcile)")
+    func idListOutsideItsRange() throws {
+        let h = try EngineHarness()
+        h.open()
+        let held = h.post(1, at: Fixtures.epoch + 1000)
+        #expect(try h.store.ingest([held.bytes], now: h.now).accepted == [held.id])
+        // One range ending before every item (timestamp 1), listing the held id as if it lay there.
+        let message: [UInt8] = [ReconciliationStateMachine.version, 2, 0, 2, 1] + held.id.bytes
+        let out = h.send(.reconcile(message))
+        #expect(!out.contains { if case .send(_, .want) = $0 { true } else { false } }, "\(out)")
+        #expect(!EngineHarness.closes(out, .protocolViolation))
+    }
+
     @Test("a forged signature closes the session, backs the peer off, and stores nothing")
     func forgedSignature() throws {
         let h = try EngineHarness()
