@@ -42,6 +42,37 @@ import Testing
         #expect(opened == envelope)
     }
 
+    /// The ```refused blocks: envelopes every node must refuse, with the reason.
+    static func refusedVectors() throws -> [String: [String: String]] {
+        let text = try String(contentsOf: protocolDocument, encoding: .utf8)
+        var vectors: [String: [String: String]] = [:]
+        for block in text.components(separatedBy: "```refused\n").dropFirst() {
+            var fields: [String: String] = [:]
+            for line in block.components(separatedBy: "```")[0].split(separator: "\n") {
+                guard let colon = line.range(of: ": ") else { continue }
+                fields[String(line[..<colon.lowerBound])] = String(line[colon.upperBound...])
+            }
+            vectors[fields["vector"] ?? "?"] = fields
+        }
+        return vectors
+    }
+
+    @Test("vector 3 (issue 17): an envelope expiring at 2^64 − 1 is published, made by palier, and refused for its expiry")
+    func theRefusedVector() throws {
+        var raw = RawEnvelope(author: TestVectors.buildingKey)
+        raw.timestamp = 1 << 16
+        raw.expiresAt = .max
+        raw.title = "Fin"
+        raw.body = ""
+        raw.language = ""
+        let published = try #require(try Self.refusedVectors()["expiry at the top"], "the refused vector is missing from docs/protocol.md")
+        #expect(hexString(raw.bytes) == published["envelope"], "\(hexString(raw.bytes))")
+        #expect(throws: EnvelopeError.expiryTooFar(days: 213_503_982_335, limit: 90)) {
+            try EnvelopeValidator.sodium.open(try #require(bytes(fromHex: published["envelope"] ?? "")))
+        }
+        #expect(published["refusal"] == "\(EnvelopeError.expiryTooFar(days: 213_503_982_335, limit: 90))")
+    }
+
     @Test func theVectorsStandTogether() throws {
         // The tip's author holds the resident grant of vector 1: the view shows the tip.
         let grant = try TestVectors.buildingKey.sign(TestVectors.grantContent)
