@@ -10,10 +10,16 @@ import Testing
     static let protocolDocument = packageRoot.appendingPathComponent("docs/protocol.md")
 
     /// The ```vector blocks of the document, as key → value.
-    static func publishedVectors() throws -> [String: [String: String]] {
+    static func publishedVectors() throws -> [String: [String: String]] { try blocks("vector") }
+
+    /// The ```refused blocks: envelopes every node must refuse, with the reason.
+    static func refusedVectors() throws -> [String: [String: String]] { try blocks("refused") }
+
+    /// The document's fenced blocks of one tag, by their `vector:` name, as key → value.
+    static func blocks(_ tag: String) throws -> [String: [String: String]] {
         let text = try String(contentsOf: protocolDocument, encoding: .utf8)
         var vectors: [String: [String: String]] = [:]
-        for block in text.components(separatedBy: "```vector\n").dropFirst() {
+        for block in text.components(separatedBy: "```\(tag)\n").dropFirst() {
             var fields: [String: String] = [:]
             for line in block.components(separatedBy: "```")[0].split(separator: "\n") {
                 guard let colon = line.range(of: ": ") else { continue }
@@ -40,21 +46,6 @@ import Testing
         // And the published bytes open to the same envelope.
         let opened = try EnvelopeValidator.sodium.open(try #require(bytes(fromHex: published["envelope"] ?? "")))
         #expect(opened == envelope)
-    }
-
-    /// The ```refused blocks: envelopes every node must refuse, with the reason.
-    static func refusedVectors() throws -> [String: [String: String]] {
-        let text = try String(contentsOf: protocolDocument, encoding: .utf8)
-        var vectors: [String: [String: String]] = [:]
-        for block in text.components(separatedBy: "```refused\n").dropFirst() {
-            var fields: [String: String] = [:]
-            for line in block.components(separatedBy: "```")[0].split(separator: "\n") {
-                guard let colon = line.range(of: ": ") else { continue }
-                fields[String(line[..<colon.lowerBound])] = String(line[colon.upperBound...])
-            }
-            vectors[fields["vector"] ?? "?"] = fields
-        }
-        return vectors
     }
 
     @Test("vector 3 (issue 17): an envelope expiring at 2^64 − 1 is published, made by palier, and refused for its expiry")
