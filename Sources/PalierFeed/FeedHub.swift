@@ -15,6 +15,8 @@ public actor FeedHub {
     let shown: (@Sendable (Int64) -> Void)?
     /// The highest envelope row when the playlist was last computed; nil before the first time.
     private var playlistRow: Int64?
+    /// The row last passed to `shown`: an idle node writes nothing.
+    private var markedRow: Int64?
     public static let heartbeatSeconds = 15
 
     public private(set) var playlist = Playlist(items: [], nextChange: nil)
@@ -88,7 +90,9 @@ public actor FeedHub {
     /// Everything the playlist was made from has been through the screen's rules and its
     /// schedule without harm: tells the `shown` callback (the node's crash journal).
     public func markShown() {
-        if let playlistRow { shown?(playlistRow) }
+        guard let playlistRow, playlistRow != markedRow else { return }
+        markedRow = playlistRow
+        shown?(playlistRow)
     }
 
     /// Ends every subscription, and every later one at once: the node is stopping, and open
