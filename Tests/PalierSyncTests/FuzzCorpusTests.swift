@@ -82,7 +82,22 @@ import Testing
         _ = try! initiator.readMessage(try! responder.writeMessage())
         let m3 = try! initiator.writeMessage()
 
+        // A peer's coded symbols against FuzzSketch's fixed 300 ids: the same set with 5 ids
+        // swapped for 5 others, and the same set; batch byte, then 48 bytes a symbol.
+        let sketchIDs = (0..<300).map { n in EnvelopeID(bytes: BLAKE2b.hash256([UInt8(n & 0xff), UInt8(n >> 8)]))! }
+        func symbols(_ ids: [EnvelopeID], count: Int, batch: UInt8) -> [UInt8] {
+            let encoder = SketchEncoder(ids.map { SketchItem($0, crypto: SodiumCrypto()) }, prefix: count)
+            return [batch] + encoder.symbols.flatMap { symbol in
+                ([symbol.sum[0], symbol.sum[1], symbol.sum[2], symbol.sum[3], symbol.checksum, UInt64(bitPattern: symbol.count)])
+                    .flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) } }
+            }
+        }
+
         return [
+            "FuzzSketch": [
+                ("five-swapped", symbols(Array(sketchIDs.dropFirst(5)) + ids.prefix(5), count: 40, batch: 7)),
+                ("same-set", symbols(sketchIDs, count: 3, batch: 0)),
+            ],
             "FuzzEnvelope": envelopes.map { ($0.0, $0.1.bytes) } + [("issue-17-expiry-max", issue17.bytes), ("event-at-the-top", farEvent.bytes)],
             "FuzzSyncMessage": [
                 ("identity", SyncMessage.identity(building: b, signature: building.sign([1, 2, 3])).encoded()),
