@@ -7,9 +7,12 @@ the `cryptography` package (Ed25519 through OpenSSL, not libsodium):
   - parses the envelope bytes field by field as the document describes them;
   - recomputes the id as BLAKE2b-256 of the domain-separated message;
   - verifies the Ed25519 signature.
+It also recomputes the ```sketch block (§9.2): the index sequences, the coded symbols of two sets
+and the difference a peeling decoder finds in them, with Python integers only.
 Exit status 0 and a line "N passed, 0 failed" when every vector checks.
 """
 import hashlib
+import math
 import pathlib
 import re
 import struct
@@ -94,6 +97,99 @@ def parse(envelope: bytes) -> dict:
     return fields
 
 
+SKETCH_DOMAIN = b"palier-sketch-v1\x00"
+MASK = (1 << 64) - 1
+LIMIT = 1 << 32
+
+
+def sketch_item(item_id: bytes):
+    h = hashlib.blake2b(SKETCH_DOMAIN + item_id, digest_size=32).digest()
+    return int.from_bytes(h[0:8], "little"), int.from_bytes(h[8:16], "little")
+
+
+def indices(seed: int):
+    """0, then the smallest j > i with (j + 1)(j + 2) >= ceil((i + 1)(i + 2) 2^64 / (u + 1))."""
+    state, i = seed, 0
+    while i < LIMIT:
+        yield i
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        u = z ^ (z >> 31)
+        target = -(-((i + 1) * (i + 2) << 64) // (u + 1))
+        j = max(i + 1, math.isqrt(target) - 2)
+        while (j + 1) * (j + 2) < target:
+            j += 1
+        i = j
+
+
+def symbols(ids, count):
+    out = [[0, 0, 0] for _ in range(count)]  # sum as an integer of 32 bytes, checksum, count
+    for item_id in ids:
+        checksum, seed = sketch_item(item_id)
+        for index in indices(seed):
+            if index >= count:
+                break
+            out[index][0] ^= int.from_bytes(item_id, "big")
+            out[index][1] ^= checksum
+            out[index][2] += 1
+    return out
+
+
+def symbol_hex(symbol):
+    count = symbol[2] & MASK
+    varint = b""
+    while count >= 0x80:
+        varint += bytes([(count & 0x7F) | 0x80])
+        count >>= 7
+    return (symbol[0].to_bytes(32, "big") + symbol[1].to_bytes(8, "big") + varint + bytes([count])).hex()
+
+
+def peel(remote, local):
+    """Ids only the remote side holds, and only the local side, from the two symbol lists."""
+    cells = [[r[0] ^ l[0], r[1] ^ l[1], r[2] - l[2]] for r, l in zip(remote, local)]
+    found = {1: [], -1: []}
+    progress = True
+    while progress:
+        progress = False
+        for cell in cells:
+            if cell[2] in (1, -1):
+                item_id = cell[0].to_bytes(32, "big")
+                checksum, seed = sketch_item(item_id)
+                if checksum != cell[1]:
+                    continue
+                side = cell[2]
+                found[side].append(item_id.hex())
+                for index in indices(seed):
+                    if index >= len(cells):
+                        break
+                    cells[index][0] ^= int.from_bytes(item_id, "big")
+                    cells[index][1] ^= checksum
+                    cells[index][2] -= side
+                progress = True
+    assert all(cell == [0, 0, 0] for cell in cells), "the symbols do not all decode"
+    return sorted(found[1]), sorted(found[-1])
+
+
+def check_sketch(lines):
+    item = lambda n: hashlib.blake2b(bytes([n]), digest_size=32).digest()
+    a = [item(n) for n in range(0, 6)]
+    b = [item(n) for n in range(0, 4)] + [item(9)]
+    expected = []
+    sa, sb = symbols(a, 6), symbols(b, 6)
+    expected += [f"A{i}: {symbol_hex(s)}" for i, s in enumerate(sa)]
+    expected += [f"B{i}: {symbol_hex(s)}" for i, s in enumerate(sb)]
+    for n in (0, 4, 9):
+        sequence = indices(sketch_item(item(n))[1])
+        expected.append(f"indices of item {n}: " + " ".join(str(next(sequence)) for _ in range(6)))
+    only_a, only_b = peel(sa, sb)
+    expected.append(f"B decodes A's symbols: A only {' '.join(only_a)}; B only {' '.join(only_b)}")
+    for want, got in zip(expected, lines):
+        assert want == got, f"expected {want!r}, the document says {got!r}"
+    assert len(expected) == len(lines), "line count"
+
+
 def main() -> int:
     doc = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "docs/protocol.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```vector\n(.*?)```", doc, re.S)
@@ -128,6 +224,14 @@ def main() -> int:
     if not blocks:
         print("no ```vector blocks found")
         failed += 1
+    for block in re.findall(r"```sketch\n(.*?)```", doc, re.S):
+        try:
+            check_sketch(block.strip().splitlines())
+            print("ok   sketch: coded symbols, index sequences and the decoded difference")
+            passed += 1
+        except Exception as error:
+            print(f"FAIL sketch: {error!r}")
+            failed += 1
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

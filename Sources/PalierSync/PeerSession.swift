@@ -9,6 +9,11 @@ struct PeerSession {
     var helloReceived = false
     var maximumBatch = Int(SyncProtocol.maximumBatch)
     var reconciling = false
+    /// What the peer announced it can do in `hello`.
+    var features = SyncFeatures()
+    /// The sketch reconciliation this side asked for and is decoding, and how far it asked.
+    var sketch: SketchDecoder?
+    var sketchRequested = 0
     var lastReconcile: UInt64 = 0
     var lastReceived: UInt64
     var lastSent: UInt64 = 0

@@ -35,6 +35,8 @@ public final class SyncEngine {
         /// Sync messages accepted per peer: a burst, then a steady rate per second.
         public var peerMessageBurst: Double = 2_000
         public var peerMessagesPerSecond: Double = 200
+        /// Reconcile with coded symbols (rateless IBLT, §9.2) with peers that can; ranges otherwise.
+        public var sketchReconciliation = true
 
         public init(name: String) { self.name = name }
     }
@@ -51,6 +53,9 @@ public final class SyncEngine {
     var authorLimits: [PublicKey: TokenBucket] = [:]
     private var lastRow: Int64 = 0
     private var itemCache: (changeCount: Int64, policy: FederationPolicy, set: SyncItemSet)?
+    /// The coded symbols of the item set, made at the first sketch reconciliation and then
+    /// kept up to date with the set's changes.
+    var sketchEncoder: (set: SyncItemSet, encoder: SketchEncoder)?
     /// Counters for tests and benchmarks.
     public internal(set) var statistics = SyncStatistics()
 
@@ -73,7 +78,8 @@ public final class SyncEngine {
         var session = PeerSession(remote: remote, initiator: initiator, now: now, configuration: configuration)
         session.lastSent = now
         sessions[peer] = session
-        return [.send(peer, .hello(SyncMessage.Hello(name: configuration.name)))]
+        let features: SyncFeatures = configuration.sketchReconciliation ? .supported : []
+        return [.send(peer, .hello(SyncMessage.Hello(name: configuration.name, features: features)))]
     }
 
     public func sessionClosed(_ peer: PeerID) {
@@ -152,12 +158,22 @@ public final class SyncEngine {
         return out
     }
 
-    /// Starts a reconciliation round with `peer` now (on connect, and by the tick).
+    /// Starts a reconciliation round with `peer` now (on connect, and by the tick): with coded
+    /// symbols when both sides can, else with ranges.
     public func startReconciliation(_ peer: PeerID, now: UInt64) -> [SyncOutput] {
-        guard sessions[peer] != nil, let set = try? itemSet(now: now) else { return [] }
+        guard let session = sessions[peer], let set = try? itemSet(now: now) else { return [] }
         sessions[peer]?.reconciling = true
         sessions[peer]?.lastReconcile = now
         statistics.reconciliationRounds += 1
+        if configuration.sketchReconciliation, session.features.contains(.sketch), set.count >= Self.sketchThreshold {
+            return startSketch(peer, set: set, now: now)
+        }
+        return startRanges(peer, set: set, now: now)
+    }
+
+    /// Opens a range-based round (§9.1).
+    func startRanges(_ peer: PeerID, set: SyncItemSet, now: UInt64) -> [SyncOutput] {
+        sessions[peer]?.sketch = nil
         let machine = ReconciliationStateMachine(set: set, crypto: crypto)
         return [.send(peer, .reconcile(machine.initiate()))]
     }
@@ -175,6 +191,7 @@ public final class SyncEngine {
             sessions[peer]?.helloReceived = true
             sessions[peer]?.name = hello.name
             sessions[peer]?.maximumBatch = Int(max(1, min(hello.maximumBatch, SyncProtocol.maximumBatch)))
+            sessions[peer]?.features = hello.features
             return sessions[peer]!.initiator ? startReconciliation(peer, now: now) : []
         case .reconcile(let bytes):
             return reconcile(bytes, from: peer, now: now)
@@ -191,10 +208,16 @@ public final class SyncEngine {
             return []
         case .bye:
             return [.close(peer, .shutdown, "the peer said goodbye", backOff: false)]
-        case .unsupported:
-            // The peer does not know a message we sent: nothing we send is optional in
-            // version 1, so this only happens with a newer peer; carry on.
-            return []
+        case .unsupported(let type):
+            // The peer does not know a message we sent. Only sketch requests are optional:
+            // reconcile with ranges instead. Anything else only happens with a newer peer.
+            guard type == SyncMessage.MessageType.sketchRequest.rawValue, sessions[peer]?.sketch != nil,
+                  let set = try? itemSet(now: now) else { return [] }
+            return startRanges(peer, set: set, now: now)
+        case .sketchRequest(let start, let count, let setSize):
+            return answerSketch(start: start, count: count, setSize: setSize, to: peer, now: now)
+        case .sketchSymbols(let start, let symbols):
+            return receiveSketch(symbols, start: start, from: peer, now: now)
         }
     }
 
@@ -218,7 +241,7 @@ public final class SyncEngine {
     }
 
     /// Asks `peer` for those `ids` not held and not already asked of someone.
-    private func request(_ ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
+    func request(_ ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard !ids.isEmpty, let held = try? store.held(ids) else { return [] }
         var wanted: [EnvelopeID] = []
         for id in ids where !held.contains(id) && pendingWants[id] == nil {
@@ -231,7 +254,7 @@ public final class SyncEngine {
     }
 
     /// Sends the bodies of `ids` that may leave this node, in batches the peer accepts.
-    private func sendBodies(_ ids: [EnvelopeID], to peer: PeerID, now: UInt64) -> [SyncOutput] {
+    func sendBodies(_ ids: [EnvelopeID], to peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard !ids.isEmpty, let session = sessions[peer],
               let bodies = try? store.shareableEnvelopes(ids, now: now, policy: policy) else { return [] }
         sessions[peer]?.markKnown(bodies.map(\.id))
@@ -285,4 +308,6 @@ public struct SyncStatistics: Sendable, Hashable {
     public var refusedBlocked = 0
     public var refusedInvalid = 0
     public var droppedRateLimited = 0
+    /// Coded symbols taken in by finished sketch reconciliations.
+    public var sketchSymbolsDecoded = 0
 }

@@ -9,7 +9,7 @@ public final class EnginePair {
     public let responder: SyncEngine
     public private(set) var bytesFromInitiator = 0
     public private(set) var bytesFromResponder = 0
-    /// Rounds in which the initiator asked something (reconcile or want) and waited for the answer.
+    /// Rounds in which the initiator asked something (reconcile, sketch request or want) and waited for the answer.
     public private(set) var roundTrips = 0
     public static let frameOverhead = 4 + 16
     /// Called for every message delivered: "B→A" or "A→B" (initiator is B), and the message.
@@ -28,7 +28,7 @@ public final class EnginePair {
         var toResponder = messages(initiator.sessionOpened(1, remote: responder.building, initiator: true, now: now))
         var toInitiator = messages(responder.sessionOpened(2, remote: initiator.building, initiator: false, now: now))
         while !toResponder.isEmpty || !toInitiator.isEmpty {
-            if toResponder.contains(where: { $0.type == .reconcile || $0.type == .want }) { roundTrips += 1 }
+            if toResponder.contains(where: { $0.type == .reconcile || $0.type == .want || $0.type == .sketchRequest }) { roundTrips += 1 }
             toInitiator += deliver(toResponder, to: responder, as: 2, counting: &bytesFromInitiator, trace: "B→A")
             toResponder = deliver(toInitiator, to: initiator, as: 1, counting: &bytesFromResponder, trace: "A→B")
             toInitiator = []

@@ -5,19 +5,26 @@ import PalierStore
 import PalierSync
 import PalierTestSupport
 
-/// `reconcile`: two stores of `items` envelopes, one lacking `d` of them, reconciled by two real
-/// sync engines over a perfect in-memory link. The node that lacks envelopes dials (it is the one
-/// coming back). Missing envelopes are either the most recent ones (a node that was offline) or
-/// scattered at random through the history.
+/// `reconcile`: two stores of `items` envelopes, one lacking some of them, reconciled by two
+/// real sync engines over a perfect in-memory link, once with ranges (§9.1) and once with coded
+/// symbols (§9.2). The node that lacks envelopes dials (it is the one coming back). Missing
+/// envelopes are either the most recent ones (a node that was offline) or scattered at random.
+/// One line per mode and case: `<mode> <case> round_trips N overhead_bytes N cpu_ms N`, where
+/// the overhead is every byte on the wire (frames and Noise tags included) beyond the missing
+/// envelopes themselves, and the CPU time is both engines' (one process), the coded symbols of
+/// each side's own items already made (a running node keeps them up to date; the time to make
+/// them from scratch is printed once as `sketch_build_ms`).
 struct ReconcileBenchmark {
     var items = 100_000
-    var differences = [1, 100, 10_000]
+    var cases: [(name: String, differences: Int, recent: Bool)] = [
+        ("d1", 1, true), ("d100_recent", 100, true), ("d100_scattered", 100, false),
+        ("d10000_scattered", 10_000, false), ("d50000_scattered", 50_000, false),
+    ]
 
     func run() throws {
         let building = Fixtures.key(0)
         let authors = (1...200).map { Fixtures.key(UInt64($0)) }
         let now = Fixtures.epoch + 3_600_000 * 24
-        let clock = ContinuousClock()
         var envelopes: [[UInt8]] = []
         envelopes.reserveCapacity(items)
         for i in 0..<items {
@@ -28,38 +35,50 @@ struct ReconcileBenchmark {
             ).bytes)
         }
         print("items \(items)")
-        let full = try Self.store(building: Fixtures.key(900).publicKey, envelopes, now: now)
         var random = SeededRandom(seed: 42)
-        for d in differences where d <= items / 2 {
-            for placement in ["recent", "scattered"] {
-                let missing: Set<Int> = placement == "recent"
-                    ? Set((items - d)..<items)
-                    : Set((0..<items).shuffled(using: &random).prefix(d))
-                let lacking = try Self.store(
-                    building: Fixtures.key(901).publicKey,
-                    envelopes.enumerated().filter { !missing.contains($0.offset) }.map(\.element), now: now)
+        var printedBuild = false
+        for test in cases where test.differences <= items / 2 {
+            let missing: Set<Int> = test.recent
+                ? Set((items - test.differences)..<items)
+                : Set((0..<items).shuffled(using: &random).prefix(test.differences))
+            let lackingEnvelopes = envelopes.enumerated().filter { !missing.contains($0.offset) }.map(\.element)
+            let missingBytes = missing.reduce(0) { $0 + envelopes[$1].count }
+            for mode in ["ranges", "sketch"] {
+                let full = try Self.store(building: Fixtures.key(900).publicKey, envelopes, now: now)
+                let lacking = try Self.store(building: Fixtures.key(901).publicKey, lackingEnvelopes, now: now)
                 var configuration = SyncEngine.Configuration(name: "bench")
                 configuration.authorBurst = 1e9
                 configuration.peerMessageBurst = 1e9
-                let start = clock.now
-                let pair = EnginePair(
-                    initiator: try SyncEngine(store: lacking, crypto: SodiumCrypto(), configuration: configuration),
-                    responder: try SyncEngine(store: full, crypto: SodiumCrypto(), configuration: configuration))
+                configuration.sketchReconciliation = mode == "sketch"
+                let initiator = try SyncEngine(store: lacking, crypto: SodiumCrypto(), configuration: configuration)
+                let responder = try SyncEngine(store: full, crypto: SodiumCrypto(), configuration: configuration)
+                if mode == "sketch" {
+                    let before = Self.cpuMilliseconds()
+                    try initiator.prepareSketch(now: now)
+                    try responder.prepareSketch(now: now)
+                    if !printedBuild {
+                        print("sketch_build_ms \(String(format: "%.1f", (Self.cpuMilliseconds() - before) / 2)) (per node of about \(items) items)")
+                        printedBuild = true
+                    }
+                }
+                let pair = EnginePair(initiator: initiator, responder: responder)
+                let before = Self.cpuMilliseconds()
                 pair.run(now: now)
-                let seconds = clock.now - start
+                let cpu = Self.cpuMilliseconds() - before
                 let held = try lacking.statistics().envelopes
-                guard held == items else { throw BenchmarkError("reconciliation left \(items - held) envelopes missing") }
-                let missingBytes = missing.reduce(0) { $0 + envelopes[$1].count }
-                let total = pair.bytesFromInitiator + pair.bytesFromResponder
-                let name = "d\(d)_\(placement)"
-                print("\(name)_round_trips \(pair.roundTrips)")
-                print("\(name)_bytes_from_lacking_node \(pair.bytesFromInitiator)")
-                print("\(name)_bytes_from_full_node \(pair.bytesFromResponder)")
-                print("\(name)_missing_envelope_bytes \(missingBytes)")
-                print("\(name)_overhead_bytes \(total - missingBytes)")
-                print("\(name)_seconds \(String(format: "%.3f", Double(seconds.components.attoseconds) / 1e18 + Double(seconds.components.seconds)))")
+                guard held == items else { throw BenchmarkError("\(mode) \(test.name): \(items - held) envelopes still missing") }
+                let overhead = pair.bytesFromInitiator + pair.bytesFromResponder - missingBytes
+                print("\(mode) \(test.name) round_trips \(pair.roundTrips) overhead_bytes \(overhead) cpu_ms \(String(format: "%.1f", cpu))")
             }
         }
+    }
+
+    /// CPU time of this process (user + system), in milliseconds.
+    static func cpuMilliseconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
+        return ms(usage.ru_utime) + ms(usage.ru_stime)
     }
 
     static func store(building: PublicKey, _ envelopes: [[UInt8]], now: UInt64) throws -> EnvelopeStore {

@@ -19,6 +19,11 @@ public enum SyncMessage: Hashable, Sendable {
     case bye(ByeReason, String)
     /// The answer to a message whose type byte the receiver does not know.
     case unsupported(type: UInt8)
+    /// Asks for the sender's peer's coded symbols `start ..< start + count` (sketch
+    /// reconciliation, §9.2); `setSize` is how many items the asker holds.
+    case sketchRequest(start: UInt64, count: UInt64, setSize: UInt64)
+    /// Coded symbols of the sender's set, the first at index `start`.
+    case sketchSymbols(start: UInt64, symbols: [CodedSymbol])
 
     public struct Hello: Hashable, Sendable {
         /// The highest protocol version the sender speaks.
@@ -29,12 +34,17 @@ public enum SyncMessage: Hashable, Sendable {
         public var name: String
         /// The most envelopes the sender accepts in one `envelopes` message.
         public var maximumBatch: UInt16
+        /// What the sender can do beyond version 1, one bit each (``SyncFeatures``). A varint
+        /// after `maximum_batch`; a hello without it has none.
+        public var features: SyncFeatures
 
-        public init(version: UInt16 = SyncProtocol.version, minimumVersion: UInt16 = SyncProtocol.minimumVersion, name: String, maximumBatch: UInt16 = SyncProtocol.maximumBatch) {
+        public init(version: UInt16 = SyncProtocol.version, minimumVersion: UInt16 = SyncProtocol.minimumVersion, name: String,
+                    maximumBatch: UInt16 = SyncProtocol.maximumBatch, features: SyncFeatures = .supported) {
             self.version = version
             self.minimumVersion = minimumVersion
             self.name = name
             self.maximumBatch = maximumBatch
+            self.features = features
         }
     }
 
@@ -54,6 +64,7 @@ public enum SyncMessage: Hashable, Sendable {
     public enum MessageType: UInt8, Sendable {
         case identity = 0x00, hello = 0x01, reconcile = 0x02, want = 0x03, envelopes = 0x04
         case announce = 0x05, ping = 0x06, pong = 0x07, bye = 0x08, unsupported = 0x09
+        case sketchRequest = 0x0A, sketchSymbols = 0x0B
     }
 
     public var type: MessageType {
@@ -68,8 +79,21 @@ public enum SyncMessage: Hashable, Sendable {
         case .pong: .pong
         case .bye: .bye
         case .unsupported: .unsupported
+        case .sketchRequest: .sketchRequest
+        case .sketchSymbols: .sketchSymbols
         }
     }
+}
+
+/// What a node can do beyond the first version of the protocol, announced in `hello`.
+public struct SyncFeatures: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Sketch reconciliation: `sketchRequest` and `sketchSymbols` (§9.2).
+    public static let sketch = SyncFeatures(rawValue: 1)
+    /// What this node does.
+    public static let supported: SyncFeatures = [.sketch]
 }
 
 /// Protocol constants.
@@ -85,6 +109,8 @@ public enum SyncProtocol {
     public static let maximumBatch: UInt16 = 15
     /// Ids per `want` or `announce` message.
     public static let maximumIDs = 2000
+    /// Coded symbols per `sketchSymbols` message: 1300 × (32 + 8 + at most 10) bytes fit.
+    public static let maximumSymbolsPerMessage = 1300
     /// The signed text of an identity proof: this, a role byte (0 initiator, 1 responder),
     /// then the 32-byte Noise handshake hash.
     public static let identityDomain = Array("palier-sync-identity-v1\0".utf8)
@@ -113,6 +139,7 @@ extension SyncMessage {
             w.u16(hello.minimumVersion)
             w.string8(hello.name.prefix(utf8Bytes: 64))
             w.u16(hello.maximumBatch)
+            w.varint(hello.features.rawValue)
         case .reconcile(let bytes):
             w.raw(bytes)
         case .want(let ids), .announce(let ids):
@@ -131,6 +158,20 @@ extension SyncMessage {
             w.string8(text.prefix(utf8Bytes: 255))
         case .unsupported(let type):
             w.u8(type)
+        case .sketchRequest(let start, let count, let setSize):
+            w.u8(Sketch.version)
+            w.varint(start)
+            w.varint(count)
+            w.varint(setSize)
+        case .sketchSymbols(let start, let symbols):
+            w.u8(Sketch.version)
+            w.varint(start)
+            w.varint(UInt64(symbols.count))
+            for symbol in symbols {
+                w.raw(symbol.sumBytes)
+                w.u64(symbol.checksum)
+                w.varint(UInt64(bitPattern: symbol.count))
+            }
         }
         return w.bytes
     }
@@ -153,8 +194,9 @@ extension SyncMessage {
             let name = try r.string8()
             guard name.utf8.count <= 64 else { throw .tooLarge("building name over 64 bytes") }
             let batch = try r.u16()
-            // Later versions may append fields to hello: they are ignored.
-            return .known(.hello(Hello(version: version, minimumVersion: minimum, name: name, maximumBatch: batch)))
+            // Features came after version 1's fields; later versions may append more: ignored.
+            let features = r.isAtEnd ? SyncFeatures() : SyncFeatures(rawValue: try r.varint())
+            return .known(.hello(Hello(version: version, minimumVersion: minimum, name: name, maximumBatch: batch, features: features)))
         case .reconcile:
             message = .reconcile(try r.raw(r.remaining))
         case .want, .announce:
@@ -182,6 +224,21 @@ extension SyncMessage {
             message = .bye(reason, try r.string8())
         case .unsupported:
             message = .unsupported(type: try r.u8())
+        case .sketchRequest:
+            guard try r.u8() == Sketch.version else { throw .malformed("unknown sketch version") }
+            message = .sketchRequest(start: try r.varint(), count: try r.varint(), setSize: try r.varint())
+        case .sketchSymbols:
+            guard try r.u8() == Sketch.version else { throw .malformed("unknown sketch version") }
+            let start = try r.varint()
+            let count = try r.count(itemSize: 41)
+            guard count <= SyncProtocol.maximumSymbolsPerMessage else { throw .tooLarge("\(count) coded symbols in one message") }
+            var symbols: [CodedSymbol] = []
+            symbols.reserveCapacity(count)
+            for _ in 0..<count {
+                let sum = CodedSymbol.words(try r.id())
+                symbols.append(CodedSymbol(sum: sum, checksum: try r.u64(), count: Int64(bitPattern: try r.varint())))
+            }
+            message = .sketchSymbols(start: start, symbols: symbols)
         }
         guard r.isAtEnd else { throw .trailingBytes }
         return .known(message)

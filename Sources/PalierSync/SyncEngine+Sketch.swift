@@ -1,0 +1,132 @@
+import PalierCore
+import PalierStore
+
+/// Sketch reconciliation (rateless IBLT, docs/protocol.md §9.2): the side that starts a round
+/// asks for the peer's coded symbols, decodes them against its own, then asks for the ids it
+/// lacks and sends those the peer lacks — one round trip for the symbols whatever the size of
+/// the sets, when the first batch suffices.
+extension SyncEngine {
+    /// Symbols asked for first (1.3 KiB): one difference or a few decode from them; the peer
+    /// adds what the difference in set sizes calls for.
+    static let firstSketchRequest = 32
+    /// The most symbols one request is answered with, and one round may take in all.
+    static let maximumSketchSymbols = 1 << 18
+    /// Below this many items ranges settle a round in one or two round trips (an id list or
+    /// 16 fingerprints): sketches start from here.
+    public static let sketchThreshold = 256
+
+    /// Makes the coded symbols of this node's items now rather than at the first sketch round
+    /// (benchmarks; a running node makes them once, then keeps them up to date).
+    public func prepareSketch(now: UInt64) throws(StoreError) {
+        _ = sketchSymbols(set: try itemSet(now: now), upTo: Self.firstSketchRequest)
+    }
+
+    func startSketch(_ peer: PeerID, set: SyncItemSet, now: UInt64) -> [SyncOutput] {
+        // Past 4 symbols per item on either side, ranges do better: fall back there.
+        let limit = min(Self.maximumSketchSymbols, 4 * set.count + 4096)
+        sessions[peer]?.sketch = SketchDecoder(crypto: crypto, maximumSymbols: limit)
+        sessions[peer]?.sketchRequested = Self.firstSketchRequest
+        return [send(.sketchRequest(start: 0, count: UInt64(Self.firstSketchRequest), setSize: UInt64(set.count)), to: peer, now: now)]
+    }
+
+    /// Answers a request with the symbols asked for; the first request of a round gets at least
+    /// 2 symbols per item of the difference in set sizes, plus 32, so that a node that was away
+    /// (it lacks what it missed) decodes from one answer (about 1.35–1.8 symbols per
+    /// difference are needed).
+    func answerSketch(start: UInt64, count: UInt64, setSize: UInt64, to peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard let set = try? itemSet(now: now) else { return [] }
+        guard start < UInt64(Self.maximumSketchSymbols) else {
+            return [.close(peer, .protocolViolation, "coded symbols asked from index \(start)", backOff: true)]
+        }
+        var wanted = count
+        if start == 0 {
+            let own = UInt64(set.count)
+            let difference = setSize > own ? setSize - own : own - setSize
+            // Set sizes come from the peer: saturate (the answer is capped below anyway).
+            let (double, overflow) = difference.multipliedReportingOverflow(by: 2)
+            let (sum, past) = double.addingReportingOverflow(32)
+            wanted = max(wanted, overflow || past ? .max : sum)
+        }
+        let end = Int(start) + Int(min(wanted, UInt64(Self.maximumSketchSymbols) - start))
+        let symbols = sketchSymbols(set: set, upTo: end)[Int(start)..<end]
+        var out: [SyncOutput] = []
+        for chunk in stride(from: symbols.startIndex, to: symbols.endIndex, by: SyncProtocol.maximumSymbolsPerMessage) {
+            let last = min(chunk + SyncProtocol.maximumSymbolsPerMessage, symbols.endIndex)
+            out.append(send(.sketchSymbols(start: UInt64(chunk), symbols: Array(symbols[chunk..<last])), to: peer, now: now))
+        }
+        return out
+    }
+
+    /// Decodes the peer's symbols; once the difference is known, asks for what this side lacks
+    /// and sends what the peer lacks. Symbols that no set gives close the session; a difference
+    /// too large for the symbols allowed falls back to ranges.
+    func receiveSketch(_ symbols: [CodedSymbol], start: UInt64, from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard var decoder = sessions[peer]?.sketch else {
+            return [.close(peer, .protocolViolation, "coded symbols that were not asked for", backOff: true)]
+        }
+        guard let set = try? itemSet(now: now) else { return [] }
+        let end = Int(clamping: start) &+ symbols.count
+        guard start == UInt64(decoder.received), end <= decoder.maximumSymbols else {
+            return [.close(peer, .protocolViolation, "coded symbols out of order", backOff: true)]
+        }
+        let own = sketchSymbols(set: set, upTo: end)
+        let done: Bool
+        do throws(SketchError) {
+            done = try decoder.receive(symbols, startingAt: Int(start), local: own[Int(start)..<end])
+        } catch .tooManySymbols {
+            return startRanges(peer, set: set, now: now)
+        } catch {
+            return [.close(peer, .protocolViolation, error.description, backOff: true)]
+        }
+        guard done else {
+            sessions[peer]?.sketch = decoder
+            guard decoder.received >= sessions[peer]?.sketchRequested ?? 0 else { return [] }
+            // Not enough: ask for as many again.
+            let more = min(decoder.received, decoder.maximumSymbols - decoder.received)
+            guard more > 0 else { return startRanges(peer, set: set, now: now) }
+            sessions[peer]?.sketchRequested = decoder.received + more
+            return [send(.sketchRequest(start: UInt64(decoder.received), count: UInt64(more), setSize: UInt64(set.count)), to: peer, now: now)]
+        }
+        sessions[peer]?.sketch = nil
+        sessions[peer]?.reconciling = false
+        statistics.sketchSymbolsDecoded += decoder.received
+        return sendBodies(decoder.localOnly, to: peer, now: now) + request(decoder.remoteOnly, from: peer, now: now)
+    }
+
+    /// This side's coded symbols `0..<count` for `set`, the encoder kept up to date with the
+    /// set's changes since it was made.
+    func sketchSymbols(set: SyncItemSet, upTo count: Int) -> [CodedSymbol] {
+        var encoder: SketchEncoder
+        if let cached = sketchEncoder {
+            encoder = cached.encoder
+            if cached.set.items != set.items {
+                let (added, removed) = set.changes(from: cached.set)
+                for item in removed { encoder.remove(item.id) }
+                for item in added { encoder.insert(SketchItem(item.id, crypto: crypto)) }
+            }
+        } else {
+            encoder = SketchEncoder(set.items.map { SketchItem($0.id, crypto: crypto) })
+        }
+        encoder.extend(to: count)
+        sketchEncoder = (set, encoder)
+        return encoder.symbols
+    }
+}
+
+extension SyncItemSet {
+    /// What `self` has that `old` lacks, and the reverse, by one walk of both sorted lists.
+    public func changes(from old: SyncItemSet) -> (added: [SyncItem], removed: [SyncItem]) {
+        var added: [SyncItem] = [], removed: [SyncItem] = []
+        var i = 0, j = 0
+        while i < items.count || j < old.items.count {
+            if j == old.items.count || (i < items.count && items[i] < old.items[j]) {
+                added.append(items[i]); i += 1
+            } else if i == items.count || old.items[j] < items[i] {
+                removed.append(old.items[j]); j += 1
+            } else {
+                i += 1; j += 1
+            }
+        }
+        return (added, removed)
+    }
+}
