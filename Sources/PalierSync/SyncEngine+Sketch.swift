@@ -11,14 +11,11 @@ extension SyncEngine {
     static let firstSketchRequest = 32
     /// The most symbols one request is answered with, and one round may take in all.
     static let maximumSketchSymbols = 1 << 18
-    /// Below this many items ranges settle a round in one or two round trips (an id list or
-    /// 16 fingerprints): sketches start from here.
-    public static let sketchThreshold = 256
 
     /// Makes the coded symbols of this node's items now rather than at the first sketch round
     /// (benchmarks; a running node makes them once, then keeps them up to date).
     public func prepareSketch(now: UInt64) throws(StoreError) {
-        _ = sketchSymbols(set: try itemSet(now: now), upTo: Self.firstSketchRequest)
+        _ = sketchEncoder(set: try itemSet(now: now), upTo: Self.firstSketchRequest)
     }
 
     func startSketch(_ peer: PeerID, set: SyncItemSet, now: UInt64) -> [SyncOutput] {
@@ -26,6 +23,8 @@ extension SyncEngine {
         let limit = min(Self.maximumSketchSymbols, 4 * set.count + 4096)
         sessions[peer]?.sketch = SketchDecoder(crypto: crypto, maximumSymbols: limit)
         sessions[peer]?.sketchRequested = Self.firstSketchRequest
+        sessions[peer]?.sketchRequests = 1
+        sessions[peer]?.sketchLocal = sketchEncoder(set: set, upTo: Self.firstSketchRequest)
         return [send(.sketchRequest(start: 0, count: UInt64(Self.firstSketchRequest), setSize: UInt64(set.count)), to: peer, now: now)]
     }
 
@@ -48,7 +47,7 @@ extension SyncEngine {
             wanted = max(wanted, overflow || past ? .max : sum)
         }
         let end = Int(start) + Int(min(wanted, UInt64(Self.maximumSketchSymbols) - start))
-        let symbols = sketchSymbols(set: set, upTo: end)[Int(start)..<end]
+        let symbols = sketchEncoder(set: set, upTo: end).symbols[Int(start)..<end]
         var out: [SyncOutput] = []
         for chunk in stride(from: symbols.startIndex, to: symbols.endIndex, by: SyncProtocol.maximumSymbolsPerMessage) {
             let last = min(chunk + SyncProtocol.maximumSymbolsPerMessage, symbols.endIndex)
@@ -62,20 +61,28 @@ extension SyncEngine {
     /// too large for the symbols allowed falls back to ranges.
     func receiveSketch(_ symbols: [CodedSymbol], start: UInt64, from peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard var decoder = sessions[peer]?.sketch else {
+            // The rest of an answer whose first symbols were enough (or that was given up for
+            // ranges) is expected; anything else was never asked for.
+            let (end, overflow) = start.addingReportingOverflow(UInt64(symbols.count))
+            if !overflow, end <= UInt64(sessions[peer]?.sketchRequested ?? 0) { return [] }
             return [.close(peer, .protocolViolation, "coded symbols that were not asked for", backOff: true)]
         }
-        guard let set = try? itemSet(now: now) else { return [] }
+        guard let set = try? itemSet(now: now), var own = sessions[peer]?.sketchLocal else { return [] }
         let end = Int(clamping: start) &+ symbols.count
         guard start == UInt64(decoder.received), end <= decoder.maximumSymbols else {
             return [.close(peer, .protocolViolation, "coded symbols out of order", backOff: true)]
         }
-        let own = sketchSymbols(set: set, upTo: end)
+        own.extend(to: end)
+        sessions[peer]?.sketchLocal = own
         let done: Bool
         do throws(SketchError) {
-            done = try decoder.receive(symbols, startingAt: Int(start), local: own[Int(start)..<end])
+            done = try decoder.receive(symbols, startingAt: Int(start), local: own.symbols[Int(start)..<end])
         } catch .tooManySymbols {
             return startRanges(peer, set: set, now: now)
         } catch {
+            // One answer comes from one version of the peer's set; answers to two requests may
+            // not (items arrive between them): only the first is held against the peer.
+            if sessions[peer]?.sketchRequests ?? 0 > 1 { return startRanges(peer, set: set, now: now) }
             return [.close(peer, .protocolViolation, error.description, backOff: true)]
         }
         guard done else {
@@ -85,19 +92,21 @@ extension SyncEngine {
             let more = min(decoder.received, decoder.maximumSymbols - decoder.received)
             guard more > 0 else { return startRanges(peer, set: set, now: now) }
             sessions[peer]?.sketchRequested = decoder.received + more
+            sessions[peer]?.sketchRequests += 1
             return [send(.sketchRequest(start: UInt64(decoder.received), count: UInt64(more), setSize: UInt64(set.count)), to: peer, now: now)]
         }
         sessions[peer]?.sketch = nil
+        sessions[peer]?.sketchLocal = nil
         sessions[peer]?.reconciling = false
         statistics.sketchSymbolsDecoded += decoder.received
         return sendBodies(decoder.localOnly, to: peer, now: now) + request(decoder.remoteOnly, from: peer, now: now)
     }
 
-    /// This side's coded symbols `0..<count` for `set`, the encoder kept up to date with the
-    /// set's changes since it was made.
-    func sketchSymbols(set: SyncItemSet, upTo count: Int) -> [CodedSymbol] {
+    /// The coded symbols of `set`, at least `count` of them: the encoder made at the first
+    /// sketch round, kept up to date with the set's changes since.
+    func sketchEncoder(set: SyncItemSet, upTo count: Int) -> SketchEncoder {
         var encoder: SketchEncoder
-        if let cached = sketchEncoder {
+        if let cached = sketchCache {
             encoder = cached.encoder
             if cached.set.items != set.items {
                 let (added, removed) = set.changes(from: cached.set)
@@ -108,8 +117,8 @@ extension SyncEngine {
             encoder = SketchEncoder(set.items.map { SketchItem($0.id, crypto: crypto) })
         }
         encoder.extend(to: count)
-        sketchEncoder = (set, encoder)
-        return encoder.symbols
+        sketchCache = (set, encoder)
+        return encoder
     }
 }
 

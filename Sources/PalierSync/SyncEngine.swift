@@ -37,6 +37,8 @@ public final class SyncEngine {
         public var peerMessagesPerSecond: Double = 200
         /// Reconcile with coded symbols (rateless IBLT, §9.2) with peers that can; ranges otherwise.
         public var sketchReconciliation = true
+        /// Below this many items a round uses ranges, which settle it in one or two round trips.
+        public var sketchThreshold = 256
 
         public init(name: String) { self.name = name }
     }
@@ -55,7 +57,7 @@ public final class SyncEngine {
     private var itemCache: (changeCount: Int64, policy: FederationPolicy, set: SyncItemSet)?
     /// The coded symbols of the item set, made at the first sketch reconciliation and then
     /// kept up to date with the set's changes.
-    var sketchEncoder: (set: SyncItemSet, encoder: SketchEncoder)?
+    var sketchCache: (set: SyncItemSet, encoder: SketchEncoder)?
     /// Counters for tests and benchmarks.
     public internal(set) var statistics = SyncStatistics()
 
@@ -165,7 +167,7 @@ public final class SyncEngine {
         sessions[peer]?.reconciling = true
         sessions[peer]?.lastReconcile = now
         statistics.reconciliationRounds += 1
-        if configuration.sketchReconciliation, session.features.contains(.sketch), set.count >= Self.sketchThreshold {
+        if configuration.sketchReconciliation, session.features.contains(.sketch), set.count >= configuration.sketchThreshold {
             return startSketch(peer, set: set, now: now)
         }
         return startRanges(peer, set: set, now: now)
@@ -174,6 +176,7 @@ public final class SyncEngine {
     /// Opens a range-based round (§9.1).
     func startRanges(_ peer: PeerID, set: SyncItemSet, now: UInt64) -> [SyncOutput] {
         sessions[peer]?.sketch = nil
+        sessions[peer]?.sketchLocal = nil
         let machine = ReconciliationStateMachine(set: set, crypto: crypto)
         return [.send(peer, .reconcile(machine.initiate()))]
     }

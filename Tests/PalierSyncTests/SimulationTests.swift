@@ -8,8 +8,15 @@ import Testing
 struct SimulationTests {
     /// Injects a random history (posts, edits, retracts, hides, grants, building-scope posts)
     /// at random nodes over the first hour, runs with faults, heals, and checks convergence.
-    static func converge(seed: UInt64, nodes count: Int) throws -> (SimulatedNeighbourhood, RandomNeighbourhood) {
-        let sim = try SimulatedNeighbourhood(seed: seed, nodes: count)
+    static func converge(seed: UInt64, nodes count: Int, sketch: Bool = false) throws -> (SimulatedNeighbourhood, RandomNeighbourhood) {
+        var configuration = SyncEngine.Configuration(name: "simulated")
+        configuration.reconcileInterval = 60_000
+        configuration.pingInterval = 20_000
+        configuration.idleTimeout = 70_000
+        // Ranges only, or coded symbols for every round (the sets here stay small).
+        configuration.sketchReconciliation = sketch
+        configuration.sketchThreshold = 0
+        let sim = try SimulatedNeighbourhood(seed: seed, nodes: count, configuration: configuration)
         let history = RandomNeighbourhood(seed: seed, size: 60)
         var random = SeededRandom(seed: seed ^ 0xA5A5)
         for envelope in history.envelopes {
@@ -58,13 +65,23 @@ struct SimulationTests {
 
     /// Each seed is its own test case (they run in parallel); a failing case names its seed,
     /// and `converge(seed:nodes:)` with that seed replays it exactly.
-    @Test("20 nodes with loss, duplication, reordering, partitions, restarts and skew converge", arguments: UInt64(1)...100)
+    @Test("20 nodes with loss, duplication, reordering, partitions, restarts and skew converge (ranges)", arguments: UInt64(1)...100)
     func converges(seed: UInt64) async throws {
         let problems = try await onSimulationThread {
             let (sim, history) = try Self.converge(seed: seed, nodes: 20)
             return try Self.check(sim, history)
         }
         #expect(problems.isEmpty, "seed \(seed) (replay with SimulationTests.converge(seed: \(seed), nodes: 20)): \(problems.prefix(5))")
+    }
+
+    @Test("the same, reconciling with coded symbols", arguments: UInt64(1)...100)
+    func convergesWithSketches(seed: UInt64) async throws {
+        let (problems, decoded) = try await onSimulationThread {
+            let (sim, history) = try Self.converge(seed: seed, nodes: 20, sketch: true)
+            return (try Self.check(sim, history), sim.nodes.reduce(0) { $0 + $1.engine.statistics.sketchSymbolsDecoded })
+        }
+        #expect(problems.isEmpty, "seed \(seed) (replay with SimulationTests.converge(seed: \(seed), nodes: 20, sketch: true)): \(problems.prefix(5))")
+        #expect(decoded > 0, "seed \(seed): no sketch round finished")
     }
 
     @Test("the same seed replays exactly")

@@ -1,0 +1,124 @@
+import PalierCore
+import PalierCrypto
+import PalierStore
+import PalierSync
+import PalierTestSupport
+import Testing
+
+/// Sketch reconciliation between engines: the exchange, and a hostile peer's symbols.
+@Suite struct SketchEngineTests {
+    let author = Fixtures.key(3)
+    let now = Fixtures.epoch + 3_600_000
+
+    func posts(_ count: Int) -> [Envelope] {
+        (0..<count).map { Fixtures.post(by: author, in: author.publicKey, at: Fixtures.epoch + UInt64($0) * 1000, counter: UInt16($0 % 3), title: "Annonce \($0)") }
+    }
+
+    func engine(_ key: UInt64, holding envelopes: [Envelope], sketch: Bool = true) throws -> SyncEngine {
+        let store = try EnvelopeStore(path: nil, building: Fixtures.key(key).publicKey, validator: .sodium)
+        _ = try store.ingest(envelopes.map(\.bytes), now: now)
+        var configuration = SyncEngine.Configuration(name: "building \(key)")
+        configuration.authorBurst = 1e9
+        configuration.sketchReconciliation = sketch
+        return try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: configuration)
+    }
+
+    @Test("a node that lacks 7 of 400 items gets them in two round trips: the symbols, then the envelopes")
+    func twoRoundTrips() throws {
+        let all = posts(400)
+        let lacking = try engine(10, holding: all.enumerated().filter { $0.offset % 57 != 3 }.map(\.element))
+        let full = try engine(11, holding: all)
+        var types: [SyncMessage.MessageType] = []
+        let pair = EnginePair(initiator: lacking, responder: full)
+        pair.trace = { _, message in types.append(message.type) }
+        pair.run(now: now)
+        #expect(try lacking.store.statistics().envelopes == 400)
+        #expect(pair.roundTrips == 2)
+        #expect(types.contains(.sketchRequest) && types.contains(.sketchSymbols) && !types.contains(.reconcile))
+        #expect(lacking.statistics.sketchSymbolsDecoded > 0)
+    }
+
+    @Test("a peer without the feature, or either side with it turned off, reconciles by ranges")
+    func rangesWithoutTheFeature() throws {
+        let all = posts(300)
+        for (a, b) in [(true, false), (false, true)] {
+            let lacking = try engine(12, holding: Array(all.dropLast(5)), sketch: a)
+            let full = try engine(13, holding: all, sketch: b)
+            var types: [SyncMessage.MessageType] = []
+            let pair = EnginePair(initiator: lacking, responder: full)
+            pair.trace = { _, message in types.append(message.type) }
+            pair.run(now: now)
+            #expect(try lacking.store.statistics().envelopes == 300)
+            #expect(!types.contains(.sketchRequest) && types.contains(.reconcile))
+        }
+    }
+
+    /// The dialling side of a session with a peer that announced the feature, its first request sent.
+    func requester(holding count: Int) throws -> (SyncEngine, [SyncOutput]) {
+        let engine = try engine(20, holding: posts(count))
+        _ = engine.sessionOpened(1, remote: Fixtures.key(21).publicKey, initiator: true, now: now)
+        let out = engine.receive(SyncMessage.hello(.init(name: "peer")).encoded(), from: 1, now: now)
+        return (engine, out)
+    }
+
+    static func closes(_ outputs: [SyncOutput], _ reason: SyncMessage.ByeReason) -> Bool {
+        outputs.contains { if case .close(_, reason, _, true) = $0 { true } else { false } }
+    }
+
+    @Test("symbols never asked for, or out of order, close the session; the rest of an answer after decoding is ignored")
+    func unaskedSymbols() throws {
+        let (engine, first) = try requester(holding: 300)
+        #expect(first.contains { if case .send(_, .sketchRequest(0, 32, 300)) = $0 { true } else { false } })
+        // Out of order: the answer must start at 0.
+        #expect(Self.closes(engine.receive(SyncMessage.sketchSymbols(start: 5, symbols: [.empty]).encoded(), from: 1, now: now), .protocolViolation))
+
+        let (done, _) = try requester(holding: 300)
+        let own = SketchEncoder(posts(300).map { SketchItem($0.id, crypto: SodiumCrypto()) }, prefix: 40)
+        // The peer holds the same set: symbol 0 decodes at once; the rest of its answer is ignored.
+        let answer = done.receive(SyncMessage.sketchSymbols(start: 0, symbols: Array(own.symbols[0..<20])).encoded(), from: 1, now: now)
+        #expect(!answer.contains { if case .close = $0 { true } else { false } })
+        #expect(done.receive(SyncMessage.sketchSymbols(start: 20, symbols: Array(own.symbols[20..<32])).encoded(), from: 1, now: now).isEmpty)
+        // Past what was asked: never asked for.
+        #expect(Self.closes(done.receive(SyncMessage.sketchSymbols(start: 32, symbols: [own.symbols[32]]).encoded(), from: 1, now: now), .protocolViolation))
+    }
+
+    @Test("an answer that no set gives closes the session and backs the peer off")
+    func inconsistentAnswer() throws {
+        let (engine, _) = try requester(holding: 300)
+        var own = SketchEncoder(posts(300).map { SketchItem($0.id, crypto: SodiumCrypto()) }, prefix: 32)
+        // Symbol 0 as for the same set, symbol 1 holding one more id: symbol 0 empty beside one that is not.
+        var symbols = Array(own.symbols[0..<32])
+        let stranger = SketchItem(Fixtures.post(by: author, in: author.publicKey, title: "ailleurs").id, crypto: SodiumCrypto())
+        symbols[1].apply(stranger, words: CodedSymbol.words(stranger.id), direction: 1)
+        own.extend(to: 32)
+        #expect(Self.closes(engine.receive(SyncMessage.sketchSymbols(start: 0, symbols: symbols).encoded(), from: 1, now: now), .protocolViolation))
+    }
+
+    @Test("garbage that never decodes costs at most the symbol budget, then the round goes on by ranges")
+    func garbageFallsBackToRanges() throws {
+        let (engine, _) = try requester(holding: 300)
+        var random = SeededRandom(seed: 3)
+        var start = 0, requested = 32, rounds = 0, fellBack = false
+        while !fellBack && rounds < 20 {
+            rounds += 1
+            let symbols = (start..<requested).map { _ in
+                CodedSymbol(sum: SIMD4(random.next(), random.next(), random.next(), random.next()), checksum: random.next(), count: Int64(bitPattern: random.next()))
+            }
+            var out: [SyncOutput] = []
+            for chunk in stride(from: 0, to: symbols.count, by: SyncProtocol.maximumSymbolsPerMessage) {
+                let part = Array(symbols[chunk..<min(chunk + SyncProtocol.maximumSymbolsPerMessage, symbols.count)])
+                out += engine.receive(SyncMessage.sketchSymbols(start: UInt64(start + chunk), symbols: part).encoded(), from: 1, now: now)
+            }
+            #expect(!out.contains { if case .close = $0 { true } else { false } })
+            if out.contains(where: { if case .send(_, .reconcile) = $0 { true } else { false } }) {
+                fellBack = true
+            } else if case .send(_, .sketchRequest(let from, let count, _))? = out.first {
+                start = Int(from)
+                requested = Int(from + count)
+            }
+        }
+        #expect(fellBack, "still asking for symbols after \(rounds) requests")
+        // 4 × 300 + 4096 symbols at most, asked for in doublings from 32.
+        #expect(start <= 4 * 300 + 4096)
+    }
+}
