@@ -12,12 +12,12 @@ struct PeerSession {
     /// What the peer announced it can do in `hello`.
     var features = SyncFeatures()
     /// The sketch reconciliation this side asked for and is decoding, how far it asked, how
-    /// many requests it made, and this side's own symbols as they were when the round began
-    /// (items arriving meanwhile must not mix two versions of the set into one difference).
+    /// many requests it made, and the store's change count when the round began (items that
+    /// arrive meanwhile mix two versions of this side's set into the difference).
     var sketch: SketchDecoder?
     var sketchRequested = 0
     var sketchRequests = 0
-    var sketchLocal: SketchEncoder?
+    var sketchVersion: Int64 = 0
     var lastReconcile: UInt64 = 0
     var lastReceived: UInt64
     var lastSent: UInt64 = 0

@@ -12,10 +12,11 @@ extension SyncEngine {
     /// The most symbols one request is answered with, and one round may take in all.
     static let maximumSketchSymbols = 1 << 18
 
-    /// Makes the coded symbols of this node's items now rather than at the first sketch round
-    /// (benchmarks; a running node makes them once, then keeps them up to date).
-    public func prepareSketch(now: UInt64) throws(StoreError) {
-        _ = sketchEncoder(set: try itemSet(now: now), upTo: Self.firstSketchRequest)
+    /// Makes the first `count` coded symbols of this node's items now rather than at the first
+    /// sketch round (benchmarks: a running node makes them once, keeps them up to date, and
+    /// keeps every symbol a round made it compute).
+    public func prepareSketch(now: UInt64, symbols count: Int) throws(StoreError) {
+        _ = sketchSymbols(set: try itemSet(now: now), upTo: count)
     }
 
     func startSketch(_ peer: PeerID, set: SyncItemSet, now: UInt64) -> [SyncOutput] {
@@ -24,16 +25,18 @@ extension SyncEngine {
         sessions[peer]?.sketch = SketchDecoder(crypto: crypto, maximumSymbols: limit)
         sessions[peer]?.sketchRequested = Self.firstSketchRequest
         sessions[peer]?.sketchRequests = 1
-        sessions[peer]?.sketchLocal = sketchEncoder(set: set, upTo: Self.firstSketchRequest)
+        sessions[peer]?.sketchVersion = itemSetVersion
         return [send(.sketchRequest(start: 0, count: UInt64(Self.firstSketchRequest), setSize: UInt64(set.count)), to: peer, now: now)]
     }
 
     /// Answers a request with the symbols asked for; the first request of a round gets at least
-    /// 2 symbols per item of the difference in set sizes, plus 32, so that a node that was away
-    /// (it lacks what it missed) decodes from one answer (about 1.35–1.8 symbols per
-    /// difference are needed).
+    /// 1.5 symbols per item of the difference in set sizes, plus 64, so that a node that was
+    /// away (it lacks what it missed) decodes from one answer: about 1.35 symbols per
+    /// difference are needed for thousands, up to 1.8 (and a few more) for a handful.
     func answerSketch(start: UInt64, count: UInt64, setSize: UInt64, to peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard let set = try? itemSet(now: now) else { return [] }
+        let began = ContinuousClock.now
+        defer { statistics.sketchWork += ContinuousClock.now - began }
         guard start < UInt64(Self.maximumSketchSymbols) else {
             return [.close(peer, .protocolViolation, "coded symbols asked from index \(start)", backOff: true)]
         }
@@ -41,17 +44,17 @@ extension SyncEngine {
         if start == 0 {
             let own = UInt64(set.count)
             let difference = setSize > own ? setSize - own : own - setSize
-            // Set sizes come from the peer: saturate (the answer is capped below anyway).
-            let (double, overflow) = difference.multipliedReportingOverflow(by: 2)
-            let (sum, past) = double.addingReportingOverflow(32)
-            wanted = max(wanted, overflow || past ? .max : sum)
+            // ⌈1.5 d⌉ + 64, saturating: the size comes from the peer (the answer is capped below).
+            let (half, overflow) = difference.addingReportingOverflow(difference / 2 + difference % 2)
+            let (floor, past) = half.addingReportingOverflow(64)
+            wanted = max(wanted, overflow || past ? .max : floor)
         }
         let end = Int(start) + Int(min(wanted, UInt64(Self.maximumSketchSymbols) - start))
-        let symbols = sketchEncoder(set: set, upTo: end).symbols[Int(start)..<end]
+        let symbols = sketchSymbols(set: set, upTo: end)[Int(start)..<end]
         var out: [SyncOutput] = []
         for chunk in stride(from: symbols.startIndex, to: symbols.endIndex, by: SyncProtocol.maximumSymbolsPerMessage) {
             let last = min(chunk + SyncProtocol.maximumSymbolsPerMessage, symbols.endIndex)
-            out.append(send(.sketchSymbols(start: UInt64(chunk), symbols: Array(symbols[chunk..<last])), to: peer, now: now))
+            out.append(send(.sketchSymbols(start: UInt64(chunk), end: UInt64(end), symbols: Array(symbols[chunk..<last])), to: peer, now: now))
         }
         return out
     }
@@ -59,7 +62,7 @@ extension SyncEngine {
     /// Decodes the peer's symbols; once the difference is known, asks for what this side lacks
     /// and sends what the peer lacks. Symbols that no set gives close the session; a difference
     /// too large for the symbols allowed falls back to ranges.
-    func receiveSketch(_ symbols: [CodedSymbol], start: UInt64, from peer: PeerID, now: UInt64) -> [SyncOutput] {
+    func receiveSketch(_ symbols: [CodedSymbol], start: UInt64, answerEnd: UInt64, from peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard var decoder = sessions[peer]?.sketch else {
             // The rest of an answer whose first symbols were enough (or that was given up for
             // ranges) is expected; anything else was never asked for.
@@ -67,22 +70,29 @@ extension SyncEngine {
             if !overflow, end <= UInt64(sessions[peer]?.sketchRequested ?? 0) { return [] }
             return [.close(peer, .protocolViolation, "coded symbols that were not asked for", backOff: true)]
         }
-        guard let set = try? itemSet(now: now), var own = sessions[peer]?.sketchLocal else { return [] }
+        guard let set = try? itemSet(now: now) else { return [] }
+        let began = ContinuousClock.now
+        defer { statistics.sketchWork += ContinuousClock.now - began }
         let end = Int(clamping: start) &+ symbols.count
-        guard start == UInt64(decoder.received), end <= decoder.maximumSymbols else {
+        guard start == UInt64(decoder.received), end <= decoder.maximumSymbols, answerEnd <= UInt64(decoder.maximumSymbols) else {
             return [.close(peer, .protocolViolation, "coded symbols out of order", backOff: true)]
         }
-        own.extend(to: end)
-        sessions[peer]?.sketchLocal = own
+        // The answer may hold more than was asked: wait for all of it before asking again.
+        let requested = max(sessions[peer]?.sketchRequested ?? 0, Int(answerEnd))
+        sessions[peer]?.sketchRequested = requested
+        let own = sketchSymbols(set: set, upTo: end)
         let done: Bool
         do throws(SketchError) {
-            done = try decoder.receive(symbols, startingAt: Int(start), local: own.symbols[Int(start)..<end])
+            done = try decoder.receive(symbols, startingAt: Int(start), local: own[Int(start)..<end])
         } catch .tooManySymbols {
             return startRanges(peer, set: set, now: now)
         } catch {
-            // One answer comes from one version of the peer's set; answers to two requests may
-            // not (items arrive between them): only the first is held against the peer.
-            if sessions[peer]?.sketchRequests ?? 0 > 1 { return startRanges(peer, set: set, now: now) }
+            // One answer comes from one version of the peer's set, but answers to two requests
+            // may not, and this side's set may have changed during the round: only a first
+            // answer decoded against the set the round began with is held against the peer.
+            if sessions[peer]?.sketchRequests ?? 0 > 1 || sessions[peer]?.sketchVersion != itemSetVersion {
+                return startRanges(peer, set: set, now: now)
+            }
             return [.close(peer, .protocolViolation, error.description, backOff: true)]
         }
         guard done else {
@@ -96,29 +106,33 @@ extension SyncEngine {
             return [send(.sketchRequest(start: UInt64(decoder.received), count: UInt64(more), setSize: UInt64(set.count)), to: peer, now: now)]
         }
         sessions[peer]?.sketch = nil
-        sessions[peer]?.sketchLocal = nil
         sessions[peer]?.reconciling = false
         statistics.sketchSymbolsDecoded += decoder.received
         return sendBodies(decoder.localOnly, to: peer, now: now) + request(decoder.remoteOnly, from: peer, now: now)
     }
 
-    /// The coded symbols of `set`, at least `count` of them: the encoder made at the first
-    /// sketch round, kept up to date with the set's changes since.
-    func sketchEncoder(set: SyncItemSet, upTo count: Int) -> SketchEncoder {
+    /// The coded symbols of `set`, at least `count` of them, from the encoder made at the first
+    /// sketch round and kept up to date with the set's changes since. The encoder is taken out
+    /// of the cache while it changes, so that it is never copied (100,000 items would be).
+    func sketchSymbols(set: SyncItemSet, upTo count: Int) -> [CodedSymbol] {
         var encoder: SketchEncoder
-        if let cached = sketchCache {
-            encoder = cached.encoder
-            if cached.set.items != set.items {
-                let (added, removed) = set.changes(from: cached.set)
-                for item in removed { encoder.remove(item.id) }
-                for item in added { encoder.insert(SketchItem(item.id, crypto: crypto)) }
-            }
+        var previous: SyncItemSet?
+        if let cache = sketchCache {
+            encoder = cache.encoder
+            previous = cache.set
         } else {
             encoder = SketchEncoder(set.items.map { SketchItem($0.id, crypto: crypto) })
         }
+        sketchCache = nil
+        if let previous, previous.items.count != set.items.count || previous.items != set.items {
+            let (added, removed) = set.changes(from: previous)
+            for item in removed { encoder.remove(item.id) }
+            for item in added { encoder.insert(SketchItem(item.id, crypto: crypto)) }
+        }
         encoder.extend(to: count)
+        let symbols = encoder.symbols
         sketchCache = (set, encoder)
-        return encoder
+        return symbols
     }
 }
 

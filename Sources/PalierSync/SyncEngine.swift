@@ -176,7 +176,6 @@ public final class SyncEngine {
     /// Opens a range-based round (§9.1).
     func startRanges(_ peer: PeerID, set: SyncItemSet, now: UInt64) -> [SyncOutput] {
         sessions[peer]?.sketch = nil
-        sessions[peer]?.sketchLocal = nil
         let machine = ReconciliationStateMachine(set: set, crypto: crypto)
         return [.send(peer, .reconcile(machine.initiate()))]
     }
@@ -219,8 +218,8 @@ public final class SyncEngine {
             return startRanges(peer, set: set, now: now)
         case .sketchRequest(let start, let count, let setSize):
             return answerSketch(start: start, count: count, setSize: setSize, to: peer, now: now)
-        case .sketchSymbols(let start, let symbols):
-            return receiveSketch(symbols, start: start, from: peer, now: now)
+        case .sketchSymbols(let start, let end, let symbols):
+            return receiveSketch(symbols, start: start, answerEnd: end, from: peer, now: now)
         }
     }
 
@@ -272,6 +271,9 @@ public final class SyncEngine {
         return .send(peer, message)
     }
 
+    /// The version of the item set: the store's change count when it was last loaded.
+    var itemSetVersion: Int64 { itemCache?.changeCount ?? -1 }
+
     /// The items reconciliation compares, reloaded only when the store or the policy changed.
     func itemSet(now: UInt64) throws(StoreError) -> SyncItemSet {
         let changes = try store.changeCount()
@@ -313,4 +315,6 @@ public struct SyncStatistics: Sendable, Hashable {
     public var droppedRateLimited = 0
     /// Coded symbols taken in by finished sketch reconciliations.
     public var sketchSymbolsDecoded = 0
+    /// Time spent encoding and decoding coded symbols (the store's work left out).
+    public var sketchWork: Duration = .zero
 }

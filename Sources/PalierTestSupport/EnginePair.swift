@@ -9,6 +9,8 @@ public final class EnginePair {
     public let responder: SyncEngine
     public private(set) var bytesFromInitiator = 0
     public private(set) var bytesFromResponder = 0
+    /// Wire bytes by message type, both ways.
+    public private(set) var bytesByType: [SyncMessage.MessageType: Int] = [:]
     /// Rounds in which the initiator asked something (reconcile, sketch request or want) and waited for the answer.
     public private(set) var roundTrips = 0
     public static let frameOverhead = 4 + 16
@@ -41,6 +43,7 @@ public final class EnginePair {
         for message in messages {
             let encoded = message.encoded()
             bytes += encoded.count + Self.frameOverhead
+            bytesByType[message.type, default: 0] += encoded.count + Self.frameOverhead
             trace(direction, message)
             answers += self.messages(engine.receive(encoded, from: peer, now: now))
         }

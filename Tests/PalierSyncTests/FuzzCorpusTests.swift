@@ -109,6 +109,9 @@ import Testing
                 ("ping", SyncMessage.ping(42).encoded()), ("pong", SyncMessage.pong(.max).encoded()),
                 ("bye", SyncMessage.bye(.invalidEnvelopes, "sent an invalid envelope").encoded()),
                 ("unsupported", SyncMessage.unsupported(type: 0x7f).encoded()), ("unknown-type", [0x7f, 1, 2]),
+                ("sketch-request", SyncMessage.sketchRequest(start: 0, count: 32, setSize: 100_000).encoded()),
+                ("sketch-symbols", SyncMessage.sketchSymbols(start: 32, end: 40, symbols: Array(SketchEncoder(
+                    sketchIDs.prefix(40).map { SketchItem($0, crypto: SodiumCrypto()) }, prefix: 40).symbols[32..<40])).encoded()),
             ],
             "FuzzReconcile": [
                 ("same-set", reconcileSet.items.isEmpty ? [] : initiate(reconcileSet.items)),

@@ -70,16 +70,16 @@ import Testing
         let (engine, first) = try requester(holding: 300)
         #expect(first.contains { if case .send(_, .sketchRequest(0, 32, 300)) = $0 { true } else { false } })
         // Out of order: the answer must start at 0.
-        #expect(Self.closes(engine.receive(SyncMessage.sketchSymbols(start: 5, symbols: [.empty]).encoded(), from: 1, now: now), .protocolViolation))
+        #expect(Self.closes(engine.receive(SyncMessage.sketchSymbols(start: 5, end: 6, symbols: [.empty]).encoded(), from: 1, now: now), .protocolViolation))
 
         let (done, _) = try requester(holding: 300)
         let own = SketchEncoder(posts(300).map { SketchItem($0.id, crypto: SodiumCrypto()) }, prefix: 40)
         // The peer holds the same set: symbol 0 decodes at once; the rest of its answer is ignored.
-        let answer = done.receive(SyncMessage.sketchSymbols(start: 0, symbols: Array(own.symbols[0..<20])).encoded(), from: 1, now: now)
+        let answer = done.receive(SyncMessage.sketchSymbols(start: 0, end: 32, symbols: Array(own.symbols[0..<20])).encoded(), from: 1, now: now)
         #expect(!answer.contains { if case .close = $0 { true } else { false } })
-        #expect(done.receive(SyncMessage.sketchSymbols(start: 20, symbols: Array(own.symbols[20..<32])).encoded(), from: 1, now: now).isEmpty)
+        #expect(done.receive(SyncMessage.sketchSymbols(start: 20, end: 32, symbols: Array(own.symbols[20..<32])).encoded(), from: 1, now: now).isEmpty)
         // Past what was asked: never asked for.
-        #expect(Self.closes(done.receive(SyncMessage.sketchSymbols(start: 32, symbols: [own.symbols[32]]).encoded(), from: 1, now: now), .protocolViolation))
+        #expect(Self.closes(done.receive(SyncMessage.sketchSymbols(start: 32, end: 33, symbols: [own.symbols[32]]).encoded(), from: 1, now: now), .protocolViolation))
     }
 
     @Test("an answer that no set gives closes the session and backs the peer off")
@@ -91,7 +91,7 @@ import Testing
         let stranger = SketchItem(Fixtures.post(by: author, in: author.publicKey, title: "ailleurs").id, crypto: SodiumCrypto())
         symbols[1].apply(stranger, words: CodedSymbol.words(stranger.id), direction: 1)
         own.extend(to: 32)
-        #expect(Self.closes(engine.receive(SyncMessage.sketchSymbols(start: 0, symbols: symbols).encoded(), from: 1, now: now), .protocolViolation))
+        #expect(Self.closes(engine.receive(SyncMessage.sketchSymbols(start: 0, end: 32, symbols: symbols).encoded(), from: 1, now: now), .protocolViolation))
     }
 
     @Test("garbage that never decodes costs at most the symbol budget, then the round goes on by ranges")
@@ -107,7 +107,7 @@ import Testing
             var out: [SyncOutput] = []
             for chunk in stride(from: 0, to: symbols.count, by: SyncProtocol.maximumSymbolsPerMessage) {
                 let part = Array(symbols[chunk..<min(chunk + SyncProtocol.maximumSymbolsPerMessage, symbols.count)])
-                out += engine.receive(SyncMessage.sketchSymbols(start: UInt64(start + chunk), symbols: part).encoded(), from: 1, now: now)
+                out += engine.receive(SyncMessage.sketchSymbols(start: UInt64(start + chunk), end: UInt64(requested), symbols: part).encoded(), from: 1, now: now)
             }
             #expect(!out.contains { if case .close = $0 { true } else { false } })
             if out.contains(where: { if case .send(_, .reconcile) = $0 { true } else { false } }) {
@@ -120,5 +120,22 @@ import Testing
         #expect(fellBack, "still asking for symbols after \(rounds) requests")
         // 4 × 300 + 4096 symbols at most, asked for in doublings from 32.
         #expect(start <= 4 * 300 + 4096)
+    }
+}
+
+extension SketchEngineTests {
+    @Test("a request's set size at 0, 1, 2^64 − 2, 2^64 − 1 gets an answer capped at 2^18 symbols, from any start")
+    func extremeRequests() throws {
+        let responder = try engine(30, holding: posts(300))
+        _ = responder.sessionOpened(1, remote: Fixtures.key(31).publicKey, initiator: false, now: now)
+        _ = responder.receive(SyncMessage.hello(.init(name: "peer")).encoded(), from: 1, now: now)
+        for size in extremes(UInt64.self) {
+            let out = responder.receive(SyncMessage.sketchRequest(start: 0, count: 1, setSize: size).encoded(), from: 1, now: now)
+            let ends = out.compactMap { if case .send(_, .sketchSymbols(_, let end, _)) = $0 { end } else { nil } }
+            #expect(!ends.isEmpty && ends.allSatisfy { $0 <= 1 << 18 }, "set size \(size)")
+        }
+        for start in [UInt64(1 << 18), .max - 1, .max] {
+            #expect(Self.closes(responder.receive(SyncMessage.sketchRequest(start: start, count: .max, setSize: 0).encoded(), from: 1, now: now), .protocolViolation))
+        }
     }
 }

@@ -8,10 +8,14 @@
 /// costs the items that map to it (about 2n/(count + 2)).
 public struct SketchEncoder: Sendable {
     public private(set) var symbols: [CodedSymbol] = []
-    /// Every item of the set, with its walk along its index sequence.
-    private var members: [EnvelopeID: Walk] = [:]
-    /// Items waiting for the prefix to reach their next index, by that index.
-    private var pending: [UInt64: [EnvelopeID]] = [:]
+    /// Every item of the set with its walk along its index sequence, in slots that removed
+    /// items leave free for the next ones (the hot loop of `extend` indexes an array, not a
+    /// dictionary of ids).
+    private var walks: [Walk?] = []
+    private var slots: [EnvelopeID: Int32] = [:]
+    private var freeSlots: [Int32] = []
+    /// Slots of the items waiting for the prefix to reach their next index, by that index.
+    private var pending: [UInt64: [Int32]] = [:]
 
     struct Walk: Sendable {
         let item: SketchItem
@@ -28,27 +32,35 @@ public struct SketchEncoder: Sendable {
     }
 
     /// The number of items in the set.
-    public var itemCount: Int { members.count }
+    public var itemCount: Int { slots.count }
     public var count: Int { symbols.count }
 
-    public func contains(_ id: EnvelopeID) -> Bool { members[id] != nil }
+    public func contains(_ id: EnvelopeID) -> Bool { slots[id] != nil }
 
     /// Adds an item (an id already in the set is left as it is).
     public mutating func insert(_ item: SketchItem) {
-        guard members[item.id] == nil else { return }
+        guard slots[item.id] == nil else { return }
         var walk = Walk(item: item, words: CodedSymbol.words(item.id), indices: item.indices)
         while let index = walk.indices.upcoming, index < UInt64(symbols.count) {
             symbols[Int(index)].apply(item, words: walk.words, direction: 1)
             _ = walk.indices.next()
         }
-        members[item.id] = walk
-        if let next = walk.indices.upcoming { pending[next, default: []].append(item.id) }
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            walks[Int(slot)] = walk
+        } else {
+            slot = Int32(walks.count)
+            walks.append(walk)
+        }
+        slots[item.id] = slot
+        if let next = walk.indices.upcoming { pending[next, default: []].append(slot) }
     }
 
     /// Takes an item out of the set (an id not in it is ignored).
     public mutating func remove(_ id: EnvelopeID) {
-        guard let walk = members.removeValue(forKey: id) else { return }
-        if let next = walk.indices.upcoming, var waiting = pending[next], let position = waiting.firstIndex(of: id) {
+        guard let slot = slots.removeValue(forKey: id), let walk = walks[Int(slot)] else { return }
+        if let next = walk.indices.upcoming, var waiting = pending[next], let position = waiting.firstIndex(of: slot) {
             waiting.remove(at: position)
             pending[next] = waiting.isEmpty ? nil : waiting
         }
@@ -57,6 +69,8 @@ public struct SketchEncoder: Sendable {
             symbols[Int(index)].apply(walk.item, words: walk.words, direction: -1)
             _ = indices.next()
         }
+        walks[Int(slot)] = nil
+        freeSlots.append(slot)
     }
 
     /// Grows the prefix to `count` symbols (at most ``Sketch/indexLimit``).
@@ -66,12 +80,12 @@ public struct SketchEncoder: Sendable {
         while symbols.count < count {
             let index = UInt64(symbols.count)
             var symbol = CodedSymbol.empty
-            for id in pending.removeValue(forKey: index) ?? [] {
-                guard var walk = members[id] else { continue }
+            for slot in pending.removeValue(forKey: index) ?? [] {
+                guard var walk = walks[Int(slot)] else { continue }
                 symbol.apply(walk.item, words: walk.words, direction: 1)
                 _ = walk.indices.next()
-                members[id] = walk
-                if let next = walk.indices.upcoming { pending[next, default: []].append(id) }
+                walks[Int(slot)] = walk
+                if let next = walk.indices.upcoming { pending[next, default: []].append(slot) }
             }
             symbols.append(symbol)
         }

@@ -22,8 +22,9 @@ public enum SyncMessage: Hashable, Sendable {
     /// Asks for the sender's peer's coded symbols `start ..< start + count` (sketch
     /// reconciliation, §9.2); `setSize` is how many items the asker holds.
     case sketchRequest(start: UInt64, count: UInt64, setSize: UInt64)
-    /// Coded symbols of the sender's set, the first at index `start`.
-    case sketchSymbols(start: UInt64, symbols: [CodedSymbol])
+    /// Coded symbols of the sender's set, the first at index `start`, part of an answer that
+    /// ends before index `end` (an answer may take several messages).
+    case sketchSymbols(start: UInt64, end: UInt64, symbols: [CodedSymbol])
 
     public struct Hello: Hashable, Sendable {
         /// The highest protocol version the sender speaks.
@@ -163,9 +164,10 @@ extension SyncMessage {
             w.varint(start)
             w.varint(count)
             w.varint(setSize)
-        case .sketchSymbols(let start, let symbols):
+        case .sketchSymbols(let start, let end, let symbols):
             w.u8(Sketch.version)
             w.varint(start)
+            w.varint(end)
             w.varint(UInt64(symbols.count))
             for symbol in symbols {
                 w.raw(symbol.sumBytes)
@@ -230,6 +232,7 @@ extension SyncMessage {
         case .sketchSymbols:
             guard try r.u8() == Sketch.version else { throw .malformed("unknown sketch version") }
             let start = try r.varint()
+            let end = try r.varint()
             let count = try r.count(itemSize: 41)
             guard count <= SyncProtocol.maximumSymbolsPerMessage else { throw .tooLarge("\(count) coded symbols in one message") }
             var symbols: [CodedSymbol] = []
@@ -238,7 +241,8 @@ extension SyncMessage {
                 let sum = CodedSymbol.words(try r.id())
                 symbols.append(CodedSymbol(sum: sum, checksum: try r.u64(), count: Int64(bitPattern: try r.varint())))
             }
-            message = .sketchSymbols(start: start, symbols: symbols)
+            guard end >= start, end - start >= UInt64(count) else { throw .malformed("coded symbols past the end of their answer") }
+            message = .sketchSymbols(start: start, end: end, symbols: symbols)
         }
         guard r.isAtEnd else { throw .trailingBytes }
         return .known(message)
