@@ -29,10 +29,19 @@ extension SyncEngine {
         return [send(.sketchRequest(start: 0, count: UInt64(Self.firstSketchRequest), setSize: UInt64(set.count)), to: peer, now: now)]
     }
 
-    /// Answers a request with the symbols asked for; the first request of a round gets at least
-    /// 1.5 symbols per item of the difference in set sizes, plus 64, so that a node that was
-    /// away (it lacks what it missed) decodes from one answer: about 1.35 symbols per
-    /// difference are needed for thousands, up to 1.8 (and a few more) for a handful.
+    /// The least a first answer holds for a difference of `d` in set sizes: ⌈1.5 d⌉ + ⌈3 √d⌉ +
+    /// 16, so that a node that was away (it lacks what it missed) decodes from one answer. About
+    /// 1.35 symbols per difference are needed for thousands, 1.5–1.8 for tens or hundreds, with
+    /// a spread that grows like √d. `d` comes from the peer: taken at most 2^18.
+    static func firstAnswer(sizeDifference: UInt64) -> Int {
+        let d = Int(min(sizeDifference, UInt64(maximumSketchSymbols)))
+        var root = Int(Double(d).squareRoot())
+        while root * root < d { root += 1 }
+        return d + (d + 1) / 2 + 3 * root + 16
+    }
+
+    /// Answers a request with the symbols asked for, and a first request with at least
+    /// ``firstAnswer(sizeDifference:)`` symbols.
     func answerSketch(start: UInt64, count: UInt64, setSize: UInt64, to peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard let set = try? itemSet(now: now) else { return [] }
         let began = ContinuousClock.now
@@ -44,10 +53,7 @@ extension SyncEngine {
         if start == 0 {
             let own = UInt64(set.count)
             let difference = setSize > own ? setSize - own : own - setSize
-            // ⌈1.5 d⌉ + 64, saturating: the size comes from the peer (the answer is capped below).
-            let (half, overflow) = difference.addingReportingOverflow(difference / 2 + difference % 2)
-            let (floor, past) = half.addingReportingOverflow(64)
-            wanted = max(wanted, overflow || past ? .max : floor)
+            wanted = max(wanted, UInt64(Self.firstAnswer(sizeDifference: difference)))
         }
         let end = Int(start) + Int(min(wanted, UInt64(Self.maximumSketchSymbols) - start))
         let symbols = sketchSymbols(set: set, upTo: end)[Int(start)..<end]

@@ -1,7 +1,7 @@
 import PalierCore
 import PalierCrypto
 import PalierStore
-import PalierSync
+@testable import PalierSync
 import PalierTestSupport
 import Testing
 
@@ -137,5 +137,16 @@ extension SketchEngineTests {
         for start in [UInt64(1 << 18), .max - 1, .max] {
             #expect(Self.closes(responder.receive(SyncMessage.sketchRequest(start: start, count: .max, setSize: 0).encoded(), from: 1, now: now), .protocolViolation))
         }
+    }
+}
+
+extension SketchEngineTests {
+    @Test("the first answer's size: ⌈1.5 d⌉ + 3⌈√d⌉ + 16, d taken at most 2^18")
+    func firstAnswerSize() {
+        #expect(SyncEngine.firstAnswer(sizeDifference: 0) == 16)
+        #expect(SyncEngine.firstAnswer(sizeDifference: 1) == 21)
+        #expect(SyncEngine.firstAnswer(sizeDifference: 100) == 196)
+        #expect(SyncEngine.firstAnswer(sizeDifference: 10_000) == 15_316)
+        #expect(SyncEngine.firstAnswer(sizeDifference: .max) == SyncEngine.firstAnswer(sizeDifference: 1 << 18))
     }
 }
