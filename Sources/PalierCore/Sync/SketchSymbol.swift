@@ -50,18 +50,18 @@ public struct SketchItem: Hashable, Sendable {
 /// index is the smallest j > i with (j + 1)(j + 2) ≥ ⌈(i + 1)(i + 2) · 2^64 / (u + 1)⌉: the
 /// chance that no index in i+1…j is taken is (i + 1)(i + 2) / ((j + 1)(j + 2)) = ∏ k/(k + 2).
 public struct SketchIndices: IteratorProtocol, Sendable {
-    private var state: UInt64
+    private var random: SplitMix64
     /// The index `next()` returns, nil once the sequence passed ``Sketch/indexLimit``.
     public private(set) var upcoming: UInt64?
 
     public init(seed: UInt64) {
-        state = seed
+        random = SplitMix64(seed: seed)
         upcoming = 0
     }
 
     public mutating func next() -> UInt64? {
         guard let current = upcoming else { return nil }
-        upcoming = Self.after(current, random: splitMix())
+        upcoming = Self.after(current, random: random.next())
         return current
     }
 
@@ -69,15 +69,6 @@ public struct SketchIndices: IteratorProtocol, Sendable {
     public mutating func skip(to index: UInt64) -> UInt64? {
         while let upcoming, upcoming < index { _ = next() }
         return upcoming
-    }
-
-    /// SplitMix64 (Steele, Lea, Flood 2014): add the golden gamma, then mix.
-    private mutating func splitMix() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     /// The next index after `i` for the random draw `u` (see the type's documentation).
@@ -95,6 +86,22 @@ public struct SketchIndices: IteratorProtocol, Sendable {
         var j = max(i + 1, UInt64(root) >= 2 ? UInt64(root) - 2 : 0)
         while UInt128(j + 1) * UInt128(j + 2) < target { j += 1 }
         return j < Sketch.indexLimit ? j : nil
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): add the golden gamma, then mix. Small, fast and fully
+/// specified: the sketch's index sequences depend on its exact outputs, and tests replay seeds.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 
