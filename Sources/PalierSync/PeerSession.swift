@@ -16,6 +16,7 @@ struct PeerSession {
     /// arrive meanwhile mix two versions of this side's set into the difference).
     var sketch: SketchDecoder?
     var sketchRequested = 0
+    var sketchAsked = 0
     var sketchRequests = 0
     var sketchVersion: Int64 = 0
     var lastReconcile: UInt64 = 0

@@ -24,6 +24,7 @@ extension SyncEngine {
         let limit = min(Self.maximumSketchSymbols, 4 * set.count + 4096)
         sessions[peer]?.sketch = SketchDecoder(crypto: crypto, maximumSymbols: limit)
         sessions[peer]?.sketchRequested = Self.firstSketchRequest
+        sessions[peer]?.sketchAsked = Self.firstSketchRequest
         sessions[peer]?.sketchRequests = 1
         sessions[peer]?.sketchVersion = itemSetVersion
         return [send(.sketchRequest(start: 0, count: UInt64(Self.firstSketchRequest), setSize: UInt64(set.count)), to: peer, now: now)]
@@ -55,7 +56,12 @@ extension SyncEngine {
             let difference = setSize > own ? setSize - own : own - setSize
             wanted = max(wanted, UInt64(Self.firstAnswer(sizeDifference: difference)))
         }
-        let end = Int(start) + Int(min(wanted, UInt64(Self.maximumSketchSymbols) - start))
+        // Never more than the budget a round may take against this set: a short request must not
+        // buy a long answer.
+        let budget = UInt64(min(Self.maximumSketchSymbols, 4 * set.count + 4096))
+        // Past it: an empty answer, which tells the asker to go on by ranges.
+        guard start < budget else { return [send(.sketchSymbols(start: start, end: start, symbols: []), to: peer, now: now)] }
+        let end = Int(start) + Int(min(wanted, budget - start))
         let symbols = sketchSymbols(set: set, upTo: end)[Int(start)..<end]
         var out: [SyncOutput] = []
         for chunk in stride(from: symbols.startIndex, to: symbols.endIndex, by: SyncProtocol.maximumSymbolsPerMessage) {
@@ -103,11 +109,15 @@ extension SyncEngine {
         }
         guard done else {
             sessions[peer]?.sketch = decoder
-            guard decoder.received >= sessions[peer]?.sketchRequested ?? 0 else { return [] }
+            // Wait for the whole answer; one that ends short of what was asked means the peer
+            // reached its symbol budget: go on by ranges.
+            guard decoder.received >= Int(answerEnd) else { return [] }
+            guard Int(answerEnd) >= sessions[peer]?.sketchAsked ?? 0 else { return startRanges(peer, set: set, now: now) }
             // Not enough: ask for as many again.
             let more = min(decoder.received, decoder.maximumSymbols - decoder.received)
             guard more > 0 else { return startRanges(peer, set: set, now: now) }
             sessions[peer]?.sketchRequested = decoder.received + more
+            sessions[peer]?.sketchAsked = decoder.received + more
             sessions[peer]?.sketchRequests += 1
             return [send(.sketchRequest(start: UInt64(decoder.received), count: UInt64(more), setSize: UInt64(set.count)), to: peer, now: now)]
         }

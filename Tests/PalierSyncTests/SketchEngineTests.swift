@@ -150,3 +150,18 @@ extension SketchEngineTests {
         #expect(SyncEngine.firstAnswer(sizeDifference: .max) == SyncEngine.firstAnswer(sizeDifference: 1 << 18))
     }
 }
+
+extension SketchEngineTests {
+    @Test("a peer whose symbol budget runs out (it holds few items, the asker many) ends the round by ranges")
+    func peerBudgetFallsBackToRanges() throws {
+        let all = posts(4000)
+        let many = try engine(40, holding: all)
+        let few = try engine(41, holding: Array(all.prefix(10)))
+        var types: [SyncMessage.MessageType] = []
+        let pair = EnginePair(initiator: many, responder: few)
+        pair.trace = { _, message in types.append(message.type) }
+        pair.run(now: now)
+        #expect(types.contains(.sketchRequest) && types.contains(.reconcile))
+        #expect(try few.store.statistics().envelopes == (try many.store.statistics().envelopes))
+    }
+}
