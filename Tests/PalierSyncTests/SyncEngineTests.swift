@@ -186,3 +186,40 @@ struct SyncEngineTests {
         #expect(h.engine.receive(SyncMessage.announce([id]).encoded(), from: 2, now: h.now).isEmpty)
     }
 }
+
+/// protocol.md §14: where two rules meet.
+@Suite struct PrecisePointsTests {
+    @Test("an expired envelope with a bad signature is dropped without blame (admission comes before the signature)")
+    func expiredAndForged() throws {
+        let h = try EngineHarness()
+        h.open()
+        var bytes = Fixtures.post(by: h.peerKey, in: h.peerKey.publicKey, at: Fixtures.epoch, lifetime: 1_000).bytes
+        bytes[bytes.count - 1] ^= 1
+        let out = h.send(.envelopes([bytes]))
+        #expect(!out.contains { if case .close = $0 { true } else { false } })
+        #expect(h.stored == 0)
+    }
+
+    @Test("an envelope over 4096 bytes makes the message malformed: bye 5, not 2")
+    func oversizedEnvelope() throws {
+        let h = try EngineHarness()
+        h.open()
+        #expect(EngineHarness.closes(h.send(.envelopes([[UInt8](repeating: 1, count: 4097)])), .protocolViolation))
+        #expect(h.stored == 0)
+    }
+
+    @Test("another building's building-scope envelope is blamed: bye 2")
+    func foreignBuildingScope() throws {
+        let h = try EngineHarness()
+        h.open()
+        let post = Fixtures.post(by: h.peerKey, in: h.peerKey.publicKey, scope: .building)
+        #expect(EngineHarness.closes(h.send(.envelopes([post.bytes])), .invalidEnvelopes))
+        #expect(h.stored == 0)
+    }
+
+    @Test("varints need not be minimal: 0x80 0x00 reads as 0")
+    func nonMinimalVarint() throws {
+        #expect(try SyncMessage.decode([SyncMessage.MessageType.want.rawValue, 0x80, 0x00]) == .known(.want([])))
+        #expect(SyncMessage.want([]).encoded() == [SyncMessage.MessageType.want.rawValue, 0x00])
+    }
+}
