@@ -72,6 +72,15 @@ extension BuildingNode {
 }
 
 extension BuildingNode {
+    /// Where a running node writes what went wrong with its store during sync, for `palier status`.
+    public var syncStatusFile: URL { runtimeDirectory.appendingPathComponent("sync.status") }
+
+    /// The running node's sentence about store failures during sync; nil when there were none.
+    public func syncStoreFailures() -> String? {
+        guard directory.runningNodePID() != nil, let data = FileManager.default.contents(atPath: syncStatusFile.path) else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Why `palier run` does not federate, in one sentence; nil when it does.
     public func syncOffReason() throws(NodeError) -> String? {
         if configuration.sync.port == 0 { return "sync.port is 0 in config.json" }
@@ -87,6 +96,21 @@ extension BuildingNode {
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
         var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
         syncSettings.journal = journal
+        let file = syncStatusFile
+        // A previous run's figures are not this run's.
+        if FileManager.default.fileExists(atPath: file.path) {
+            do { try FileManager.default.removeItem(at: file) } catch {
+                logger.warning("could not remove the previous sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
+            }
+        }
+        syncSettings.onStoreFailures = { count, cause in
+            let sentence = "\(count) store access\(count == 1 ? "" : "es") failed during sync since the node started (last: \(cause)); neighbours offer what was missed again."
+            do {
+                try Data((sentence + "\n").utf8).write(to: file, options: .atomic)
+            } catch {
+                logger.warning("could not write the sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
+            }
+        }
         let discoveries: [any Discovery] = try localDiscovery(networkKey: networkKey, logger: logger).map { [$0] } ?? []
         do {
             return try SyncService(

@@ -23,7 +23,7 @@ extension SyncEngine {
             }
         }
         // Duplicates cost the author nothing: only new envelopes count against its limit.
-        let held = (try? store.held(decoded.map(\.id))) ?? []
+        let held = storeRead({ () throws(StoreError) in try store.held(decoded.map(\.id)) }) ?? []
         var batch: [Result<UnverifiedEnvelope, EnvelopeError>] = []
         batch.reserveCapacity(list.count)
         for envelope in decoded {
@@ -51,6 +51,7 @@ extension SyncEngine {
             report = try store.ingest(decoded: batch, now: now)
         } catch {
             // The store failed (disk full…): nothing is lost, reconciliation offers these again.
+            recordStoreFailure(error)
             return []
         }
         let arrived = report.accepted + report.erasedOnArrival

@@ -44,7 +44,7 @@ extension SyncEngine {
     /// Answers a request with the symbols asked for, and a first request with at least
     /// ``firstAnswer(sizeDifference:)`` symbols.
     func answerSketch(start: UInt64, count: UInt64, setSize: UInt64, to peer: PeerID, now: UInt64) -> [SyncOutput] {
-        guard let set = try? itemSet(now: now) else { return [] }
+        guard let set = currentItems(now: now) else { return [] }
         let began = ContinuousClock.now
         defer { statistics.sketchWork += ContinuousClock.now - began }
         guard start < UInt64(Self.maximumSketchSymbols) else {
@@ -82,7 +82,7 @@ extension SyncEngine {
             if !overflow, end <= UInt64(sessions[peer]?.sketchRequested ?? 0) { return [] }
             return [.close(peer, .protocolViolation, "coded symbols that were not asked for", backOff: true)]
         }
-        guard let set = try? itemSet(now: now) else { return [] }
+        guard let set = currentItems(now: now) else { return [] }
         let began = ContinuousClock.now
         defer { statistics.sketchWork += ContinuousClock.now - began }
         let end = Int(clamping: start) &+ symbols.count

@@ -132,7 +132,7 @@ public final class SyncEngine {
     /// Envelopes stored outside a session (the CLI, or a peer's batch already announced):
     /// announces the new neighbourhood ids to every peer not known to hold them.
     public func localChanges(now: UInt64) -> [SyncOutput] {
-        guard let (ids, last) = try? store.neighbourhoodIDs(afterRow: lastRow) else { return [] }
+        guard let (ids, last) = storeRead({ () throws(StoreError) in try store.neighbourhoodIDs(afterRow: lastRow) }) else { return [] }
         lastRow = last
         return announce(ids, except: nil)
     }
@@ -163,7 +163,7 @@ public final class SyncEngine {
     /// Starts a reconciliation round with `peer` now (on connect, and by the tick): with coded
     /// symbols when both sides can, else with ranges.
     public func startReconciliation(_ peer: PeerID, now: UInt64) -> [SyncOutput] {
-        guard let session = sessions[peer], let set = try? itemSet(now: now) else { return [] }
+        guard let session = sessions[peer], let set = currentItems(now: now) else { return [] }
         sessions[peer]?.reconciling = true
         sessions[peer]?.lastReconcile = now
         statistics.reconciliationRounds += 1
@@ -214,7 +214,7 @@ public final class SyncEngine {
             // The peer does not know a message we sent. Only sketch requests are optional:
             // reconcile with ranges instead. Anything else only happens with a newer peer.
             guard type == SyncMessage.MessageType.sketchRequest.rawValue, sessions[peer]?.sketch != nil,
-                  let set = try? itemSet(now: now) else { return [] }
+                  let set = currentItems(now: now) else { return [] }
             return startRanges(peer, set: set, now: now)
         case .sketchRequest(let start, let count, let setSize):
             return answerSketch(start: start, count: count, setSize: setSize, to: peer, now: now)
@@ -224,7 +224,7 @@ public final class SyncEngine {
     }
 
     private func reconcile(_ bytes: [UInt8], from peer: PeerID, now: UInt64) -> [SyncOutput] {
-        guard let set = try? itemSet(now: now) else { return [] }
+        guard let set = currentItems(now: now) else { return [] }
         let machine = ReconciliationStateMachine(set: set, crypto: crypto)
         let reply: ReconciliationStateMachine.Reply
         do throws(SyncMessageError) {
@@ -244,7 +244,7 @@ public final class SyncEngine {
 
     /// Asks `peer` for those `ids` not held and not already asked of someone.
     func request(_ ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
-        guard !ids.isEmpty, let held = try? store.held(ids) else { return [] }
+        guard !ids.isEmpty, let held = storeRead({ () throws(StoreError) in try store.held(ids) }) else { return [] }
         var wanted: [EnvelopeID] = []
         for id in ids where !held.contains(id) && pendingWants[id] == nil {
             pendingWants[id] = (peer, now + configuration.wantTimeout)
@@ -258,7 +258,7 @@ public final class SyncEngine {
     /// Sends the bodies of `ids` that may leave this node, in batches the peer accepts.
     func sendBodies(_ ids: [EnvelopeID], to peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard !ids.isEmpty, let session = sessions[peer],
-              let bodies = try? store.shareableEnvelopes(ids, now: now, policy: policy) else { return [] }
+              let bodies = storeRead({ () throws(StoreError) in try store.shareableEnvelopes(ids, now: now, policy: policy) }) else { return [] }
         sessions[peer]?.markKnown(bodies.map(\.id))
         statistics.bodiesSent += bodies.count
         return stride(from: 0, to: bodies.count, by: session.maximumBatch).map {
@@ -269,6 +269,26 @@ public final class SyncEngine {
     func send(_ message: SyncMessage, to peer: PeerID, now: UInt64) -> SyncOutput {
         sessions[peer]?.lastSent = now
         return .send(peer, message)
+    }
+
+    /// Runs a store access for the protocol; a failure is counted with its cause in
+    /// ``statistics`` (the service logs it and `palier status` shows it) and the step is skipped:
+    /// nothing is lost, a later round or announce does it again.
+    func storeRead<T>(_ body: () throws(StoreError) -> T) -> T? {
+        do { return try body() } catch {
+            recordStoreFailure(error)
+            return nil
+        }
+    }
+
+    /// The items reconciliation compares, or nil (counted) when the store cannot be read.
+    func currentItems(now: UInt64) -> SyncItemSet? {
+        storeRead { () throws(StoreError) in try itemSet(now: now) }
+    }
+
+    func recordStoreFailure(_ error: StoreError) {
+        statistics.storeFailures += 1
+        statistics.lastStoreFailure = error.description
     }
 
     /// The version of the item set: the store's change count when it was last loaded.
@@ -317,4 +337,7 @@ public struct SyncStatistics: Sendable, Hashable {
     public var sketchSymbolsDecoded = 0
     /// Time spent encoding and decoding coded symbols (the store's work left out).
     public var sketchWork: Duration = .zero
+    /// Store accesses that failed during sync, and the last cause.
+    public var storeFailures = 0
+    public var lastStoreFailure: String?
 }

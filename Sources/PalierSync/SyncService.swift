@@ -43,6 +43,9 @@ public struct SyncSettings: Sendable {
     /// Told around every message a peer sends, so that a node that dies handling one knows at
     /// its next start whom to suspend (PalierNode's `CrashJournal`).
     public var journal: (any MessageJournal)?
+    /// Told how many store accesses have failed during sync, and the last cause, when that
+    /// changes (for `palier status`).
+    public var onStoreFailures: (@Sendable (_ count: Int, _ cause: String) -> Void)?
 
     public init(listenHost: String, port: Int, staticPeers: [String], engine: SyncEngine.Configuration) {
         self.listenHost = listenHost
@@ -83,6 +86,9 @@ public actor SyncService: Service {
     /// The building a dialled peer turned out to be, by discovery id (static peers announce none).
     private var buildingAt: [String: PublicKey] = [:]
     private var lastChangeCount: Int64 = -1
+    /// Store failures already reported, and the cause last logged (each cause is logged once).
+    private var reportedStoreFailures = 0
+    private var loggedStoreFailure: String?
     private let boundPort = Mutex<Int?>(nil)
 
     /// `discoveries` report the peers to dial besides `settings.staticPeers`.
@@ -401,9 +407,24 @@ public actor SyncService: Service {
             if ContinuousClock.now >= nextTick {
                 dropStalledPeers()
                 perform(engine.tick(now: clock.nowMillis()))
+                reportStoreFailures()
                 nextTick = ContinuousClock.now + .seconds(1)
             }
         }
+    }
+
+    /// Logs a new cause of store failures once, and reports the count for `palier status`.
+    private func reportStoreFailures() {
+        let statistics = engine.statistics
+        guard statistics.storeFailures != reportedStoreFailures, let cause = statistics.lastStoreFailure else { return }
+        reportedStoreFailures = statistics.storeFailures
+        if cause != loggedStoreFailure {
+            loggedStoreFailure = cause
+            logger.error("the store failed during sync; neighbours will offer what was missed again", metadata: [
+                "failures": "\(statistics.storeFailures)", "error": "\(cause)",
+            ])
+        }
+        settings.onStoreFailures?(statistics.storeFailures, cause)
     }
 
     /// Open sessions: building and name, for status and tests.

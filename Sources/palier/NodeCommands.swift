@@ -162,6 +162,7 @@ struct Status: AsyncParsableCommand {
             print("Sync: network \(try node.networkKey()?.id ?? ""), port \(sync.listen):\(sync.port), \(sync.staticPeers.count) static peer\(sync.staticPeers.count == 1 ? "" : "s")")
         }
         print("Discovery: \(try node.discoveryState())")
+        if let failures = node.syncStoreFailures() { print("Sync store errors: \(failures)") }
         let peers = try node.peers()
         let policy = try node.federationPolicy()
         let connected = status.running == nil ? 0 : peers.filter(\.connected).count

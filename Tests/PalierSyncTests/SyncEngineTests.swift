@@ -223,3 +223,18 @@ struct SyncEngineTests {
         #expect(SyncMessage.want([]).encoded() == [SyncMessage.MessageType.want.rawValue, 0x00])
     }
 }
+
+/// Store failures during sync are counted with their cause, never swallowed.
+@Suite struct StoreFailureTests {
+    @Test("a store that cannot be read makes the step skip, counted with its cause, and nothing crashes")
+    func unreadableStore() throws {
+        let h = try EngineHarness()
+        h.open()
+        try h.store.breakForTests()
+        let out = h.send(.reconcile(ReconciliationStateMachine(set: SyncItemSet([]), crypto: SodiumCrypto()).initiate()))
+        #expect(out.isEmpty)
+        _ = h.send(.announce([h.post(1).id]))
+        #expect(h.engine.statistics.storeFailures == 2)
+        #expect(h.engine.statistics.lastStoreFailure?.contains("no such table") == true)
+    }
+}
