@@ -103,10 +103,9 @@ extension BuildingNode {
                 logger.warning("could not remove the previous sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
             }
         }
-        syncSettings.onStoreFailures = { count, cause in
-            let sentence = "\(count) store access\(count == 1 ? "" : "es") failed during sync since the node started (last: \(cause)); neighbours offer what was missed again."
+        syncSettings.onStoreFailures = { statistics in
             do {
-                try Data((sentence + "\n").utf8).write(to: file, options: .atomic)
+                try Data((Self.storeFailureSentence(statistics) + "\n").utf8).write(to: file, options: .atomic)
             } catch {
                 logger.warning("could not write the sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
             }
@@ -117,5 +116,19 @@ extension BuildingNode {
                 settings: syncSettings, signingKey: buildingKey, networkKey: networkKey, store: store, clock: clock,
                 logger: logger, discoveries: discoveries)
         } catch { throw .wrap(error) }
+    }
+
+    /// What `palier status` says of the store failures during sync.
+    static func storeFailureSentence(_ statistics: SyncStatistics) -> String {
+        let cause = statistics.lastStoreFailure ?? "unknown cause"
+        guard statistics.envelopesNotStored > 0 else {
+            let count = statistics.storeFailures
+            return "\(count) store access\(count == 1 ? "" : "es") failed during sync since the node started (last: \(cause)); neighbours offer what was missed again."
+        }
+        let count = statistics.envelopesNotStored
+        let then = statistics.writesFailing
+            ? "They are asked for again once the store accepts writes."
+            : "The store accepts writes again; they are fetched at the next rounds."
+        return "\(count) envelope\(count == 1 ? "" : "s") from neighbours could not be stored since the node started (last: \(cause)). \(then)"
     }
 }

@@ -6,4 +6,20 @@ extension EnvelopeStore {
     package func breakForTests() throws(StoreError) {
         try write { db in try db.execute(sql: "DROP TABLE envelope") }
     }
+
+    /// Makes the store as full as a full disk: SQLite refuses any write that needs a new page
+    /// ("database or disk is full", `SQLITE_FULL`), while reads go on. `full: false` gives the
+    /// room back. For tests of what sync does on a full disk (package access only).
+    package func simulateFullDiskForTests(_ full: Bool) throws(StoreError) {
+        do {
+            try writer.writeWithoutTransaction { db in
+                if full {
+                    let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1
+                    _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")
+                } else {
+                    _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = 4294967294")
+                }
+            }
+        } catch { throw Self.wrap(error) }
+    }
 }

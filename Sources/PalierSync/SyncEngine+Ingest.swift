@@ -24,6 +24,8 @@ extension SyncEngine {
         }
         // Duplicates cost the author nothing: only new envelopes count against its limit.
         let held = storeRead({ () throws(StoreError) in try store.held(decoded.map(\.id)) }) ?? []
+        // A batch the store refuses costs its authors nothing.
+        let limitsBefore = authorLimits
         var batch: [Result<UnverifiedEnvelope, EnvelopeError>] = []
         batch.reserveCapacity(list.count)
         for envelope in decoded {
@@ -50,10 +52,12 @@ extension SyncEngine {
         do throws(StoreError) {
             report = try store.ingest(decoded: batch, now: now)
         } catch {
-            // The store failed (disk full…): nothing is lost, reconciliation offers these again.
-            recordStoreFailure(error)
-            return []
+            authorLimits = limitsBefore
+            let ids = batch.compactMap { if case .success(let envelope) = $0 { envelope.id } else { nil } }
+            return writeFailed(error, batch: ids, from: peer, now: now)
         }
+        nextWritePause = configuration.writePause
+        statistics.writesFailing = false
         let arrived = report.accepted + report.erasedOnArrival
         for id in arrived { pendingWants[id] = nil }
         sessions[peer]?.markKnown(arrived)
@@ -66,5 +70,25 @@ extension SyncEngine {
                 + announce(report.accepted, except: peer)
         }
         return announce(report.accepted, except: peer)
+    }
+
+    /// The store could not write a batch from `peer` (a full disk…). Nothing is lost: the peer
+    /// still holds the envelopes. It is told to retry later (`bye` 8, no blame), nothing is asked
+    /// of any peer for a pause that doubles while writes keep failing, and the ids are left
+    /// unasked so that the rounds after the pause fetch them again.
+    func writeFailed(_ error: StoreError, batch ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        recordStoreFailure(error)
+        statistics.envelopesNotStored += ids.count
+        statistics.writesFailing = true
+        for id in ids { pendingWants[id] = nil }
+        // One refusal starts a pause; the batches already on their way during it do not lengthen it.
+        if now >= writesPausedUntil {
+            let pause = max(nextWritePause, configuration.writePause)
+            writesPausedUntil = now.addingReportingOverflow(pause).overflow ? .max : now + pause
+            nextWritePause = min(pause.multipliedReportingOverflow(by: 2).overflow ? .max : pause * 2, configuration.maximumWritePause)
+        }
+        let wait = (writesPausedUntil - now) / 1000
+        for session in sessions.keys { sessions[session]?.reconciling = false }
+        return [.close(peer, .retryLater, "could not store what was sent (\(error)); asking again in \(wait) s", backOff: false)]
     }
 }

@@ -39,6 +39,11 @@ public final class SyncEngine {
         public var sketchReconciliation = true
         /// Below this many items a round uses ranges, which settle it in one or two round trips.
         public var sketchThreshold = 256
+        /// After the store refused to write what a peer sent, nothing is asked of any peer for
+        /// this long (doubling at each new refusal, up to `maximumWritePause`); then the next
+        /// rounds fetch it again.
+        public var writePause: UInt64 = 15_000
+        public var maximumWritePause: UInt64 = 300_000
 
         public init(name: String) { self.name = name }
     }
@@ -53,6 +58,10 @@ public final class SyncEngine {
     /// Ids asked of some peer and not yet received, with the time the request lapses.
     var pendingWants: [EnvelopeID: (peer: PeerID, deadline: UInt64)] = [:]
     var authorLimits: [PublicKey: TokenBucket] = [:]
+    /// Until when nothing is asked of peers because the store refuses writes, and the pause
+    /// the next refusal brings.
+    var writesPausedUntil: UInt64 = 0
+    var nextWritePause: UInt64 = 0
     private var lastRow: Int64 = 0
     private var itemCache: (changeCount: Int64, policy: FederationPolicy, set: SyncItemSet)?
     /// The coded symbols of the item set, made at the first sketch reconciliation and then
@@ -141,6 +150,10 @@ public final class SyncEngine {
     public func tick(now: UInt64) -> [SyncOutput] {
         var out: [SyncOutput] = []
         pendingWants = pendingWants.filter { $0.value.deadline > now }
+        // The pause after a refused write is over: every round this side leads starts now, to
+        // fetch what could not be stored.
+        let pauseEnded = writesPausedUntil != 0 && now >= writesPausedUntil
+        if pauseEnded { writesPausedUntil = 0 }
         for peer in sessions.keys.sorted() {
             let session = sessions[peer]!
             if now >= session.lastReceived + configuration.idleTimeout {
@@ -149,7 +162,7 @@ public final class SyncEngine {
             }
             // A round whose messages were lost is started again after twice the interval.
             let due = session.lastReconcile + configuration.reconcileInterval * (session.reconciling ? 2 : 1)
-            if session.helloReceived, session.initiator, now >= due {
+            if session.helloReceived, session.initiator, now >= due || pauseEnded {
                 out += startReconciliation(peer, now: now)
             }
             if now >= session.lastSent + configuration.pingInterval {
@@ -208,8 +221,8 @@ public final class SyncEngine {
             return [send(.pong(nonce), to: peer, now: now)]
         case .pong:
             return []
-        case .bye:
-            return [.close(peer, .shutdown, "the peer said goodbye", backOff: false)]
+        case .bye(let reason, let text):
+            return [.close(peer, .shutdown, "the peer said goodbye (\(reason): \(text))", backOff: false)]
         case .unsupported(let type):
             // The peer does not know a message we sent. Only sketch requests are optional:
             // reconcile with ranges instead. Anything else only happens with a newer peer.
@@ -244,6 +257,12 @@ public final class SyncEngine {
 
     /// Asks `peer` for those `ids` not held and not already asked of someone.
     func request(_ ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
+        // While the store refuses writes, bodies would only be refused again: the rounds after
+        // the pause find these ids missing and ask for them.
+        guard now >= writesPausedUntil else {
+            statistics.wantsDeferred += ids.count
+            return []
+        }
         guard !ids.isEmpty, let held = storeRead({ () throws(StoreError) in try store.held(ids) }) else { return [] }
         var wanted: [EnvelopeID] = []
         for id in ids where !held.contains(id) && pendingWants[id] == nil {
@@ -340,4 +359,10 @@ public struct SyncStatistics: Sendable, Hashable {
     /// Store accesses that failed during sync, and the last cause.
     public var storeFailures = 0
     public var lastStoreFailure: String?
+    /// Envelopes received from peers that the store could not write (asked for again later).
+    public var envelopesNotStored = 0
+    /// Ids not asked for because the store was refusing writes (asked for at a later round).
+    public var wantsDeferred = 0
+    /// Whether the store refused the last write (no body is asked for until a pause ends).
+    public var writesFailing = false
 }

@@ -43,9 +43,9 @@ public struct SyncSettings: Sendable {
     /// Told around every message a peer sends, so that a node that dies handling one knows at
     /// its next start whom to suspend (PalierNode's `CrashJournal`).
     public var journal: (any MessageJournal)?
-    /// Told how many store accesses have failed during sync, and the last cause, when that
-    /// changes (for `palier status`).
-    public var onStoreFailures: (@Sendable (_ count: Int, _ cause: String) -> Void)?
+    /// Told the engine's figures when store failures during sync change: a new failure, or
+    /// writes working again (for `palier status`).
+    public var onStoreFailures: (@Sendable (SyncStatistics) -> Void)?
 
     public init(listenHost: String, port: Int, staticPeers: [String], engine: SyncEngine.Configuration) {
         self.listenHost = listenHost
@@ -87,7 +87,7 @@ public actor SyncService: Service {
     private var buildingAt: [String: PublicKey] = [:]
     private var lastChangeCount: Int64 = -1
     /// Store failures already reported, and the cause last logged (each cause is logged once).
-    private var reportedStoreFailures = 0
+    private var reportedStoreFailures = (0, false)
     private var loggedStoreFailure: String?
     private let boundPort = Mutex<Int?>(nil)
 
@@ -413,18 +413,22 @@ public actor SyncService: Service {
         }
     }
 
-    /// Logs a new cause of store failures once, and reports the count for `palier status`.
+    /// Logs a new cause of store failures once, and reports the figures for `palier status`
+    /// when they change (a new failure, or writes working again).
     private func reportStoreFailures() {
         let statistics = engine.statistics
-        guard statistics.storeFailures != reportedStoreFailures, let cause = statistics.lastStoreFailure else { return }
-        reportedStoreFailures = statistics.storeFailures
-        if cause != loggedStoreFailure {
+        let state = (statistics.storeFailures, statistics.writesFailing)
+        guard state != reportedStoreFailures, let cause = statistics.lastStoreFailure else { return }
+        if statistics.storeFailures != reportedStoreFailures.0, cause != loggedStoreFailure {
             loggedStoreFailure = cause
-            logger.error("the store failed during sync; neighbours will offer what was missed again", metadata: [
-                "failures": "\(statistics.storeFailures)", "error": "\(cause)",
+            logger.error("the store failed during sync; what was missed is asked for again later", metadata: [
+                "failures": "\(statistics.storeFailures)", "envelopes": "\(statistics.envelopesNotStored)", "error": "\(cause)",
             ])
+        } else if reportedStoreFailures.1, !statistics.writesFailing {
+            logger.notice("the store accepts writes again", metadata: ["envelopes": "\(statistics.envelopesNotStored)"])
         }
-        settings.onStoreFailures?(statistics.storeFailures, cause)
+        reportedStoreFailures = state
+        settings.onStoreFailures?(statistics)
     }
 
     /// Open sessions: building and name, for status and tests.

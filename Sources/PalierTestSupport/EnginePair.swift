@@ -24,11 +24,26 @@ public final class EnginePair {
 
     private var now: UInt64 = 0
 
+    /// Called for every `close` either engine asks for: the side ("A" responder, "B" initiator),
+    /// the reason, the text and whether the peer is blamed.
+    public var onClose: (String, SyncMessage.ByeReason, String, Bool) -> Void = { _, _, _, _ in }
+
     /// Opens the session and runs until neither side has anything to send.
     public func run(now: UInt64) {
         self.now = now
-        var toResponder = messages(initiator.sessionOpened(1, remote: responder.building, initiator: true, now: now))
-        var toInitiator = messages(responder.sessionOpened(2, remote: initiator.building, initiator: false, now: now))
+        exchange(toResponder: messages(initiator.sessionOpened(1, remote: responder.building, initiator: true, now: now), side: "B"),
+                 toInitiator: messages(responder.sessionOpened(2, remote: initiator.building, initiator: false, now: now), side: "A"))
+    }
+
+    /// Both engines' periodic work at `now`, then the exchange it starts, until quiet.
+    public func tick(now: UInt64) {
+        self.now = now
+        exchange(toResponder: messages(initiator.tick(now: now), side: "B"), toInitiator: messages(responder.tick(now: now), side: "A"))
+    }
+
+    private func exchange(toResponder: [SyncMessage], toInitiator: [SyncMessage]) {
+        var toResponder = toResponder
+        var toInitiator = toInitiator
         while !toResponder.isEmpty || !toInitiator.isEmpty {
             if toResponder.contains(where: { $0.type == .reconcile || $0.type == .want || $0.type == .sketchRequest }) { roundTrips += 1 }
             toInitiator += deliver(toResponder, to: responder, as: 2, counting: &bytesFromInitiator, trace: "B→A")
@@ -45,12 +60,19 @@ public final class EnginePair {
             bytes += encoded.count + Self.frameOverhead
             bytesByType[message.type, default: 0] += encoded.count + Self.frameOverhead
             trace(direction, message)
-            answers += self.messages(engine.receive(encoded, from: peer, now: now))
+            answers += self.messages(engine.receive(encoded, from: peer, now: now), side: engine === initiator ? "B" : "A")
         }
         return answers
     }
 
-    private func messages(_ outputs: [SyncOutput]) -> [SyncMessage] {
-        outputs.compactMap { if case .send(_, let message) = $0 { message } else { nil } }
+    private func messages(_ outputs: [SyncOutput], side: String) -> [SyncMessage] {
+        outputs.compactMap { output in
+            switch output {
+            case .send(_, let message): return message
+            case .close(_, let reason, let text, let backOff):
+                onClose(side, reason, text, backOff)
+                return nil
+            }
+        }
     }
 }

@@ -237,4 +237,46 @@ struct SyncEngineTests {
         #expect(h.engine.statistics.storeFailures == 2)
         #expect(h.engine.statistics.lastStoreFailure?.contains("no such table") == true)
     }
+
+    @Test("a full disk: the peer is told to retry later (bye 8, no blame), nothing is asked during the pause, and the next round fetches everything")
+    func fullDisk() throws {
+        let a = try EnvelopeStore(path: nil, building: Fixtures.key(710).publicKey, validator: .sodium)
+        let b = try EnvelopeStore(path: nil, building: Fixtures.key(711).publicKey, validator: .sodium)
+        let author = Fixtures.key(712)
+        let posts = (0..<300).map { Fixtures.post(by: author, in: author.publicKey, at: Fixtures.epoch + UInt64($0), title: "annonce \($0)", body: String(repeating: "x", count: 400)) }
+        _ = try a.ingest(posts.map(\.bytes), now: Fixtures.epoch + 60_000)
+        let engineA = try SyncEngine(store: a, crypto: SodiumCrypto(), configuration: .init(name: "A"))
+        let engineB = try SyncEngine(store: b, crypto: SodiumCrypto(), configuration: .init(name: "B"))
+        try b.simulateFullDiskForTests(true)
+
+        var now = Fixtures.epoch + 60_000
+        let first = EnginePair(initiator: engineB, responder: engineA)
+        var closes: [(SyncMessage.ByeReason, Bool)] = []
+        first.onClose = { _, reason, _, backOff in closes.append((reason, backOff)) }
+        first.run(now: now)
+        #expect(try b.statistics().envelopes == 0)
+        #expect(closes.first.map { $0.0 } == .retryLater)
+        #expect(closes.first.map { $0.1 } == false, "a full disk is not the peer's fault")
+        let stats = engineB.statistics
+        #expect(stats.envelopesNotStored > 0)
+        #expect(stats.writesFailing)
+        #expect(stats.lastStoreFailure?.contains("full") == true, "the cause is named: \(stats.lastStoreFailure ?? "")")
+
+        // During the pause, still full: an announce is not answered with a want.
+        now += 1_000
+        let fresh = Fixtures.post(by: author, in: author.publicKey, at: Fixtures.epoch + 400, title: "nouvelle annonce")
+        _ = try a.ingest([fresh.bytes], now: now)
+        let answer = engineB.receive(SyncMessage.announce([fresh.id]).encoded(), from: 1, now: now)
+        #expect(!answer.contains { if case .send(_, .want) = $0 { true } else { false } })
+        #expect(engineB.statistics.wantsDeferred == 1)
+
+        // Room back: when the pause ends, the tick starts a round at once (the interval is not
+        // due yet) and everything arrives, the author's rate limit not spent by the refused batch.
+        try b.simulateFullDiskForTests(false)
+        now += engineB.configuration.writePause
+        #expect(now < Fixtures.epoch + 60_000 + engineB.configuration.reconcileInterval)
+        first.tick(now: now)
+        #expect(try b.statistics().envelopes == posts.count + 1)
+        #expect(!engineB.statistics.writesFailing)
+    }
 }

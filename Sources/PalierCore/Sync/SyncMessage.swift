@@ -58,6 +58,8 @@ public enum SyncMessage: Hashable, Sendable {
         case protocolViolation = 5
         case idle = 6
         case duplicateSession = 7
+        /// The sender could not store what it received (a full disk): it asks again later.
+        case retryLater = 8
         case other = 255
     }
 
