@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import PalierCore
 import PalierCrypto
 import PalierDiscovery
@@ -55,9 +54,12 @@ public struct SyncSettings: Sendable {
     }
 }
 
-/// The sync side of a running node: a TCP listener, the discoveries (static peers, mDNS) and
-/// a dialer for each peer they report, the Noise sessions, and one ``SyncEngine`` that all
-/// sessions share. Protocol decisions are the engine's; this actor carries them out.
+/// The sync side of a running node, as a connection manager: it listens on its transports,
+/// runs the discoveries (static peers, mDNS) and dials each peer they report (with backoff),
+/// refuses buildings under a penalty, keeps one session per building, and hands every
+/// session's messages to one ``SyncEngine``. Protocol decisions are the engine's; the bytes'
+/// way is the transports' (``SyncTransport``) and the pipeline's (frames, Noise); the pacing
+/// of each peer is its ``PeerLink``'s.
 public actor SyncService: Service {
     private let settings: SyncSettings
     private let signingKey: SigningKey
@@ -67,13 +69,12 @@ public actor SyncService: Service {
     private let logger: Logger
     private let engine: SyncEngine
     private let discoveries: [any Discovery]
+    private let transports: [any SyncTransport]
 
     private struct Connection {
-        let channel: any Channel
-        let address: String
+        let link: PeerLink
         let remote: PublicKey
         let initiator: Bool
-        let queue: OutboundQueue
         var lastRecorded: UInt64
         var recordedName: String? = nil
     }
@@ -91,9 +92,10 @@ public actor SyncService: Service {
     private var loggedStoreFailure: String?
     private let boundPort = Mutex<Int?>(nil)
 
-    /// `discoveries` report the peers to dial besides `settings.staticPeers`.
+    /// `discoveries` report the peers to dial besides `settings.staticPeers`; `transports`
+    /// carry the sessions (by default TCP on `settings.listenHost:settings.port`).
     public init(settings: SyncSettings, signingKey: SigningKey, networkKey: NetworkKey, store: EnvelopeStore, clock: any WallClock,
-                logger: Logger, discoveries: [any Discovery] = []) throws(StoreError) {
+                logger: Logger, discoveries: [any Discovery] = [], transports: [any SyncTransport]? = nil) throws(StoreError) {
         self.settings = settings
         self.signingKey = signingKey
         self.networkKey = networkKey
@@ -104,13 +106,14 @@ public actor SyncService: Service {
             logger.error("static peer is not host:port; left out", metadata: ["peer": "\(address)"])
         }
         self.discoveries = [staticPeers] + discoveries
+        self.transports = transports ?? [TCPTransport(host: settings.listenHost, port: settings.port)]
         engine = try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: settings.engine)
         try store.markPeersDisconnected()
         // Buildings suspended earlier (one whose message the node died handling) stay refused.
         for suspension in try store.suspensions(now: clock.nowMillis()) { penalties[suspension.building] = suspension.until }
     }
 
-    /// The port the listener got (useful with port 0), once listening.
+    /// The TCP port the listener got (useful with port 0), once listening.
     public nonisolated var listeningPort: Int? { boundPort.withLock { $0 } }
 
     public func run() async throws {
@@ -122,39 +125,35 @@ public actor SyncService: Service {
             // Shutting down.
         }
         for (peer, connection) in connections {
-            connection.channel.writeAndFlush(SyncMessage.bye(.shutdown, "node stopping").encoded(), promise: nil)
-            connection.channel.close(promise: nil)
+            connection.link.sayGoodbye(.shutdown, "node stopping")
             engine.sessionClosed(peer)
         }
     }
 
     private func serve() async throws {
-        let server: (any Channel)?
-        do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(ChannelOptions.backlog, value: 64)
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { [self] channel in
+        var listeners: [SyncListener] = []
+        for transport in transports {
+            do {
+                let listener = try await transport.listen { [self] channel, remote in
                     let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
                     return channel.eventLoop.makeCompletedFuture {
-                        try self.configure(channel, initiator: false, continuation: continuation)
-                        let address = channel.remoteAddress?.description ?? "?"
-                        Task { await self.serve(channel: channel, events: events, initiator: false, address: address, dialID: nil) }
+                        try self.settings.configure(channel, initiator: false, signingKey: signingKey, networkKey: networkKey,
+                                                    logger: logger, continuation: continuation)
+                        Task { await self.serve(channel: channel, events: events, initiator: false, address: remote, dialID: nil) }
                     }
                 }
-                .bind(host: settings.listenHost, port: settings.port)
-                .get()
-            boundPort.withLock { $0 = server?.localAddress?.port }
-            logger.info("sync listening", metadata: ["address": "\(settings.listenHost):\(server?.localAddress?.port ?? settings.port)", "network": "\(networkKey.id)"])
-        } catch {
-            // The screen must keep working: run on, dialling static peers, without a listener.
-            logger.error("sync cannot listen; neighbours cannot dial this node until it is restarted", metadata: [
-                "address": "\(settings.listenHost):\(settings.port)", "error": "\(error)",
-            ])
-            server = nil
+                listeners.append(listener)
+                logger.info("sync listening", metadata: ["address": "\(listener.description)", "transport": "\(transport.name)", "network": "\(networkKey.id)"])
+            } catch {
+                // The screen must keep working: run on, dialling out, without this listener.
+                logger.error("sync cannot listen; neighbours cannot dial this node this way until it is restarted", metadata: [
+                    "transport": "\(transport.name)", "error": "\(error)",
+                ])
+            }
         }
-        defer { server?.close(promise: nil) }
-        let port = server?.localAddress?.port
+        let port = listeners.lazy.compactMap(\.port).first
+        boundPort.withLock { $0 = port }
+        defer { for listener in listeners { listener.close() } }
         let (found, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
         try await withThrowingDiscardingTaskGroup { tasks in
             for discovery in discoveries {
@@ -192,17 +191,6 @@ public actor SyncService: Service {
 
     // MARK: - Connections
 
-    /// Builds a connection's pipeline (on its event loop); its events go, in order, to `continuation`.
-    private nonisolated func configure(_ channel: any Channel, initiator: Bool, continuation: AsyncStream<SyncInbound>.Continuation) throws {
-        let timeout = TimeAmount.nanoseconds(settings.handshakeTimeout.components.seconds * 1_000_000_000)
-        try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(SyncFrameDecoder()),
-            MessageToByteHandler(SyncFrameEncoder()),
-            NoiseSessionHandler(initiator: initiator, signingKey: signingKey, networkKey: networkKey, handshakeTimeout: timeout),
-            SyncEventBridge(continuation: continuation, logger: logger),
-        ])
-    }
-
     private func serve(channel: any Channel, events: AsyncStream<SyncInbound>, initiator: Bool, address: String, dialID: String?) async {
         var peer: PeerID?
         for await event in events {
@@ -213,7 +201,7 @@ public actor SyncService: Service {
                 case .success(let id):
                     peer = id
                 case .failure(let refusal):
-                    channel.writeAndFlush(SyncMessage.bye(refusal.reason, refusal.text).encoded()).whenComplete { _ in channel.close(promise: nil) }
+                    PeerLink(channel: channel, address: address, inFlightLimit: 0).sayGoodbye(refusal.reason, refusal.text)
                 }
             case .message(let bytes):
                 if let peer { received(bytes, from: peer) }
@@ -247,7 +235,8 @@ public actor SyncService: Service {
         }
         let peer = nextPeer
         nextPeer += 1
-        connections[peer] = Connection(channel: channel, address: address, remote: remote, initiator: initiator, queue: OutboundQueue(), lastRecorded: now)
+        let link = PeerLink(channel: channel, address: address, inFlightLimit: settings.inFlightLimit)
+        connections[peer] = Connection(link: link, remote: remote, initiator: initiator, lastRecorded: now)
         logger.info("session open", metadata: ["building": "\(remote.shortText)", "address": "\(address)", "initiator": "\(initiator)"])
         perform(engine.sessionOpened(peer, remote: remote, initiator: initiator, now: now))
         recordPeer(peer, connected: true)
@@ -284,15 +273,13 @@ public actor SyncService: Service {
     private func recordPeer(_ peer: PeerID, connected: Bool) {
         guard let connection = connections[peer] else { return }
         let record = PeerRecord(
-            building: connection.remote, name: engine.name(of: peer) ?? "", address: connection.address,
+            building: connection.remote, name: engine.name(of: peer) ?? "", address: connection.link.address,
             lastContact: clock.nowMillis(), connected: connected)
         do { try store.recordPeer(record) } catch { logger.warning("could not record peer", metadata: ["error": "\(error)"]) }
     }
 
     private func close(_ peer: PeerID, reason: SyncMessage.ByeReason, _ text: String) {
-        guard let connection = connections[peer] else { return }
-        let channel = connection.channel
-        channel.writeAndFlush(SyncMessage.bye(reason, text).encoded()).whenComplete { _ in channel.close(promise: nil) }
+        connections[peer]?.link.sayGoodbye(reason, text)
     }
 
     private func perform(_ outputs: [SyncOutput]) {
@@ -300,8 +287,8 @@ public actor SyncService: Service {
             switch output {
             case .send(let peer, let message):
                 guard let connection = connections[peer] else { continue }
-                connection.queue.append(message.encoded(), now: ContinuousClock.now)
-                guard connection.queue.waitingBytes <= settings.sendQueueLimit else {
+                connection.link.enqueue(message.encoded(), now: ContinuousClock.now)
+                guard connection.link.waitingBytes <= settings.sendQueueLimit else {
                     drop(peer, "its send queue passed \(settings.sendQueueLimit >> 20) MiB")
                     continue
                 }
@@ -317,26 +304,23 @@ public actor SyncService: Service {
         }
     }
 
-    /// Hands queued messages to the socket while less than `inFlightLimit` bytes are in flight.
+    /// Hands queued messages to the peer's channel, as far as its link allows.
     private func drain(_ peer: PeerID) {
-        guard let connection = connections[peer] else { return }
-        while connection.queue.inFlight < settings.inFlightLimit, let bytes = connection.queue.next() {
-            connection.channel.writeAndFlush(bytes).whenComplete { [self] result in
-                Task { await self.written(peer, bytes.count, succeeded: (try? result.get()) != nil) }
-            }
+        connections[peer]?.link.drain { [self] count, succeeded in
+            Task { await self.written(peer, count, succeeded: succeeded) }
         }
     }
 
     private func written(_ peer: PeerID, _ count: Int, succeeded: Bool) {
         guard let connection = connections[peer] else { return }
-        connection.queue.completed(count, now: ContinuousClock.now)
+        connection.link.completed(count, now: ContinuousClock.now)
         if succeeded { drain(peer) }
     }
 
     /// A peer that stopped reading is dropped; the others are not held up by it.
     private func dropStalledPeers() {
         let now = ContinuousClock.now
-        for (peer, connection) in connections where connection.queue.isStalled(now: now, after: settings.stallTimeout) {
+        for (peer, connection) in connections where connection.link.isStalled(now: now, after: settings.stallTimeout) {
             drop(peer, "it stopped reading")
         }
     }
@@ -344,7 +328,7 @@ public actor SyncService: Service {
     private func drop(_ peer: PeerID, _ why: String) {
         guard let connection = connections[peer] else { return }
         logger.warning("dropping peer: \(why)", metadata: ["building": "\(connection.remote.shortText)"])
-        connection.channel.close(promise: nil)
+        connection.link.close()
     }
 
     // MARK: - Dialling and the clock
@@ -373,18 +357,22 @@ public actor SyncService: Service {
             }
             let started = ContinuousClock.now
             for endpoint in target.endpoints where !Task.isCancelled {
+                guard let transport = transports.first(where: { $0.canDial(endpoint) }) else {
+                    logger.debug("no transport reaches this address", metadata: ["peer": "\(endpoint)"])
+                    continue
+                }
                 do {
                     let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
-                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                        .connectTimeout(.seconds(5))
-                        .channelInitializer { [self] channel in
-                            channel.eventLoop.makeCompletedFuture { try self.configure(channel, initiator: true, continuation: continuation) }
+                    let channel = try await transport.connect(to: endpoint) { [self] channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try self.settings.configure(channel, initiator: true, signingKey: signingKey, networkKey: networkKey,
+                                                        logger: logger, continuation: continuation)
                         }
-                        .connect(host: endpoint.host, port: endpoint.port).get()
+                    }
                     await serve(channel: channel, events: events, initiator: true, address: endpoint.description, dialID: id)
                     break
                 } catch {
-                    logger.debug("could not reach peer", metadata: ["peer": "\(endpoint)", "error": "\(error)"])
+                    logger.debug("could not reach peer", metadata: ["peer": "\(endpoint)", "transport": "\(transport.name)", "error": "\(error)"])
                 }
             }
             if ContinuousClock.now - started > .seconds(60) { backoff = settings.minimumBackoff }
@@ -437,71 +425,4 @@ public actor SyncService: Service {
     }
 
     public func statistics() -> SyncStatistics { engine.statistics }
-}
-
-/// One peer's outgoing messages: those waiting, and the bytes handed to the socket and not yet
-/// written. Used only from the service actor.
-final class OutboundQueue {
-    private var waiting: [[UInt8]] = []
-    private var head = 0
-    private(set) var waitingBytes = 0
-    private(set) var inFlight = 0
-    private var lastProgress: ContinuousClock.Instant?
-
-    func append(_ bytes: [UInt8], now: ContinuousClock.Instant) {
-        if waitingBytes == 0 && inFlight == 0 { lastProgress = now }
-        waiting.append(bytes)
-        waitingBytes += bytes.count
-    }
-
-    func next() -> [UInt8]? {
-        guard head < waiting.count else { return nil }
-        let bytes = waiting[head]
-        head += 1
-        if head > 1024 && head * 2 > waiting.count {
-            waiting.removeFirst(head)
-            head = 0
-        }
-        waitingBytes -= bytes.count
-        inFlight += bytes.count
-        return bytes
-    }
-
-    func completed(_ count: Int, now: ContinuousClock.Instant) {
-        inFlight -= count
-        lastProgress = now
-    }
-
-    /// Data waits and nothing was written for `timeout`.
-    func isStalled(now: ContinuousClock.Instant, after timeout: Duration) -> Bool {
-        guard waitingBytes + inFlight > 0, let lastProgress else { return false }
-        return now - lastProgress > timeout
-    }
-}
-
-/// The end of a sync pipeline: hands events to the service's stream, in order.
-final class SyncEventBridge: ChannelInboundHandler {
-    typealias InboundIn = SyncInbound
-    let continuation: AsyncStream<SyncInbound>.Continuation
-    let logger: Logger
-
-    init(continuation: AsyncStream<SyncInbound>.Continuation, logger: Logger) {
-        self.continuation = continuation
-        self.logger = logger
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        continuation.yield(unwrapInboundIn(data))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        continuation.finish()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.notice("sync connection failed", metadata: ["error": "\(error)", "address": "\(context.remoteAddress?.description ?? "?")"])
-        continuation.finish()
-        context.close(promise: nil)
-    }
 }

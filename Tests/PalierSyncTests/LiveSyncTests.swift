@@ -9,7 +9,8 @@ import PalierTestSupport
 import Synchronization
 import Testing
 
-/// A sync service on loopback with an in-memory store, running until the test ends.
+/// A sync service on loopback (or on an in-memory network) with an in-memory store, running
+/// until the test ends.
 final class LiveNode: Sendable {
     let key: SigningKey
     let store: EnvelopeStore
@@ -18,7 +19,9 @@ final class LiveNode: Sendable {
 
     /// With `lan`, the node publishes itself there and dials whom it finds; what it ignores
     /// goes to `ignored`.
-    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock, lan: InMemoryLAN? = nil,
+    let memoryName: String?
+
+    init(seed: UInt64, network: NetworkKey, peers: [String] = [], clock: ManualClock, lan: InMemoryLAN? = nil, memory: InMemoryNetwork? = nil,
          configure: (inout SyncSettings) -> Void = { _ in },
          ignored: @escaping @Sendable (ServiceInstance, PeerDirectory.Ignored) -> Void = { _, _ in }) async throws {
         key = Fixtures.key(seed)
@@ -32,15 +35,16 @@ final class LiveNode: Sendable {
         logger.logLevel = .warning
         let record = DiscoveryRecord(building: key.publicKey, networkID: network.id, name: "building \(seed)")
         let discoveries: [any Discovery] = lan.map { [InMemoryDiscovery(lan: $0, record: record, onIgnored: ignored)] } ?? []
+        memoryName = memory.map { _ in "node\(seed)" }
         service = try SyncService(settings: settings, signingKey: key, networkKey: network, store: store, clock: clock, logger: logger,
-                                  discoveries: discoveries)
+                                  discoveries: discoveries, transports: memory.map { [$0.transport("node\(seed)")] })
         let service = self.service
         task = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(5)
-        while service.listeningPort == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while memory == nil, service.listeningPort == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     }
 
-    var address: String { "127.0.0.1:\(service.listeningPort ?? 0)" }
+    var address: String { memoryName.map { InMemoryNetwork.endpoint($0).description } ?? "127.0.0.1:\(service.listeningPort ?? 0)" }
 
     func stop() async {
         task.cancel()
