@@ -88,14 +88,17 @@ extension BuildingNode {
         return nil
     }
 
-    /// The sync service `palier run` starts, or nil when sync is off (see ``syncOffReason()``).
-    public func syncService(logger: Logger, journal: (any MessageJournal)? = nil) throws(NodeError) -> SyncService? {
+    /// The sync service `palier run` starts, or nil when sync is off (see ``syncOffReason()``):
+    /// TCP on the configured address and mDNS unless `transports` and `discoveries` are given.
+    func syncService(logger: Logger, journal: (any MessageJournal)?, transports: [any SyncTransport]?, discoveries: [any Discovery]?,
+                     tune: (@Sendable (inout SyncSettings) -> Void)?) throws(NodeError) -> SyncService? {
         guard try syncOffReason() == nil, let networkKey = try networkKey() else { return nil }
         let settings = configuration.sync
         var engine = SyncEngine.Configuration(name: configuration.buildingName)
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
         var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
         syncSettings.journal = journal
+        tune?(&syncSettings)
         let file = syncStatusFile
         // A previous run's figures are not this run's.
         if FileManager.default.fileExists(atPath: file.path) {
@@ -110,11 +113,13 @@ extension BuildingNode {
                 logger.warning("could not write the sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
             }
         }
-        let discoveries: [any Discovery] = try localDiscovery(networkKey: networkKey, logger: logger).map { [$0] } ?? []
+        let discoveries: [any Discovery] = if let discoveries { discoveries } else {
+            try localDiscovery(networkKey: networkKey, logger: logger).map { [$0] } ?? []
+        }
         do {
             return try SyncService(
                 settings: syncSettings, signingKey: buildingKey, networkKey: networkKey, store: store, clock: clock,
-                logger: logger, discoveries: discoveries)
+                logger: logger, discoveries: discoveries, transports: transports)
         } catch { throw .wrap(error) }
     }
 

@@ -59,71 +59,13 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let node = try options.openNode()
-        let lock = try NodeLock(node.directory)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-        let logger = Logger(label: "palier")
-        // Whatever the previous run died handling is set aside before anything reads it again.
-        let journal = try CrashJournal(path: node.crashJournalPath)
-        if let recovery = try journal.recover(node, now: node.now()) {
-            logger.error("the previous run stopped without shutting down; what it was handling is set aside", metadata: [
-                "quarantined": "\(recovery.quarantined.count)",
-                "suspended": "\(recovery.suspended.map { $0.shortText } ?? "none")",
-            ])
-        }
-        try journal.started(shownRow: node.store.lastRowID())
-        defer { journal.stopped() }
-        let settings = node.configuration.feed
-        let group: gid_t?
-        do {
-            group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
-        } catch {
-            throw NodeError.configuration("\(error)")
-        }
-        let hub = FeedHub(
-            store: node.store, buildingName: node.configuration.buildingName, clock: SystemClock(),
-            configuration: ScreenConfiguration(
-                promoShare: settings.promoShare, eventLeadTimeMillis: UInt64(max(settings.eventLeadDays, 0)) * 86_400_000
-            ),
-            shown: { journal.shown(upToRow: $0) }
-        )
-        // A ServiceGroup stops its services last to first: the feed stops before the kiosk page,
-        // ending the page's event streams so that the web server is not kept waiting.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ExpirySweeper(node: node, logger: logger))]
-        let sync = try node.syncService(logger: logger, journal: journal)
-        let syncState = try sync != nil ? "\(node.configuration.sync.listen):\(node.configuration.sync.port)" : "off: \(node.syncOffReason() ?? "")"
-        let discoveryState = try node.discoveryOffReason().map { "off: \($0)" } ?? "avahi"
-        if let sync { services.append(.init(service: sync)) }
-        if settings.kioskPort > 0 {
-            services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
-        }
-        services.append(.init(service: FeedService(
-            hub: hub,
-            endpoints: FeedEndpoints(feedSocket: node.feedSocketPath, controlSocket: node.controlSocketPath, group: group),
-            logger: logger
-        )))
-        logger.info("node running", metadata: [
-            "building": "\(node.configuration.buildingName)",
-            "key": "\(node.building.text)",
-            "data": "\(node.directory.root.path)",
-            "feed": "\(node.feedSocketPath)",
-            "kiosk": "\(settings.kioskPort > 0 ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
-            "sync": "\(syncState)",
-            "discovery": "\(discoveryState)",
-            "pid": "\(getpid())",
-        ])
-        let serviceGroup = ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
-        try await serviceGroup.run()
-        logger.info("node stopped")
-        withExtendedLifetime(lock) {}
+        try await NodeRuntime(node: node, logger: Logger(label: "palier")).run()
     }
 }
 

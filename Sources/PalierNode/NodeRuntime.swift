@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import PalierCore
+import PalierDiscovery
+import PalierFeed
+import PalierScreen
+import PalierSync
+import ServiceLifecycle
+
+/// A running building node, composed in one place: the expiry sweeper, sync with its
+/// discoveries, the kiosk page and the feed, around the node's lock and crash journal.
+/// `palier run` and the tests build it alike; tests swap the transports and discoveries.
+public final class NodeRuntime: Sendable {
+    public struct Options: Sendable {
+        /// Carry sync sessions on these instead of TCP on the configured address (tests: an
+        /// in-memory network).
+        public var transports: [any SyncTransport]?
+        /// Find neighbours with these instead of the configured mDNS (tests).
+        public var discoveries: [any Discovery]?
+        /// Serve the kiosk page on the configured port.
+        public var kiosk = true
+        /// Adjusts sync's settings once the configuration has given them (tests: shorter waits).
+        public var tuneSync: (@Sendable (inout SyncSettings) -> Void)?
+
+        public init() {}
+    }
+
+    public let node: BuildingNode
+    /// What the screens are shown.
+    public let hub: FeedHub
+    /// nil when sync is off (``BuildingNode/syncOffReason()``).
+    public let sync: SyncService?
+    private let lock: NodeLock
+    private let journal: CrashJournal
+    private let logger: Logger
+    private let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    private let summary: Logger.Metadata
+
+    /// Takes the node's lock (one runtime per data directory), sets aside what a previous run
+    /// died handling, and builds the services. Nothing runs until ``run(signals:)``.
+    public init(node: BuildingNode, logger: Logger, options: Options = Options()) throws(NodeError) {
+        self.node = node
+        self.logger = logger
+        lock = try NodeLock(node.directory)
+        // Whatever the previous run died handling is set aside before anything reads it again.
+        journal = try CrashJournal(path: node.crashJournalPath)
+        if let recovery = try journal.recover(node, now: node.now()) {
+            logger.error("the previous run stopped without shutting down; what it was handling is set aside", metadata: [
+                "quarantined": "\(recovery.quarantined.count)",
+                "suspended": "\(recovery.suspended.map { $0.shortText } ?? "none")",
+            ])
+        }
+        let settings = node.configuration.feed
+        let group: gid_t?
+        do {
+            group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
+        } catch {
+            throw NodeError.configuration("\(error)")
+        }
+        let journal = journal
+        hub = FeedHub(
+            store: node.store, buildingName: node.configuration.buildingName, clock: node.clock,
+            configuration: ScreenConfiguration(
+                promoShare: settings.promoShare, eventLeadTimeMillis: UInt64(max(settings.eventLeadDays, 0)) * 86_400_000
+            ),
+            shown: { journal.shown(upToRow: $0) }
+        )
+        // A ServiceGroup stops its services last to first: the feed stops before the kiosk page,
+        // ending the page's event streams so that the web server is not kept waiting.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ExpirySweeper(node: node, logger: logger))]
+        sync = try node.syncService(logger: logger, journal: journal, transports: options.transports, discoveries: options.discoveries,
+                                    tune: options.tuneSync)
+        if let sync { services.append(.init(service: sync)) }
+        let kiosk = options.kiosk && settings.kioskPort > 0
+        if kiosk {
+            services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
+        }
+        services.append(.init(service: FeedService(
+            hub: hub,
+            endpoints: FeedEndpoints(feedSocket: node.feedSocketPath, controlSocket: node.controlSocketPath, group: group),
+            logger: logger
+        )))
+        self.services = services
+        let syncState = try sync != nil
+            ? options.transports.map { $0.map(\.name).joined(separator: ", ") } ?? "\(node.configuration.sync.listen):\(node.configuration.sync.port)"
+            : "off: \(node.syncOffReason() ?? "")"
+        let discoveryState = try options.discoveries != nil ? "given" : node.discoveryOffReason().map { "off: \($0)" } ?? "avahi"
+        summary = [
+            "building": "\(node.configuration.buildingName)",
+            "key": "\(node.building.text)",
+            "data": "\(node.directory.root.path)",
+            "feed": "\(node.feedSocketPath)",
+            "kiosk": "\(kiosk ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
+            "sync": "\(syncState)",
+            "discovery": "\(discoveryState)",
+            "pid": "\(getpid())",
+        ]
+    }
+
+    /// Runs until SIGTERM or SIGINT (then stops gracefully), or until the task is cancelled;
+    /// `signals: false` leaves the process's signals alone (tests, which cancel).
+    public func run(signals: Bool = true) async throws {
+        try journal.started(shownRow: node.store.lastRowID())
+        defer { journal.stopped() }
+        logger.info("node running", metadata: summary)
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [], logger: logger))
+        try await group.run()
+        logger.info("node stopped")
+        withExtendedLifetime(lock) {}
+    }
+}
