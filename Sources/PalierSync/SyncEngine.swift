@@ -104,8 +104,10 @@ public final class SyncEngine {
     public var openSessions: [PeerID] { sessions.keys.sorted() }
 
     /// Re-reads follow/block decisions; sessions with newly blocked buildings are closed.
-    public func reloadPolicy() throws(StoreError) -> [SyncOutput] {
-        policy = try store.federationPolicy()
+    /// A store that cannot be read keeps the policy it had (counted, like every store failure).
+    public func reloadPolicy() -> [SyncOutput] {
+        guard let reloaded = storeRead({ () throws(StoreError) in try store.federationPolicy() }) else { return [] }
+        policy = reloaded
         return sessions.keys.sorted().filter { policy.blocked.contains(sessions[$0]!.remote) }.map { peer in
             .close(peer, .blocked, "this building is now blocked here", backOff: true)
         }
@@ -305,7 +307,8 @@ public final class SyncEngine {
         storeRead { () throws(StoreError) in try itemSet(now: now) }
     }
 
-    func recordStoreFailure(_ error: StoreError) {
+    /// Counts a failed store access with its cause (the service's own reads report here too).
+    public func recordStoreFailure(_ error: StoreError) {
         statistics.storeFailures += 1
         statistics.lastStoreFailure = error.description
     }

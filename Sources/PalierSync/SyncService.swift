@@ -386,10 +386,11 @@ public actor SyncService: Service {
         var nextTick = ContinuousClock.now
         while !Task.isCancelled {
             try await Task.sleep(for: settings.changePoll)
-            let changes = (try? store.changeCount()) ?? lastChangeCount
+            var changes = lastChangeCount
+            do { changes = try store.changeCount() } catch { engine.recordStoreFailure(error) }
             if changes != lastChangeCount {
                 lastChangeCount = changes
-                perform((try? engine.reloadPolicy()) ?? [])
+                perform(engine.reloadPolicy())
                 perform(engine.localChanges(now: clock.nowMillis()))
             }
             if ContinuousClock.now >= nextTick {

@@ -132,7 +132,7 @@ struct SyncEngineTests {
         let h = try EngineHarness()
         let blocked = Fixtures.key(702)
         try h.store.setStance(.block, for: blocked.publicKey, now: h.now)
-        _ = try h.engine.reloadPolicy()
+        _ = h.engine.reloadPolicy()
         h.open()
         let out = h.send(.envelopes([h.post(1, by: blocked, building: blocked).bytes, h.post(2).bytes]))
         #expect(!EngineHarness.closes(out, .invalidEnvelopes))
