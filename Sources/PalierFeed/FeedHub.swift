@@ -1,15 +1,19 @@
 import PalierCore
 import PalierStore
+import Synchronization
 
 /// Keeps the screen's playlist up to date and hands its changes to every connected screen
-/// (feed socket clients, kiosk pages). Never waits for a screen: each subscriber has a bounded
-/// buffer, and one that falls behind is cut off; when it reconnects it gets a fresh snapshot.
+/// (feed socket clients, kiosk pages). Never waits for a screen: each subscriber takes its
+/// events at its own pace from a queue of its own; one that falls more than `subscriberBuffer`
+/// events behind (a burst of posts from a neighbour) has its queue replaced by one fresh
+/// snapshot, so it is never cut off and its memory stays bounded. A screen that stops reading
+/// altogether is its connection's business (the feed socket closes it when a write stalls).
 public actor FeedHub {
     public let store: EnvelopeStore
     public let configuration: ScreenConfiguration
     let clock: any WallClock
     let buildingName: String
-    /// Events buffered per subscriber before it is cut off.
+    /// Events queued per subscriber before they are coalesced into a snapshot.
     let subscriberBuffer: Int
     /// Called by ``markShown()`` with the highest envelope row the playlist was made from.
     let shown: (@Sendable (Int64) -> Void)?
@@ -20,15 +24,30 @@ public actor FeedHub {
     public static let heartbeatSeconds = 15
 
     public private(set) var playlist = Playlist(items: [], nextChange: nil)
+    /// Screen-safe text per content revision: made once, kept while the playlist shows it.
+    private let textCache = SafeTextCache()
     private var seenChanges: Int64 = -1
     private var subscribers: [Int: Subscriber] = [:]
     private var nextSubscriberID = 0
     private var closed = false
 
+    /// One screen's queue, and the screen's wait for its next event, if it waits.
     struct Subscriber {
-        let continuation: AsyncStream<FeedEvent>.Continuation
-        let cutOff: @Sendable () -> Void
+        var pending: [FeedEvent] = []
+        var head = 0
+        var waiter: CheckedContinuation<FeedEvent?, Never>?
+        var count: Int { pending.count - head }
+
+        mutating func take() -> FeedEvent? {
+            guard head < pending.count else { return nil }
+            let event = pending[head]
+            head += 1
+            if head == pending.count { pending.removeAll(keepingCapacity: true); head = 0 }
+            return event
+        }
     }
+    /// Snapshots sent because a screen fell behind (for tests and status).
+    public private(set) var coalescedSnapshots = 0
 
     public init(store: EnvelopeStore, buildingName: String, clock: any WallClock, configuration: ScreenConfiguration = .init(),
                 subscriberBuffer: Int = 256, shown: (@Sendable (Int64) -> Void)? = nil) {
@@ -43,28 +62,34 @@ public actor FeedHub {
     /// Number of connected screens.
     public var subscriberCount: Int { subscribers.count }
 
-    /// A stream that starts with `hello` and the current `snapshot`, then carries every change.
-    /// `cutOff` is called if the subscriber falls more than the buffer behind (close its
-    /// connection there); the stream then ends.
-    public func subscribe(cutOff: @escaping @Sendable () -> Void = {}) -> AsyncStream<FeedEvent> {
-        let (stream, continuation) = AsyncStream<FeedEvent>.makeStream(bufferingPolicy: .bufferingOldest(subscriberBuffer))
-        guard !closed else {
-            continuation.finish()
-            return stream
-        }
+    /// A stream that starts with `hello` and the current `snapshot`, then carries every change,
+    /// or a fresh `snapshot` in place of changes the screen fell too far behind on. It ends when
+    /// the hub closes, or when the consuming task is cancelled.
+    public func subscribe() -> FeedSubscription {
         let id = nextSubscriberID
         nextSubscriberID += 1
-        continuation.onTermination = { [weak self] _ in
-            Task { await self?.unsubscribe(id) }
+        if !closed {
+            var subscriber = Subscriber()
+            subscriber.pending = [
+                .hello(building: buildingName, key: store.building.text, heartbeatSeconds: Self.heartbeatSeconds),
+                .snapshot(items: playlist.items, at: clock.nowMillis()),
+            ]
+            subscribers[id] = subscriber
         }
-        continuation.yield(.hello(building: buildingName, key: store.building.text, heartbeatSeconds: Self.heartbeatSeconds))
-        continuation.yield(.snapshot(items: playlist.items, at: clock.nowMillis()))
-        subscribers[id] = Subscriber(continuation: continuation, cutOff: cutOff)
-        return stream
+        return FeedSubscription(hub: self, id: id)
     }
 
-    private func unsubscribe(_ id: Int) {
-        subscribers[id] = nil
+    /// The subscriber's next event, waiting for one; nil once it is gone or the hub closed.
+    fileprivate func next(for id: Int) async -> FeedEvent? {
+        guard subscribers[id] != nil else { return nil }
+        if let event = subscribers[id]!.take() { return event }
+        return await withCheckedContinuation { continuation in
+            subscribers[id]!.waiter = continuation
+        }
+    }
+
+    fileprivate func unsubscribe(_ id: Int) {
+        subscribers.removeValue(forKey: id)?.waiter?.resume(returning: nil)
     }
 
     /// Recomputes the playlist if the store changed or a scheduled change is due, and sends
@@ -79,7 +104,9 @@ public actor FeedHub {
         let lastRow = try store.lastRowID()
         let view = try store.view(now: now)
         let next = PlaylistRules.playlist(
-            view: view, now: now, viewer: store.building, configuration: configuration, policy: try store.federationPolicy())
+            view: view, now: now, viewer: store.building, configuration: configuration, policy: try store.federationPolicy(),
+            safeText: textCache.safeText)
+        textCache.keepOnlyUsed()
         let events = PlaylistDiff.events(from: playlist, to: next, at: now)
         playlist = next
         playlistRow = lastRow
@@ -99,7 +126,7 @@ public actor FeedHub {
     /// screens (a kiosk page's event stream above all) must not keep it waiting.
     public func close() {
         closed = true
-        for subscriber in subscribers.values { subscriber.continuation.finish() }
+        for subscriber in subscribers.values { subscriber.waiter?.resume(returning: nil) }
         subscribers.removeAll()
     }
 
@@ -113,16 +140,88 @@ public actor FeedHub {
 
     private func broadcast(_ events: [FeedEvent]) {
         guard !events.isEmpty else { return }
-        for (id, subscriber) in subscribers {
-            for event in events {
-                if case .dropped = subscriber.continuation.yield(event) {
-                    // Too far behind: cut it off rather than slow anyone down.
-                    subscribers[id] = nil
-                    subscriber.continuation.finish()
-                    subscriber.cutOff()
-                    break
-                }
+        for id in subscribers.keys {
+            var subscriber = subscribers[id]!
+            if subscriber.count + events.count > subscriberBuffer {
+                // Too far behind: what it has not taken yet is replaced by where things stand now.
+                subscriber.pending = [.snapshot(items: playlist.items, at: clock.nowMillis())]
+                subscriber.head = 0
+                coalescedSnapshots += 1
+            } else {
+                subscriber.pending += events
             }
+            if let waiter = subscriber.waiter, let event = subscriber.take() {
+                subscriber.waiter = nil
+                waiter.resume(returning: event)
+            }
+            subscribers[id] = subscriber
         }
     }
+}
+
+/// One screen's events from the hub (iterate it once). The screen leaves the hub when its
+/// iteration ends, however it ends: the stream finished, the loop broke, the task was cancelled.
+public struct FeedSubscription: AsyncSequence, Sendable {
+    public typealias Element = FeedEvent
+    let hub: FeedHub
+    let id: Int
+
+    public func makeAsyncIterator() -> Iterator { Iterator(hub: hub, id: id) }
+
+    public final class Iterator: AsyncIteratorProtocol {
+        let hub: FeedHub
+        let id: Int
+
+        init(hub: FeedHub, id: Int) {
+            self.hub = hub
+            self.id = id
+        }
+
+        public func next() async -> FeedEvent? {
+            let hub = hub
+            let id = id
+            return await withTaskCancellationHandler {
+                await hub.next(for: id)
+            } onCancel: {
+                Task { await hub.unsubscribe(id) }
+            }
+        }
+
+        deinit {
+            let hub = hub
+            let id = id
+            Task { await hub.unsubscribe(id) }
+        }
+    }
+}
+
+/// Memoises ``PlaylistRules/safeText(_:configuration:)`` per content revision (the envelope
+/// whose content is shown). Entries not used by the last playlist are dropped.
+final class SafeTextCache: Sendable {
+    private struct State {
+        var texts: [EnvelopeID: (title: String, body: String)] = [:]
+        var used: Set<EnvelopeID> = []
+    }
+    private let state = Mutex(State())
+
+    var safeText: PlaylistRules.SafeText {
+        { [self] entry, configuration in
+            if let known = state.withLock({ state in
+                state.used.insert(entry.revision)
+                return state.texts[entry.revision]
+            }) { return known }
+            let made = PlaylistRules.safeText(entry, configuration: configuration)
+            state.withLock { $0.texts[entry.revision] = made }
+            return made
+        }
+    }
+
+    func keepOnlyUsed() {
+        state.withLock { state in
+            state.texts = state.texts.filter { state.used.contains($0.key) }
+            state.used.removeAll(keepingCapacity: true)
+        }
+    }
+
+    var count: Int { state.withLock { $0.texts.count } }
 }

@@ -30,12 +30,15 @@ public struct FeedService: Service {
     let logger: Logger
     /// Longest wait between two looks at the store (changes the CLI did not signal).
     let pollInterval: Duration
+    /// A screen that takes none of a line for this long has stopped reading: it is closed.
+    let stallTimeout: Duration
 
-    public init(hub: FeedHub, endpoints: FeedEndpoints, logger: Logger, pollInterval: Duration = .seconds(1)) {
+    public init(hub: FeedHub, endpoints: FeedEndpoints, logger: Logger, pollInterval: Duration = .seconds(1), stallTimeout: Duration = .seconds(20)) {
         self.hub = hub
         self.endpoints = endpoints
         self.logger = logger
         self.pollInterval = pollInterval
+        self.stallTimeout = stallTimeout
     }
 
     public func run() async throws {
@@ -54,10 +57,11 @@ public struct FeedService: Service {
 
     private func serve(hub: FeedHub, logger: Logger) async throws {
         let endpoints = self.endpoints
+        let stallTimeout = TimeAmount.milliseconds(Int64(stallTimeout.components.seconds * 1000 + stallTimeout.components.attoseconds / 1_000_000_000_000_000))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 try await UnixSocketServer(path: endpoints.feedSocket, mode: 0o660, group: endpoints.group).run {
-                    ScreenConnectionHandler(hub: hub, logger: logger)
+                    ScreenConnectionHandler(hub: hub, logger: logger, stallTimeout: stallTimeout)
                 }
             }
             tasks.addTask {
@@ -106,25 +110,34 @@ public struct FeedService: Service {
 }
 
 /// One screen on the feed socket: a subscription to the hub written out line by line. A write
-/// completes only once the kernel took the bytes, so a screen that stops reading stalls its own
-/// subscription, which the hub then cuts off; nobody else waits.
+/// completes only once the kernel took the bytes, so a slow screen takes its events at its own
+/// pace (the hub coalesces what it falls behind on), and one whose write stalls for
+/// `stallTimeout` has stopped reading: it is closed. Nobody else waits.
 final class ScreenConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let hub: FeedHub
     let logger: Logger
+    let stallTimeout: TimeAmount
     private var subscription: Task<Void, Never>?
 
-    init(hub: FeedHub, logger: Logger) {
+    init(hub: FeedHub, logger: Logger, stallTimeout: TimeAmount) {
         self.hub = hub
         self.logger = logger
+        self.stallTimeout = stallTimeout
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         let hub = self.hub
+        let stallTimeout = self.stallTimeout
+        let logger = self.logger
         subscription = Task {
-            let events = await hub.subscribe(cutOff: { channel.close(promise: nil) })
-            for await event in events {
+            for await event in await hub.subscribe() {
+                let stalled = channel.eventLoop.scheduleTask(in: stallTimeout) {
+                    logger.notice("a screen stopped reading; its connection is closed")
+                    channel.close(promise: nil)
+                }
+                defer { stalled.cancel() }
                 do {
                     try await channel.writeAndFlush(ByteBuffer(string: event.line())).get()
                 } catch {

@@ -8,11 +8,17 @@ public struct ScreenConfiguration: Hashable, Sendable, Codable {
     public var eventLeadTimeMillis: UInt64 = 7 * Limits.millisPerDay
     /// Longest body shown, in characters.
     public var maximumBodyCharacters: Int = 500
+    /// Most items in the playlist. At 6–30 s an item, 100 items are a loop of 10 to 50
+    /// minutes: more would never come round while anyone rides the lift, and would only make
+    /// every screen's snapshot heavier (docs/feed.md).
+    public var maximumItems: Int = 100
 
-    public init(promoShare: Double = 0.2, eventLeadTimeMillis: UInt64 = 7 * Limits.millisPerDay, maximumBodyCharacters: Int = 500) {
+    public init(promoShare: Double = 0.2, eventLeadTimeMillis: UInt64 = 7 * Limits.millisPerDay, maximumBodyCharacters: Int = 500,
+                maximumItems: Int = 100) {
         self.promoShare = promoShare
         self.eventLeadTimeMillis = eventLeadTimeMillis
         self.maximumBodyCharacters = maximumBodyCharacters
+        self.maximumItems = maximumItems
     }
 }
 
@@ -48,15 +54,30 @@ public struct Playlist: Hashable, Sendable {
 /// - Promos, newest first, as long as their seconds stay within `promoShare` of a turn of the
 ///   rotation; the rest wait for more content or for older promos to expire.
 /// - Hides and grants have already been applied by the view.
+/// - At most `maximumItems` items, filled in that order of priority: pre-empting items, then
+///   the rotation (notices, events, tips and classifieds); promos have their share of the slots
+///   the pre-empting items leave (`promoShare`, rounded down) when there are promos.
+///   Only the items kept are made screen-safe.
 public enum PlaylistRules {
+    /// A post's screen-safe title and body. The hub memoises it per content revision.
+    public typealias SafeText = @Sendable (_ entry: ViewItem, _ configuration: ScreenConfiguration) -> (title: String, body: String)
+
+    /// Sanitises a post's title and body for the screen (the work ``SafeText`` memoises).
+    @Sendable public static func safeText(_ entry: ViewItem, configuration: ScreenConfiguration) -> (title: String, body: String) {
+        (ScreenText.safe(entry.content.title, limit: Limits.maximumTitleScalars),
+         ScreenText.safe(entry.content.body, limit: configuration.maximumBodyCharacters, keepLineBreaks: true))
+    }
+
     /// - Parameter policy: whose posts this screen shows besides its own building's (followed
     ///   buildings), and whose never (blocked ones).
-    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, configuration: ScreenConfiguration = .init(), policy: FederationPolicy = FederationPolicy()) -> Playlist {
-        var preempting: [ScreenItem] = []
-        var notices: [ScreenItem] = []
-        var events: [(start: UInt64, item: ScreenItem)] = []
-        var chatter: [ScreenItem] = []
-        var promos: [ScreenItem] = []
+    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, configuration: ScreenConfiguration = .init(),
+                                policy: FederationPolicy = FederationPolicy(), safeText: SafeText = PlaylistRules.safeText) -> Playlist {
+        typealias Entry = (entry: ViewItem, from: UInt64, until: UInt64)
+        var preempting: [Entry] = []
+        var notices: [Entry] = []
+        var events: [(start: UInt64, entry: Entry)] = []
+        var chatter: [Entry] = []
+        var promos: [Entry] = []
         var nextChange: UInt64?
         func schedule(_ t: UInt64) { if t > now { nextChange = min(nextChange ?? t, t) } }
 
@@ -72,31 +93,41 @@ public enum PlaylistRules {
                 from = appears
                 until = min(until, event.endsAt)
             }
-            let item = screenItem(entry, from: from, until: until, viewer: viewer, configuration: configuration)
+            let kept = (entry, from, until)
             switch entry.kind {
-            case _ where item.preempts: preempting.append(item)
-            case .notice: notices.append(item)
-            case .event: events.append((entry.content.event!.startsAt, item))
-            case .promo: promos.append(item)
-            default: chatter.append(item)
+            case _ where preempts(entry): preempting.append(kept)
+            case .notice: notices.append(kept)
+            case .event: events.append((entry.content.event!.startsAt, kept))
+            case .promo: promos.append(kept)
+            default: chatter.append(kept)
             }
         }
-        // The view lists newest first; keep that order within each group.
-        preempting.sort { $0.priority > $1.priority }
-        events.sort { $0.start != $1.start ? $0.start < $1.start : $0.item.id < $1.item.id }
-        let rotation = notices + events.map(\.item) + chatter
-        let contentSeconds = rotation.reduce(0) { $0 + $1.displaySeconds }
+        func item(_ kept: Entry) -> ScreenItem {
+            screenItem(kept.entry, from: kept.from, until: kept.until, viewer: viewer, configuration: configuration, safeText: safeText)
+        }
+        let bound = max(configuration.maximumItems, 1)
+        // The view lists newest first; keep that order within each group (the sort is stable).
+        preempting.sort { priority($0.entry.kind) > priority($1.entry.kind) }
+        events.sort { $0.start != $1.start ? $0.start < $1.start : $0.entry.entry.id < $1.entry.entry.id }
         let share = min(max(configuration.promoShare, 0), 0.95)
+        let shownPreempting = preempting.prefix(bound).map(item)
+        let slots = bound - shownPreempting.count
+        let promoSlots = promos.isEmpty ? 0 : min(Int((Double(slots) * share).rounded(.down)), promos.count)
+        let rotation = (notices + events.map(\.entry) + chatter).prefix(slots - promoSlots).map(item)
+        let contentSeconds = rotation.reduce(0) { $0 + $1.displaySeconds }
         // promo / (content + promo) ≤ share  ⇔  promo ≤ share / (1 − share) × content
         let promoBudget = Int((share / (1 - share) * Double(contentSeconds)).rounded(.down))
         var promoSeconds = 0
         var shownPromos: [ScreenItem] = []
-        for promo in promos where promoSeconds + promo.displaySeconds <= promoBudget {
-            shownPromos.append(promo)
-            promoSeconds += promo.displaySeconds
+        for promo in promos where shownPromos.count < promoSlots {
+            let candidate = item(promo)
+            guard promoSeconds + candidate.displaySeconds <= promoBudget else { continue }
+            shownPromos.append(candidate)
+            promoSeconds += candidate.displaySeconds
         }
         // Interleave promos evenly through the rotation rather than bunching them at the end.
         var merged: [ScreenItem] = []
+        merged.reserveCapacity(rotation.count + shownPromos.count)
         let stride = shownPromos.isEmpty ? Int.max : max(rotation.count / shownPromos.count, 1)
         var promoIterator = shownPromos.makeIterator()
         for (index, item) in rotation.enumerated() {
@@ -104,23 +135,30 @@ public enum PlaylistRules {
             if (index + 1) % stride == 0, let promo = promoIterator.next() { merged.append(promo) }
         }
         while let promo = promoIterator.next() { merged.append(promo) }
-        return Playlist(items: preempting + merged, nextChange: nextChange)
+        return Playlist(items: shownPreempting + merged, nextChange: nextChange)
     }
 
-    static func screenItem(_ entry: ViewItem, from: UInt64, until: UInt64, viewer: PublicKey, configuration: ScreenConfiguration) -> ScreenItem {
-        let title = ScreenText.safe(entry.content.title, limit: Limits.maximumTitleScalars)
-        let body = ScreenText.safe(entry.content.body, limit: configuration.maximumBodyCharacters, keepLineBreaks: true)
-        let official: Set<Role> = [.admin, .council, .syndic, .landlord, .elevator, .city]
-        let buildingName = ScreenText.safe(entry.buildingName ?? entry.building.shortText, limit: Limits.maximumBuildingNameScalars)
-        let authorName = ScreenText.safe(entry.authorName, limit: Limits.maximumDisplayNameScalars)
-        let preempts = entry.kind == .alert
+    /// Alerts, and flashes by the building, an admin, the landlord or the elevator company.
+    static func preempts(_ entry: ViewItem) -> Bool {
+        entry.kind == .alert
             || (entry.kind == .flash && (entry.role == nil || entry.role == .elevator || entry.role == .landlord || entry.role == .admin))
-        let priority = switch entry.kind {
+    }
+
+    static func priority(_ kind: Kind) -> Int {
+        switch kind {
         case .alert: 3
         case .flash: 2
         case .notice: 1
         default: 0
         }
+    }
+
+    static func screenItem(_ entry: ViewItem, from: UInt64, until: UInt64, viewer: PublicKey, configuration: ScreenConfiguration,
+                           safeText: SafeText = PlaylistRules.safeText) -> ScreenItem {
+        let (title, body) = safeText(entry, configuration)
+        let official: Set<Role> = [.admin, .council, .syndic, .landlord, .elevator, .city]
+        let buildingName = ScreenText.safe(entry.buildingName ?? entry.building.shortText, limit: Limits.maximumBuildingNameScalars)
+        let authorName = ScreenText.safe(entry.authorName, limit: Limits.maximumDisplayNameScalars)
         return ScreenItem(
             id: entry.id.hex,
             kind: entry.kind.name,
@@ -134,8 +172,8 @@ public enum PlaylistRules {
             ),
             building: buildingName,
             local: entry.building == viewer,
-            priority: priority,
-            preempts: preempts,
+            priority: priority(entry.kind),
+            preempts: preempts(entry),
             from: from,
             until: until,
             displaySeconds: displaySeconds(kind: entry.kind, characters: title.count + body.count),

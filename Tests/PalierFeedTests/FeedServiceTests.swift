@@ -7,7 +7,6 @@ import PalierTestSupport
 import Testing
 @testable import PalierFeed
 @testable import PalierScreen
-
 /// A running feed on real sockets in a temporary directory, with a real clock.
 struct RunningFeed {
     let building = Fixtures.key(1)
@@ -17,7 +16,8 @@ struct RunningFeed {
     let runtime: URL
     let task: Task<Void, any Error>
 
-    init(subscriberBuffer: Int = 256, configuration: ScreenConfiguration = .init(), pollInterval: Duration = .seconds(1)) async throws {
+    init(subscriberBuffer: Int = 256, configuration: ScreenConfiguration = .init(), pollInterval: Duration = .seconds(1),
+         stallTimeout: Duration = .seconds(20)) async throws {
         let dir = makeTemporaryDirectory("palier-feed")
         runtime = dir.appendingPathComponent("run")
         store = try EnvelopeStore(path: dir.appendingPathComponent("palier.sqlite").path, building: building.publicKey, validator: .sodium)
@@ -27,7 +27,7 @@ struct RunningFeed {
         let service = FeedService(
             hub: hub,
             endpoints: FeedEndpoints(feedSocket: feedPath, controlSocket: runtime.appendingPathComponent("control.sock").path, group: group),
-            logger: Logger(label: "test"), pollInterval: pollInterval
+            logger: Logger(label: "test"), pollInterval: pollInterval, stallTimeout: stallTimeout
         )
         task = Task { try await service.run() }
         // Wait (bounded) for the socket.
@@ -124,7 +124,7 @@ struct RunningFeed {
     }
 
     @Test func aScreenThatNeverReadsIsCutOffAndDelaysNoOne() async throws {
-        let feed = try await RunningFeed(subscriberBuffer: 32, configuration: ScreenConfiguration(maximumBodyCharacters: 2000))
+        let feed = try await RunningFeed(subscriberBuffer: 32, configuration: ScreenConfiguration(maximumBodyCharacters: 2000), stallTimeout: .seconds(1))
         defer { feed.stop() }
         let frozen = try #require(TestScreen(path: feed.feedPath, reads: false))
         let readers = try (0..<3).map { _ in try #require(TestScreen(path: feed.feedPath)) }
@@ -143,7 +143,8 @@ struct RunningFeed {
                 worst = max(worst, line.arrival - sent)
             }
         }
-        // The frozen screen was cut off once its buffers filled; the others never waited for it.
+        // The frozen screen was cut off once its socket stayed full; the others never waited for it.
+        for _ in 0..<300 where await feed.hub.subscriberCount > 3 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(await feed.hub.subscriberCount == 3)
         #expect(worst < .milliseconds(500), "slowest delivery \(worst)")
         _ = frozen
@@ -166,5 +167,40 @@ struct RunningFeed {
         #expect(attempt.terminationStatus == 13)
         // The node's own user connects.
         #expect(TestScreen(path: feed.feedPath) != nil)
+    }
+
+    @Test("a screen that falls behind a 2,000-post burst gets a fresh snapshot instead of being cut off, and ends with the final playlist")
+    func aBurstIsCoalesced() async throws {
+        let feed = try await RunningFeed(subscriberBuffer: 64)
+        defer { feed.stop() }
+        let events = await feed.hub.subscribe()
+        var iterator = events.makeAsyncIterator()
+        var list: [ScreenItem] = []
+        func apply(_ event: FeedEvent) {
+            switch event {
+            case .snapshot(let items, _): list = items
+            case .upsert(let item, let position, _):
+                list.removeAll { $0.id == item.id }
+                list.insert(item, at: min(position, list.count))
+            case .remove(let id, _, _): list.removeAll { $0.id == id }
+            default: break
+            }
+        }
+        // hello and the first snapshot; then the screen stops taking events during the burst.
+        apply(await iterator.next()!)
+        apply(await iterator.next()!)
+        for n in 0..<2_000 {
+            try await feed.publish(feed.post("Annonce \(n)"))
+        }
+        #expect(await feed.hub.subscriberCount == 1, "the slow screen is still subscribed")
+        #expect(await feed.hub.coalescedSnapshots > 0)
+        let final = await feed.hub.playlist.items
+        var taken = 0
+        while list != final, taken < 10_000, let event = await iterator.next() {
+            apply(event)
+            taken += 1
+        }
+        #expect(list == final)
+        #expect(taken < 200, "the screen caught up through a snapshot, not 2,000 updates (took \(taken))")
     }
 }

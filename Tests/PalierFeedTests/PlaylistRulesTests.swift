@@ -101,6 +101,29 @@ import Testing
         #expect(generous.items.filter { $0.kind == "promo" }.count > list.items.filter { $0.kind == "promo" }.count)
     }
 
+    @Test("the playlist holds at most maximumItems, filled by priority: alerts, notices, events, then the newest tips; promos keep their share of the slots")
+    func thePlaylistIsBounded() {
+        let configuration = ScreenConfiguration(maximumItems: 20)
+        let alert = Fixtures.post(.alert, by: landlord, in: b, at: Fixtures.epoch, lifetime: Fixtures.day, title: "Coupure d'eau")
+        let notices = (0..<3).map { Fixtures.post(.notice, by: landlord, in: b, at: Fixtures.epoch + 5_000, counter: UInt16($0), title: "Avis \($0)") }
+        let tips = (0..<300).map { Fixtures.post(.tip, by: resident, in: b, at: Fixtures.epoch + UInt64($0), title: "Astuce \($0)") }
+        let promos = (0..<10).map { Fixtures.post(.promo, by: bakery, in: b, counter: UInt16(10 + $0), title: "Offre \($0)") }
+        let list = playlist([alert] + notices + tips + promos, configuration: configuration)
+        #expect(list.items.count <= 20)
+        #expect(list.items.first?.title == "Coupure d'eau")
+        #expect(Set(notices.map(\.id.hex)).isSubset(of: Set(list.items.map(\.id))))
+        // The newest tips are kept, the oldest left out.
+        #expect(list.items.contains { $0.title == "Astuce 299" })
+        #expect(!list.items.contains { $0.title == "Astuce 0" })
+        // 19 slots after the alert: 3 of them for promos (20 %), within their share of time.
+        #expect(list.items.filter { $0.kind == "promo" }.count == 3)
+        #expect(list.promoShare <= 0.2)
+        // The next change still counts every live post (the tip that leaves first lets another in).
+        #expect(playlist(notices + tips, configuration: configuration).nextChange == tips[0].expiresAt)
+        // Unbounded by a small set: nothing is left out.
+        #expect(playlist(notices + tips.prefix(5), configuration: configuration).items.count == 8)
+    }
+
     @Test func promoShareHoldsOverASimulatedHourOfPlaying() {
         // A screen plays the playlist in turn, item by item, for an hour while posts come and go
         // every few minutes; promos never take more than their share of the time.
