@@ -23,6 +23,23 @@ public struct ViewItem: Hashable, Sendable {
     public let expiresAt: UInt64
     /// The grant that authorises the author; nil for the building key.
     public let grant: EnvelopeID?
+
+    public init(id: EnvelopeID, kind: Kind, scope: Scope, building: PublicKey, author: PublicKey, role: Role?, authorName: String, buildingName: String?, content: PostContent, postedAt: HybridTimestamp, revision: EnvelopeID, editedAt: HybridTimestamp?, expiresAt: UInt64, grant: EnvelopeID?) {
+        self.id = id
+        self.kind = kind
+        self.scope = scope
+        self.building = building
+        self.author = author
+        self.role = role
+        self.authorName = authorName
+        self.buildingName = buildingName
+        self.content = content
+        self.postedAt = postedAt
+        self.revision = revision
+        self.editedAt = editedAt
+        self.expiresAt = expiresAt
+        self.grant = grant
+    }
 }
 
 /// A key's current standing in a building, from the building's latest live grant for it.
@@ -35,6 +52,16 @@ public struct Membership: Hashable, Sendable {
     public let grantedAt: HybridTimestamp
     public let expiresAt: UInt64
     public let grant: EnvelopeID
+
+    public init(building: PublicKey, subject: PublicKey, role: Role?, displayName: String, grantedAt: HybridTimestamp, expiresAt: UInt64, grant: EnvelopeID) {
+        self.building = building
+        self.subject = subject
+        self.role = role
+        self.displayName = displayName
+        self.grantedAt = grantedAt
+        self.expiresAt = expiresAt
+        self.grant = grant
+    }
 }
 
 /// A building's latest live profile.
@@ -43,6 +70,13 @@ public struct ProfileEntry: Hashable, Sendable {
     public let profile: BuildingProfile
     public let envelope: EnvelopeID
     public let updatedAt: HybridTimestamp
+
+    public init(building: PublicKey, profile: BuildingProfile, envelope: EnvelopeID, updatedAt: HybridTimestamp) {
+        self.building = building
+        self.profile = profile
+        self.envelope = envelope
+        self.updatedAt = updatedAt
+    }
 }
 
 /// What a node shows: a deterministic function of its set of envelopes, the time and which
@@ -54,6 +88,12 @@ public struct BuildingView: Hashable, Sendable {
     public let memberships: [Membership]
     /// Latest profile of each building, ordered by building key.
     public let profiles: [ProfileEntry]
+
+    public init(items: [ViewItem], memberships: [Membership], profiles: [ProfileEntry]) {
+        self.items = items
+        self.memberships = memberships
+        self.profiles = profiles
+    }
 
     /// Canonical bytes of the view, hashed into the state digest: the same on two nodes exactly
     /// when they show the same posts with the same content, roles and profiles.

@@ -60,11 +60,12 @@ extension EnvelopeStore {
                 }
             }
 
-            let erasedOnArrival = try Self.applyRetractions(fresh: fresh, report: &report, db)
+            var changes = ViewChanges()
+            let erasedOnArrival = try Self.applyRetractions(fresh: fresh, report: &report, changes: &changes, db)
 
             let insert = try RawStatement(db, sql: """
-                INSERT INTO envelope (id, kind, author, hlc, expiresAt, target, bytes, scope, building)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                INSERT INTO envelope (id, kind, author, hlc, expiresAt, target, bytes, scope, building, subject)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                 """)
             var newest: UInt64 = 0
             for envelope in fresh {
@@ -83,9 +84,12 @@ extension EnvelopeStore {
                 insert.bind(7, envelope.bytes)
                 insert.bind(8, Int64(envelope.content.scope.rawValue))
                 insert.bind(9, envelope.building.bytes)
+                if case .grant(let grant) = envelope.content.payload { insert.bind(10, grant.subject.bytes) } else { insert.bindNull(10) }
                 try insert.run()
                 report.accepted.append(envelope.id)
+                changes.note(envelope)
             }
+            try Self.refreshView(changes, viewer: building, db)
 
             // The clock moves past everything accepted, so later local posts order after them.
             if newest > 0 {
@@ -104,7 +108,7 @@ extension EnvelopeStore {
     /// Applies the erasure rule (``ViewRules/retract(by:until:erases:by:until:)``) between the
     /// fresh envelopes and everything held. Erases held victims of fresh retracts, and returns
     /// the fresh envelopes that retracts (held or fresh) erase on arrival.
-    static func applyRetractions(fresh: [Envelope], report: inout IngestReport, _ db: Database) throws -> Set<EnvelopeID> {
+    static func applyRetractions(fresh: [Envelope], report: inout IngestReport, changes: inout ViewChanges, _ db: Database) throws -> Set<EnvelopeID> {
         struct Retraction { let author: PublicKey; let expiresAt: UInt64 }
         var retractions: [EnvelopeID: [Retraction]] = [:]
         for r in fresh where r.kind == .retract {
@@ -156,7 +160,11 @@ extension EnvelopeStore {
                 let author = PublicKey(bytes: victims.blob(2))!
                 let expiresAt = UInt64(clamping: victims.int64(3))
                 let victimTarget = victims.isNull(4) ? nil : EnvelopeID(bytes: victims.blob(4))
-                if erases(kind, author, expiresAt, victimTarget, id: id) { erased.append((id, author, expiresAt)) }
+                if erases(kind, author, expiresAt, victimTarget, id: id) {
+                    erased.append((id, author, expiresAt))
+                    // The post it was, or the post it edited, shows differently now.
+                    if let post = kind == .edit ? victimTarget : id { changes.posts.insert(post) }
+                }
             }
             victims.reset()
             for victim in erased {

@@ -32,7 +32,10 @@ extension EnvelopeStore {
                     sql: "INSERT OR REPLACE INTO quarantine (id, bytes, expiresAt, since, reason) VALUES (?, ?, ?, ?, ?)",
                     arguments: [row[0] as Data, row[1] as Data, row[2] as Int64, Int64(clamping: now), reason])
             }
+            var changes = ViewChanges()
+            for row in rows { changes.note(try Self.storedEnvelope(id: row[0], bytes: row[1])) }
             try db.execute(sql: "DELETE FROM envelope WHERE rowid > ?", arguments: [rowID])
+            try Self.refreshView(changes, viewer: building, db)
             try Self.addToCounter(.changes, rows.count, db)
             return rows.compactMap { EnvelopeID(bytes: [UInt8]($0[0] as Data)) }
         }

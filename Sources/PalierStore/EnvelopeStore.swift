@@ -34,14 +34,14 @@ public final class EnvelopeStore: Sendable {
             } else {
                 writer = try DatabaseQueue(configuration: configuration)
             }
-            try Self.migrator.migrate(writer)
+            try Self.migrator(viewer: building).migrate(writer)
         } catch {
             throw .cannotOpen(path: path ?? ":memory:", reason: "\(error)")
         }
     }
 
-    /// Append-only, named migrations.
-    static var migrator: DatabaseMigrator {
+    /// Append-only, named migrations. `viewer`: the building whose view the store keeps.
+    static func migrator(viewer: PublicKey) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: envelopes, erased ids, counters") { db in
             try db.execute(sql: """
@@ -121,6 +121,10 @@ public final class EnvelopeStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4: the materialised view") { db in
+            try db.execute(sql: viewMigration)
+            try buildView(db, viewer: viewer)
+        }
         return migrator
     }
 
@@ -155,9 +159,12 @@ public final class EnvelopeStore: Sendable {
         }
     }
 
-    /// What the screen of this building shows at `now`.
+    /// What the screen of this building shows at `now`, read from the materialised view
+    /// (``ViewRules`` applied to the live envelopes, kept up to date by every write). Deletes
+    /// what has expired first, if anything has.
     public func view(now: UInt64) throws(StoreError) -> BuildingView {
-        ViewRules.view(of: try liveEnvelopes(now: now), now: now, viewer: building)
+        try purgeExpiredIfAny(now: now)
+        return try read { db in try Self.readView(db) }
     }
 
     /// BLAKE2b-256 of the view's canonical bytes: equal on two nodes exactly when they show the same.
@@ -241,8 +248,12 @@ public final class EnvelopeStore: Sendable {
     @discardableResult
     public func purgeExpired(now: UInt64) throws(StoreError) -> Int {
         try write { db in
+            var changes = ViewChanges()
+            let expired = try Row.fetchCursor(db, sql: "SELECT id, bytes FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            while let row = try expired.next() { changes.note(try Self.storedEnvelope(id: row[0], bytes: row[1])) }
             try db.execute(sql: "DELETE FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             let removed = db.changesCount
+            try Self.refreshView(changes, viewer: building, db)
             try db.execute(sql: "DELETE FROM erased WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try db.execute(sql: "DELETE FROM quarantine WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try db.execute(sql: "DELETE FROM suspension WHERE untilTime <= ?", arguments: [Int64(clamping: now)])

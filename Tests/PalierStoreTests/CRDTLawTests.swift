@@ -43,10 +43,11 @@ import Testing
                 #expect(try store.stateDigest(now: instant) == expected, "seed \(seed) at +\(instant - now) ms")
             }
         }
-        // Purging expired envelopes never changes what is shown.
-        let late = laterInstants[1]
+        // Purging expired envelopes never changes what is shown (the view is read at times that
+        // never go back: reading it deletes what expired).
+        let late = laterInstants[2]
         try stores[0].purgeExpired(now: late)
-        #expect(try stores[0].stateDigest(now: late) == reference[1], "seed \(seed) after purge")
+        #expect(try stores[0].stateDigest(now: late) == reference[2], "seed \(seed) after purge")
     }
 
     func deliver(_ all: [[UInt8]], to store: EnvelopeStore, now: UInt64, random: inout SeededRandom) throws {

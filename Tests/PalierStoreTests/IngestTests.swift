@@ -113,11 +113,13 @@ import Testing
         _ = try store.ingest([short.bytes, long.bytes], now: now)
         #expect(try store.nextExpiry(after: now) == short.expiresAt)
         let later = short.expiresAt
-        #expect(try store.view(now: later).items.map(\.id) == [long.id])
+        #expect(try store.purgeExpired(now: later - 1) == 0)
         let digest = try store.stateDigest(now: later)
-        #expect(try store.purgeExpired(now: later) == 1)
-        #expect(try store.stateDigest(now: later) == digest)
+        // Reading the view at `later` has already deleted what expired by then.
         #expect(try store.statistics().envelopes == 1)
+        #expect(try store.view(now: later).items.map(\.id) == [long.id])
+        #expect(try store.purgeExpired(now: later) == 0)
+        #expect(try store.stateDigest(now: later) == digest)
     }
 
     @Test func theClockMovesPastAcceptedEnvelopes() throws {

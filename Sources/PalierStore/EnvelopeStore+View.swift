@@ -1,0 +1,325 @@
+import Foundation
+import GRDB
+import PalierCore
+
+/// The materialised view: what ``ViewRules`` decide for this store's building, kept in three
+/// tables in the same transaction as every change to the envelope table (ingest, erasure,
+/// expiry, quarantine), so that reading the view is a matter of index lookups.
+///
+/// - `view_standing`: per (building, subject), the building's latest grant for the subject.
+/// - `view_profile`: per building, its latest profile.
+/// - `view_item`: the posts shown, with the revision (post or edit) whose content shows, the
+///   author's role and grant, and the shown event's times.
+///
+/// A change names what it can affect — a post, its edits and hides name the post; a grant names
+/// its (building, subject), whose posts and hides are then looked at again; a profile names its
+/// building — and only those rows are computed again, from the envelope table, by the rules of
+/// ``ViewRules`` (which stays the specification: a property test holds the tables to it).
+/// Rows depend on what is live: reads first delete what has expired (``purgeExpired(now:)``),
+/// which is itself such a change.
+extension EnvelopeStore {
+    /// What a change to the envelope table can affect in the view.
+    struct ViewChanges {
+        var posts = Set<EnvelopeID>()
+        var standings = Set<StandingKey>()
+        var profiles = Set<PublicKey>()
+
+        var isEmpty: Bool { posts.isEmpty && standings.isEmpty && profiles.isEmpty }
+
+        /// Notes an envelope that was added or removed.
+        mutating func note(_ envelope: Envelope) {
+            switch envelope.content.payload {
+            case .post: posts.insert(envelope.id)
+            case .edit, .hide: posts.insert(envelope.target!)
+            // Retracts erase physically: what they erase is removed, and noted, by itself.
+            case .retract: break
+            case .grant(let grant): standings.insert(StandingKey(building: envelope.building, subject: grant.subject))
+            case .profile: profiles.insert(envelope.building)
+            }
+        }
+    }
+
+    struct StandingKey: Hashable {
+        let building: PublicKey
+        let subject: PublicKey
+    }
+
+    static let viewMigration = """
+        -- Grants' subjects, so that a (building, subject) finds its grants by index.
+        ALTER TABLE envelope ADD COLUMN subject BLOB;
+        CREATE INDEX envelope_subject ON envelope(building, subject) WHERE subject IS NOT NULL;
+        -- A building's posts and hides by author: what a change of standing affects.
+        CREATE INDEX envelope_author ON envelope(building, author, kind);
+        CREATE TABLE view_standing (
+            building BLOB NOT NULL,
+            subject BLOB NOT NULL,
+            grantID BLOB NOT NULL,
+            role INTEGER,               -- NULL: the latest grant revokes
+            displayName TEXT NOT NULL,
+            hlc INTEGER NOT NULL,
+            expiresAt INTEGER NOT NULL,
+            PRIMARY KEY (building, subject)
+        ) WITHOUT ROWID;
+        CREATE TABLE view_profile (
+            building BLOB NOT NULL PRIMARY KEY,
+            envelope BLOB NOT NULL,
+            name TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE view_item (
+            id BLOB NOT NULL PRIMARY KEY,
+            kind INTEGER NOT NULL,
+            scope INTEGER NOT NULL,
+            building BLOB NOT NULL,
+            author BLOB NOT NULL,
+            hlc INTEGER NOT NULL,
+            expiresAt INTEGER NOT NULL,
+            revision BLOB NOT NULL,
+            revisionHLC INTEGER NOT NULL,
+            role INTEGER,                -- NULL: the building key posted
+            grantID BLOB,
+            startsAt INTEGER,            -- the shown event's times
+            endsAt INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX view_item_newest ON view_item(hlc DESC, id);
+        """
+
+    /// Fills the subject column and computes the whole view (the migration that adds it).
+    static func buildView(_ db: Database, viewer: PublicKey) throws {
+        var changes = ViewChanges()
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, bytes FROM envelope")
+        var subjects: [(Data, Data)] = []
+        while let row = try rows.next() {
+            let envelope = try storedEnvelope(id: row[0], bytes: row[1])
+            changes.note(envelope)
+            if case .grant(let grant) = envelope.content.payload { subjects.append((Data(grant.subject.bytes), row[0])) }
+        }
+        for (subject, id) in subjects {
+            try db.execute(sql: "UPDATE envelope SET subject = ? WHERE id = ?", arguments: [subject, id])
+        }
+        try refreshView(changes, viewer: viewer, db)
+    }
+
+    /// Computes again every view row `changes` can affect, from the envelope table.
+    static func refreshView(_ changes: ViewChanges, viewer: PublicKey, _ db: Database) throws {
+        guard !changes.isEmpty else { return }
+        var posts = changes.posts
+        for key in changes.standings {
+            try refreshStanding(key, db)
+            // Its posts and its hides are looked at again.
+            let affected = try RawStatement(db, sql: """
+                SELECT id, kind, target FROM envelope WHERE building = ?1 AND author = ?2 AND (kind < 16 OR kind = \(Kind.hide.rawValue))
+                """)
+            affected.bind(1, key.building.bytes)
+            affected.bind(2, key.subject.bytes)
+            defer { affected.reset() }
+            while try affected.step() {
+                if affected.int64(1) < 16 {
+                    posts.insert(EnvelopeID(bytes: affected.blob(0))!)
+                } else if !affected.isNull(2), let target = EnvelopeID(bytes: affected.blob(2)) {
+                    posts.insert(target)
+                }
+            }
+        }
+        for building in changes.profiles { try refreshProfile(building, db) }
+        let context = try PostContext(db, viewer: viewer)
+        for post in posts { try context.refresh(post) }
+    }
+
+    private static func refreshStanding(_ key: StandingKey, _ db: Database) throws {
+        let latest = try RawStatement(db, sql: """
+            SELECT id, bytes FROM envelope WHERE building = ?1 AND subject = ?2 AND kind = \(Kind.grant.rawValue)
+            ORDER BY hlc DESC, id DESC LIMIT 1
+            """)
+        latest.bind(1, key.building.bytes)
+        latest.bind(2, key.subject.bytes)
+        defer { latest.reset() }
+        guard try latest.step() else {
+            try db.execute(sql: "DELETE FROM view_standing WHERE building = ? AND subject = ?",
+                           arguments: [Data(key.building.bytes), Data(key.subject.bytes)])
+            return
+        }
+        let envelope = try storedEnvelope(id: Data(latest.blob(0)), bytes: Data(latest.blob(1)))
+        guard case .grant(let grant) = envelope.content.payload else { throw StoreError.database("a grant row holds another kind") }
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO view_standing (building, subject, grantID, role, displayName, hlc, expiresAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                Data(key.building.bytes), Data(key.subject.bytes), Data(envelope.id.bytes), grant.role.map { Int($0.rawValue) },
+                grant.displayName, Int64(bitPattern: envelope.timestamp.rawValue), Int64(clamping: envelope.expiresAt),
+            ])
+    }
+
+    private static func refreshProfile(_ building: PublicKey, _ db: Database) throws {
+        let latest = try RawStatement(db, sql: """
+            SELECT id, bytes FROM envelope WHERE building = ?1 AND kind = \(Kind.profile.rawValue) ORDER BY hlc DESC, id DESC LIMIT 1
+            """)
+        latest.bind(1, building.bytes)
+        defer { latest.reset() }
+        guard try latest.step() else {
+            try db.execute(sql: "DELETE FROM view_profile WHERE building = ?", arguments: [Data(building.bytes)])
+            return
+        }
+        let envelope = try storedEnvelope(id: Data(latest.blob(0)), bytes: Data(latest.blob(1)))
+        guard case .profile(let profile) = envelope.content.payload else { throw StoreError.database("a profile row holds another kind") }
+        try db.execute(sql: "INSERT OR REPLACE INTO view_profile (building, envelope, name) VALUES (?, ?, ?)",
+                       arguments: [Data(building.bytes), Data(envelope.id.bytes), profile.name])
+    }
+
+    /// The statements that compute one post's row, prepared once per change.
+    private struct PostContext {
+        let db: Database
+        let viewer: PublicKey
+        let post: RawStatement
+        let edits: RawStatement
+        let hides: RawStatement
+        let standing: RawStatement
+
+        init(_ db: Database, viewer: PublicKey) throws {
+            self.db = db
+            self.viewer = viewer
+            post = try RawStatement(db, sql: "SELECT bytes FROM envelope WHERE id = ?1")
+            edits = try RawStatement(db, sql: "SELECT id, bytes FROM envelope WHERE kind = \(Kind.edit.rawValue) AND target = ?1")
+            hides = try RawStatement(db, sql: "SELECT building, author FROM envelope WHERE kind = \(Kind.hide.rawValue) AND target = ?1")
+            standing = try RawStatement(db, sql: "SELECT role, grantID FROM view_standing WHERE building = ?1 AND subject = ?2")
+        }
+
+        /// The author's authority in `building` for `kind` (rule 2): the role (nil for the
+        /// building key) and grant, or nil when it may not.
+        func authority(of author: PublicKey, in building: PublicKey, for kind: Kind) throws -> (role: Role?, grant: EnvelopeID?)? {
+            if author == building { return (nil, nil) }
+            standing.bind(1, building.bytes)
+            standing.bind(2, author.bytes)
+            defer { standing.reset() }
+            guard try standing.step(), !standing.isNull(0),
+                  let role = Role(rawValue: UInt8(clamping: standing.int64(0))), role.mayPost(kind) else { return nil }
+            return (role, EnvelopeID(bytes: standing.blob(1)))
+        }
+
+        func refresh(_ id: EnvelopeID) throws {
+            guard let row = try shownRow(id) else {
+                try db.execute(sql: "DELETE FROM view_item WHERE id = ?", arguments: [Data(id.bytes)])
+                return
+            }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: row)
+        }
+
+        /// The view row of post `id` by rules 1–6, or nil when it is not shown.
+        private func shownRow(_ id: EnvelopeID) throws -> StatementArguments? {
+            post.bind(1, id.bytes)
+            let found = try post.step()
+            let bytes = found ? post.blob(0) : []
+            post.reset()
+            guard found else { return nil }
+            let envelope = try storedEnvelope(id: Data(id.bytes), bytes: Data(bytes))
+            let content = envelope.content
+            guard content.kind.isContent, content.scope == .neighbourhood || content.building == viewer,
+                  let granted = try authority(of: content.author, in: content.building, for: content.kind) else { return nil }
+            // Rule 6: a hide by the post's building, or by the viewer, from a key that may hide there.
+            hides.bind(1, id.bytes)
+            defer { hides.reset() }
+            while try hides.step() {
+                let building = PublicKey(bytes: hides.blob(0))!
+                guard building == content.building || building == viewer else { continue }
+                if try authority(of: PublicKey(bytes: hides.blob(1))!, in: building, for: .hide) != nil { return nil }
+            }
+            // Rule 4: the latest of the post and its author's edits of the same kind.
+            var shown = envelope
+            edits.bind(1, id.bytes)
+            defer { edits.reset() }
+            while try edits.step() {
+                let edit = try storedEnvelope(id: Data(edits.blob(0)), bytes: Data(edits.blob(1)))
+                guard edit.author == envelope.author, case .edit(let kind, _) = edit.content.payload, kind == envelope.kind else { continue }
+                if Envelope.precedes(shown, edit) { shown = edit }
+            }
+            let event = shown.content.postContent?.event
+            return [
+                Data(id.bytes), Int(content.kind.rawValue), Int(content.scope.rawValue), Data(content.building.bytes),
+                Data(content.author.bytes), Int64(bitPattern: envelope.timestamp.rawValue), Int64(clamping: envelope.expiresAt),
+                Data(shown.id.bytes), Int64(bitPattern: shown.timestamp.rawValue), granted.role.map { Int($0.rawValue) },
+                granted.grant.map { Data($0.bytes) }, event.map { Int64(clamping: $0.startsAt) }, event.map { Int64(clamping: $0.endsAt) },
+            ]
+        }
+    }
+}
+
+// MARK: - Reading the view
+
+extension EnvelopeStore {
+    /// Deletes what has expired at `now` (and so brings the view to `now`), if anything has: one
+    /// index seek when nothing has.
+    func purgeExpiredIfAny(now: UInt64) throws(StoreError) {
+        let due = try read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM envelope WHERE expiresAt <= ? LIMIT 1", arguments: [Int64(clamping: now)]) ?? false
+        }
+        if due { try purgeExpired(now: now) }
+    }
+
+    /// The view's items, newest first, from `offset` (nil `limit`: all).
+    static func readItems(_ db: Database, limit: Int? = nil, offset: Int = 0, where condition: String = "1", arguments: StatementArguments = []) throws -> [ViewItem] {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT vi.id, vi.kind, vi.scope, vi.building, vi.author, vi.hlc, vi.expiresAt, vi.revision, vi.revisionHLC, vi.role,
+                   vi.grantID, rev.bytes, st.displayName, pr.name
+            FROM view_item vi
+            JOIN envelope rev ON rev.id = vi.revision
+            LEFT JOIN view_standing st ON st.building = vi.building AND st.subject = vi.author
+            LEFT JOIN view_profile pr ON pr.building = vi.building
+            WHERE \(condition)
+            ORDER BY vi.hlc DESC, vi.id ASC
+            LIMIT \(limit ?? -1) OFFSET \(offset)
+            """, arguments: arguments)
+        var items: [ViewItem] = []
+        while let row = try rows.next() {
+            let id = try envelopeID(row[0])
+            let revision = try envelopeID(row[7])
+            let shown = try storedEnvelope(id: row[7], bytes: row[11])
+            guard let kind = Kind(rawValue: UInt8(clamping: row[1] as Int64)), let scope = Scope(rawValue: UInt8(clamping: row[2] as Int64)),
+                  let building = PublicKey(bytes: [UInt8](row[3] as Data)), let author = PublicKey(bytes: [UInt8](row[4] as Data)),
+                  let content = shown.content.postContent else { throw StoreError.database("a damaged view row for \(id.hex)") }
+            let role = (row[9] as Int64?).flatMap { Role(rawValue: UInt8(clamping: $0)) }
+            let buildingName: String? = row[13]
+            let grantName: String? = row[12]
+            let revisionHLC = HybridTimestamp(rawValue: UInt64(bitPattern: row[8]))
+            items.append(ViewItem(
+                id: id, kind: kind, scope: scope, building: building, author: author, role: role,
+                authorName: (author == building ? nil : grantName) ?? buildingName ?? "",
+                buildingName: buildingName, content: content,
+                postedAt: HybridTimestamp(rawValue: UInt64(bitPattern: row[5])), revision: revision,
+                editedAt: revision == id ? nil : revisionHLC, expiresAt: UInt64(clamping: row[6] as Int64),
+                grant: try (row[10] as Data?).map(envelopeID)))
+        }
+        return items
+    }
+
+    static func readView(_ db: Database) throws -> BuildingView {
+        let items = try readItems(db)
+        var memberships: [Membership] = []
+        for row in try Row.fetchAll(db, sql: """
+            SELECT building, subject, role, displayName, hlc, expiresAt, grantID FROM view_standing ORDER BY building, subject
+            """) {
+            guard let building = PublicKey(bytes: [UInt8](row[0] as Data)), let subject = PublicKey(bytes: [UInt8](row[1] as Data)) else {
+                throw StoreError.database("a damaged standing row")
+            }
+            memberships.append(Membership(
+                building: building, subject: subject, role: (row[2] as Int64?).flatMap { Role(rawValue: UInt8(clamping: $0)) },
+                displayName: row[3], grantedAt: HybridTimestamp(rawValue: UInt64(bitPattern: row[4])),
+                expiresAt: UInt64(clamping: row[5] as Int64), grant: try envelopeID(row[6])))
+        }
+        var profiles: [ProfileEntry] = []
+        for row in try Row.fetchAll(db, sql: """
+            SELECT e.id, e.bytes FROM view_profile p JOIN envelope e ON e.id = p.envelope ORDER BY p.building
+            """) {
+            let envelope = try storedEnvelope(id: row[0], bytes: row[1])
+            guard case .profile(let profile) = envelope.content.payload else { throw StoreError.database("a damaged profile row") }
+            profiles.append(ProfileEntry(building: envelope.building, profile: profile, envelope: envelope.id, updatedAt: envelope.timestamp))
+        }
+        return BuildingView(items: items, memberships: memberships, profiles: profiles)
+    }
+
+    static func envelopeID(_ data: Data) throws -> EnvelopeID {
+        guard let id = EnvelopeID(bytes: [UInt8](data)) else { throw StoreError.database("a damaged envelope id") }
+        return id
+    }
+}
