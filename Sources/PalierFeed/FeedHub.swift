@@ -102,16 +102,36 @@ public actor FeedHub {
         guard force || changes != seenChanges || due else { return [] }
         seenChanges = changes
         let lastRow = try store.lastRowID()
-        let view = try store.view(now: now)
-        let next = PlaylistRules.playlist(
-            view: view, now: now, viewer: store.building, configuration: configuration, policy: try store.federationPolicy(),
-            safeText: textCache.safeText)
+        let next = try Self.playlist(store: store, now: now, configuration: configuration, policy: try store.federationPolicy(),
+                                     safeText: textCache.safeText)
         textCache.keepOnlyUsed()
         let events = PlaylistDiff.events(from: playlist, to: next, at: now)
         playlist = next
         playlistRow = lastRow
         broadcast(events)
         return events
+    }
+
+    /// The playlist at `now`, read from the store's materialised view by index: of each kind
+    /// only the `maximumItems` the rules could keep (the newest; events showing now in agenda
+    /// order) are read, and the next change is the store's earliest over every shown post. The
+    /// same playlist as ``PlaylistRules`` gives from the whole view (a property test holds it).
+    public static func playlist(store: EnvelopeStore, now: UInt64, configuration: ScreenConfiguration, policy: FederationPolicy,
+                                safeText: @escaping PlaylistRules.SafeText = PlaylistRules.safeText) throws(StoreError) -> Playlist {
+        let bound = max(configuration.maximumItems, 1)
+        let buildings = [store.building] + policy.followed.subtracting(policy.blocked).subtracting([store.building]).sorted()
+        var queries = Kind.contentKinds.filter { $0 != .event && $0 != .flash }.map { ViewQuery(kinds: [$0], limit: bound) }
+        let preempting = PlaylistRules.preemptingFlashRoles
+        queries.append(ViewQuery(kinds: [.flash], roles: preempting, limit: bound))
+        queries.append(ViewQuery(kinds: [.flash], roles: Role.allCases.filter { !preempting.contains($0) }, limit: bound))
+        queries.append(ViewQuery(kinds: [.event], order: .agenda(leadTime: configuration.eventLeadTimeMillis), limit: bound))
+        let items = try store.viewItems(queries, buildings: buildings, now: now)
+        var playlist = PlaylistRules.playlist(
+            view: BuildingView(items: items, memberships: [], profiles: []), now: now, viewer: store.building,
+            configuration: configuration, policy: policy, safeText: safeText)
+        let later = try store.nextViewChange(after: now, leadTime: configuration.eventLeadTimeMillis, buildings: buildings)
+        playlist.nextChange = [playlist.nextChange, later].compactMap { $0 }.min()
+        return playlist
     }
 
     /// Everything the playlist was made from has been through the screen's rules and its

@@ -106,8 +106,12 @@ public enum PlaylistRules {
             screenItem(kept.entry, from: kept.from, until: kept.until, viewer: viewer, configuration: configuration, safeText: safeText)
         }
         let bound = max(configuration.maximumItems, 1)
-        // The view lists newest first; keep that order within each group (the sort is stable).
-        preempting.sort { priority($0.entry.kind) > priority($1.entry.kind) }
+        // Alerts before flashes; the view's order (newest first, then id) within each.
+        preempting.sort { a, b in
+            let (pa, pb) = (priority(a.entry.kind), priority(b.entry.kind))
+            if pa != pb { return pa > pb }
+            return a.entry.postedAt != b.entry.postedAt ? a.entry.postedAt > b.entry.postedAt : a.entry.id < b.entry.id
+        }
         events.sort { $0.start != $1.start ? $0.start < $1.start : $0.entry.entry.id < $1.entry.entry.id }
         let share = min(max(configuration.promoShare, 0), 0.95)
         let shownPreempting = preempting.prefix(bound).map(item)
@@ -119,7 +123,8 @@ public enum PlaylistRules {
         let promoBudget = Int((share / (1 - share) * Double(contentSeconds)).rounded(.down))
         var promoSeconds = 0
         var shownPromos: [ScreenItem] = []
-        for promo in promos where shownPromos.count < promoSlots {
+        // The `bound` newest promos are considered, each taken if it still fits.
+        for promo in promos.prefix(bound) where shownPromos.count < promoSlots {
             let candidate = item(promo)
             guard promoSeconds + candidate.displaySeconds <= promoBudget else { continue }
             shownPromos.append(candidate)
@@ -138,10 +143,13 @@ public enum PlaylistRules {
         return Playlist(items: shownPreempting + merged, nextChange: nextChange)
     }
 
-    /// Alerts, and flashes by the building, an admin, the landlord or the elevator company.
+    /// Who pre-empts the rotation with a flash: the building key (nil), an admin, the landlord
+    /// or the elevator company.
+    public static let preemptingFlashRoles: [Role?] = [nil, .admin, .landlord, .elevator]
+
+    /// Alerts, and flashes by ``preemptingFlashRoles``.
     static func preempts(_ entry: ViewItem) -> Bool {
-        entry.kind == .alert
-            || (entry.kind == .flash && (entry.role == nil || entry.role == .elevator || entry.role == .landlord || entry.role == .admin))
+        entry.kind == .alert || (entry.kind == .flash && preemptingFlashRoles.contains(entry.role))
     }
 
     static func priority(_ kind: Kind) -> Int {

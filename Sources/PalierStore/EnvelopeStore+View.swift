@@ -258,7 +258,8 @@ extension EnvelopeStore {
     }
 
     /// The view's items, newest first, from `offset` (nil `limit`: all).
-    static func readItems(_ db: Database, limit: Int? = nil, offset: Int = 0, where condition: String = "1", arguments: StatementArguments = []) throws -> [ViewItem] {
+    static func readItems(_ db: Database, limit: Int? = nil, offset: Int = 0, where condition: String = "1",
+                          order: String = "vi.hlc DESC, vi.id ASC", arguments: StatementArguments = []) throws -> [ViewItem] {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT vi.id, vi.kind, vi.scope, vi.building, vi.author, vi.hlc, vi.expiresAt, vi.revision, vi.revisionHLC, vi.role,
                    vi.grantID, rev.bytes, st.displayName, pr.name
@@ -267,7 +268,7 @@ extension EnvelopeStore {
             LEFT JOIN view_standing st ON st.building = vi.building AND st.subject = vi.author
             LEFT JOIN view_profile pr ON pr.building = vi.building
             WHERE \(condition)
-            ORDER BY vi.hlc DESC, vi.id ASC
+            ORDER BY \(order)
             LIMIT \(limit ?? -1) OFFSET \(offset)
             """, arguments: arguments)
         var items: [ViewItem] = []
@@ -321,5 +322,103 @@ extension EnvelopeStore {
     static func envelopeID(_ data: Data) throws -> EnvelopeID {
         guard let id = EnvelopeID(bytes: [UInt8](data)) else { throw StoreError.database("a damaged envelope id") }
         return id
+    }
+}
+
+// MARK: - Queries for the screen and the CLI
+
+/// A part of the view, read by index: the posts of some kinds (and roles), newest first or in
+/// agenda order, from some buildings, at most `limit`.
+public struct ViewQuery: Sendable, Hashable {
+    public enum Order: Sendable, Hashable {
+        /// Newest first (the view's order).
+        case newest
+        /// Events showing at `now` (from `leadTime` before their start until their end), by
+        /// start then id.
+        case agenda(leadTime: UInt64)
+    }
+    public var kinds: [Kind]
+    /// nil: any author; otherwise only posts whose author has one of these roles (nil in the
+    /// list: the building key itself).
+    public var roles: [Role?]?
+    public var order: Order
+    public var limit: Int
+
+    public init(kinds: [Kind], roles: [Role?]? = nil, order: Order = .newest, limit: Int) {
+        self.kinds = kinds
+        self.roles = roles
+        self.order = order
+        self.limit = limit
+    }
+}
+
+extension EnvelopeStore {
+    /// The view items `query` names among the posts of `buildings` (nil: every building), live
+    /// at `now`, in the view's order for `.newest`.
+    public func viewItems(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws(StoreError) -> [ViewItem] {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in try Self.readItems(db, query, buildings: buildings, now: now) }
+    }
+
+    /// Several queries in one read transaction: the union of their items, in the view's order.
+    public func viewItems(_ queries: [ViewQuery], buildings: [PublicKey]?, now: UInt64) throws(StoreError) -> [ViewItem] {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            var seen = Set<EnvelopeID>()
+            var items: [ViewItem] = []
+            for query in queries {
+                for item in try Self.readItems(db, query, buildings: buildings, now: now) where seen.insert(item.id).inserted {
+                    items.append(item)
+                }
+            }
+            items.sort { a, b in a.postedAt != b.postedAt ? a.postedAt > b.postedAt : a.id < b.id }
+            return items
+        }
+    }
+
+    /// The next instant after `now` at which a post of `buildings` expires, or an event of theirs
+    /// comes within `leadTime` of its start, or ends: when the screen next changes by itself.
+    public func nextViewChange(after now: UInt64, leadTime: UInt64, buildings: [PublicKey]?) throws(StoreError) -> UInt64? {
+        try purgeExpiredIfAny(now: now)
+        let lead = Int64(clamping: leadTime)
+        let t = Int64(clamping: now)
+        let (filter, arguments) = Self.buildingFilter(buildings)
+        return try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT min(expiresAt),
+                       min(CASE WHEN startsAt > \(lead) THEN startsAt - \(lead) ELSE 0 END) FILTER (WHERE (CASE WHEN startsAt > \(lead) THEN startsAt - \(lead) ELSE 0 END) > \(t)),
+                       min(endsAt) FILTER (WHERE endsAt > \(t))
+                FROM view_item vi WHERE vi.expiresAt > \(t) AND \(filter)
+                """, arguments: arguments)
+            let times = (0..<3).compactMap { (row?[$0] as Int64?).map { UInt64(clamping: $0) } }
+            return times.min()
+        }
+    }
+
+    static func buildingFilter(_ buildings: [PublicKey]?) -> (String, StatementArguments) {
+        guard let buildings else { return ("1", []) }
+        guard !buildings.isEmpty else { return ("0", []) }
+        return ("vi.building IN (\(buildings.map { _ in "?" }.joined(separator: ",")))",
+                StatementArguments(buildings.map { Data($0.bytes) }))
+    }
+
+    static func readItems(_ db: Database, _ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws -> [ViewItem] {
+        guard !query.kinds.isEmpty, query.limit > 0 else { return [] }
+        var conditions = ["vi.expiresAt > \(Int64(clamping: now))", "vi.kind IN (\(query.kinds.map { String($0.rawValue) }.joined(separator: ",")))"]
+        let (filter, arguments) = buildingFilter(buildings)
+        conditions.append(filter)
+        if let roles = query.roles {
+            var alternatives = roles.compactMap { $0 }.map { "vi.role = \($0.rawValue)" }
+            if roles.contains(where: { $0 == nil }) { alternatives.append("vi.author = vi.building") }
+            conditions.append(alternatives.isEmpty ? "0" : "(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        var order = "vi.hlc DESC, vi.id ASC"
+        if case .agenda(let leadTime) = query.order {
+            let lead = Int64(clamping: leadTime)
+            let t = Int64(clamping: now)
+            conditions.append("vi.startsAt IS NOT NULL AND (CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END) <= \(t) AND vi.endsAt > \(t)")
+            order = "vi.startsAt ASC, vi.id ASC"
+        }
+        return try readItems(db, limit: query.limit, where: conditions.joined(separator: " AND "), order: order, arguments: arguments)
     }
 }
