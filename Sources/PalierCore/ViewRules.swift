@@ -155,8 +155,15 @@ extension ViewRules {
     public static func permission(
         of author: PublicKey, in building: PublicKey, for kind: Kind, view: BuildingView
     ) -> Result<Role?, PermissionDenied> {
+        permission(of: author, in: building, for: kind, membership: view.membership(of: author, in: building))
+    }
+
+    /// The same, from the author's current membership in `building` (a store looks it up).
+    public static func permission(
+        of author: PublicKey, in building: PublicKey, for kind: Kind, membership: Membership?
+    ) -> Result<Role?, PermissionDenied> {
         if author == building { return .success(nil) }
-        guard let membership = view.membership(of: author, in: building), let role = membership.role else {
+        guard let membership, let role = membership.role else {
             return .failure(.notGranted)
         }
         guard role.mayPost(kind) else { return .failure(.roleMayNotPost(role)) }

@@ -161,7 +161,9 @@ extension BuildingNode {
     }
 
     func checkPermission(of author: PublicKey, for kind: Kind) throws(NodeError) {
-        switch ViewRules.permission(of: author, in: building, for: kind, view: try view()) {
+        let membership: Membership?
+        do { membership = try store.membership(of: author, in: building, now: now()) } catch { throw .wrap(error) }
+        switch ViewRules.permission(of: author, in: building, for: kind, membership: membership) {
         case .success: return
         case .failure(.notGranted): throw NodeError(.notGranted(author))
         case .failure(.roleMayNotPost(let role)): throw NodeError(.roleMayNotPost(role, kind))

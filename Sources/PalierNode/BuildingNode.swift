@@ -124,6 +124,19 @@ public final class BuildingNode: Sendable {
         do { return try store.view(now: now()) } catch { throw .wrap(error) }
     }
 
+    /// A page of the posts `palier list` shows, newest first: every building's but blocked
+    /// ones', of `kind` if given, at most `limit` (nil: all); and how many there are in all.
+    public func listed(kind: Kind? = nil, limit: Int?) throws(NodeError) -> (items: [ViewItem], total: Int) {
+        do {
+            let blocked = try store.federationPolicy().blocked.sorted()
+            let now = now()
+            let query = ViewQuery(kinds: kind.map { [$0] } ?? Kind.contentKinds, limit: limit ?? Int.max, excluding: blocked)
+            let items = try store.viewItems(query, buildings: nil, now: now)
+            let total = limit == nil || items.count < (limit ?? 0) ? items.count : try store.viewItemCount(query, buildings: nil, now: now)
+            return (items, total)
+        } catch { throw .wrap(error) }
+    }
+
     /// The envelope an id or unambiguous id prefix names.
     public func resolve(_ prefix: String) throws(NodeError) -> EnvelopeID {
         let ids: [EnvelopeID]

@@ -45,20 +45,44 @@ public enum TimeSpec {
     /// date formatters print nothing for them.
     public static let latestShown: UInt64 = 253_402_300_799_999
 
-    /// `2026-12-24 18:30` in the local time zone, for listings.
+    /// `2026-12-24 18:30` in the local time zone, for listings. Plain arithmetic (no date
+    /// formatter: a listing of many posts formats two dates a row).
     public static func format(_ millis: UInt64, timeZone: TimeZone = .current) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date(millis))
+        let shown = min(millis, latestShown)
+        let offset = Int64(timeZone.secondsFromGMT(for: date(shown)))
+        // Near the last instant a four-digit year can show, an eastern offset would pass it.
+        let local = min(Int64(shown / 1000) + offset, Int64(latestShown / 1000))
+        let t = civil(seconds: max(local, 0))
+        return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2)) \(pad(t.hour, 2)):\(pad(t.minute, 2))"
     }
 
     /// ISO 8601 in UTC with milliseconds, for JSON output.
     public static func iso8601(_ millis: UInt64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date(millis))
+        let shown = min(millis, latestShown)
+        let t = civil(seconds: Int64(shown / 1000))
+        return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(Int64(shown % 1000), 3))Z"
+    }
+
+    /// The proleptic Gregorian date and time of `seconds` after 1970-01-01T00:00:00 (days to
+    /// civil date as in Howard Hinnant's `civil_from_days`, for days ≥ 0).
+    static func civil(seconds: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) {
+        let days = seconds / 86_400
+        let rest = seconds % 86_400
+        let z = days + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day, rest / 3_600, rest % 3_600 / 60, rest % 60)
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 
     static func date(_ millis: UInt64) -> Date {

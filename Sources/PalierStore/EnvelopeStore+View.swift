@@ -343,12 +343,18 @@ public struct ViewQuery: Sendable, Hashable {
     public var roles: [Role?]?
     public var order: Order
     public var limit: Int
+    /// Items skipped first (pages of `palier list`).
+    public var offset: Int
+    /// Buildings whose posts are left out (blocked ones).
+    public var excluding: [PublicKey]
 
-    public init(kinds: [Kind], roles: [Role?]? = nil, order: Order = .newest, limit: Int) {
+    public init(kinds: [Kind], roles: [Role?]? = nil, order: Order = .newest, limit: Int, offset: Int = 0, excluding: [PublicKey] = []) {
         self.kinds = kinds
         self.roles = roles
         self.order = order
         self.limit = limit
+        self.offset = offset
+        self.excluding = excluding
     }
 }
 
@@ -373,6 +379,29 @@ extension EnvelopeStore {
             }
             items.sort { a, b in a.postedAt != b.postedAt ? a.postedAt > b.postedAt : a.id < b.id }
             return items
+        }
+    }
+
+    /// How many items `query` names in all (its limit and offset aside).
+    public func viewItemCount(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws(StoreError) -> Int {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            let (condition, arguments) = Self.conditions(query, buildings: buildings, now: now)
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM view_item vi WHERE \(condition)", arguments: arguments) ?? 0
+        }
+    }
+
+    /// The current standing of `subject` in `building` (its latest live grant), by one lookup.
+    public func membership(of subject: PublicKey, in building: PublicKey, now: UInt64) throws(StoreError) -> Membership? {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT role, displayName, hlc, expiresAt, grantID FROM view_standing WHERE building = ? AND subject = ?
+                """, arguments: [Data(building.bytes), Data(subject.bytes)]) else { return nil }
+            return Membership(
+                building: building, subject: subject, role: (row[0] as Int64?).flatMap { Role(rawValue: UInt8(clamping: $0)) },
+                displayName: row[1], grantedAt: HybridTimestamp(rawValue: UInt64(bitPattern: row[2])),
+                expiresAt: UInt64(clamping: row[3] as Int64), grant: try Self.envelopeID(row[4]))
         }
     }
 
@@ -404,21 +433,30 @@ extension EnvelopeStore {
 
     static func readItems(_ db: Database, _ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws -> [ViewItem] {
         guard !query.kinds.isEmpty, query.limit > 0 else { return [] }
-        var conditions = ["vi.expiresAt > \(Int64(clamping: now))", "vi.kind IN (\(query.kinds.map { String($0.rawValue) }.joined(separator: ",")))"]
-        let (filter, arguments) = buildingFilter(buildings)
+        let (condition, arguments) = conditions(query, buildings: buildings, now: now)
+        let order = if case .agenda = query.order { "vi.startsAt ASC, vi.id ASC" } else { "vi.hlc DESC, vi.id ASC" }
+        return try readItems(db, limit: query.limit, offset: max(query.offset, 0), where: condition, order: order, arguments: arguments)
+    }
+
+    /// The WHERE clause of `query` over `view_item vi`, and its arguments.
+    static func conditions(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) -> (String, StatementArguments) {
+        let t = Int64(clamping: now)
+        var conditions = ["vi.expiresAt > \(t)", "vi.kind IN (\(query.kinds.map { String($0.rawValue) }.joined(separator: ",")))"]
+        var (filter, arguments) = buildingFilter(buildings)
         conditions.append(filter)
+        if !query.excluding.isEmpty {
+            conditions.append("vi.building NOT IN (\(query.excluding.map { _ in "?" }.joined(separator: ",")))")
+            arguments += StatementArguments(query.excluding.map { Data($0.bytes) })
+        }
         if let roles = query.roles {
             var alternatives = roles.compactMap { $0 }.map { "vi.role = \($0.rawValue)" }
             if roles.contains(where: { $0 == nil }) { alternatives.append("vi.author = vi.building") }
             conditions.append(alternatives.isEmpty ? "0" : "(" + alternatives.joined(separator: " OR ") + ")")
         }
-        var order = "vi.hlc DESC, vi.id ASC"
         if case .agenda(let leadTime) = query.order {
             let lead = Int64(clamping: leadTime)
-            let t = Int64(clamping: now)
             conditions.append("vi.startsAt IS NOT NULL AND (CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END) <= \(t) AND vi.endsAt > \(t)")
-            order = "vi.startsAt ASC, vi.id ASC"
         }
-        return try readItems(db, limit: query.limit, where: conditions.joined(separator: " AND "), order: order, arguments: arguments)
+        return (conditions.joined(separator: " AND "), arguments)
     }
 }

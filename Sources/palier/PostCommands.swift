@@ -76,7 +76,13 @@ struct List: AsyncParsableCommand {
 
     @OptionGroup var options: NodeOptions
     @Option(help: "Only this kind.") var kind: String?
+    @Option(help: "Show at most this many posts, the newest.") var limit = 20
+    @Flag(help: "Show every post (a district may hold tens of thousands).") var all = false
     @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if limit < 1 { throw ValidationError("--limit must be at least 1.") }
+    }
 
     func run() async throws {
         let filter = try kind.map { name throws(NodeError) -> Kind in
@@ -84,8 +90,7 @@ struct List: AsyncParsableCommand {
             return kind
         }
         let node = try options.openNode()
-        let blocked = try node.federationPolicy().blocked
-        let items = try node.view().items.filter { (filter == nil || $0.kind == filter) && !blocked.contains($0.building) }
+        let (items, total) = try node.listed(kind: filter, limit: all ? nil : limit)
         if json {
             print(try jsonText(items.map(ItemJSON.init)))
             return
@@ -93,6 +98,11 @@ struct List: AsyncParsableCommand {
         if items.isEmpty {
             print("Nothing to show.")
             return
+        }
+        defer {
+            if total > items.count {
+                print("… \(total - items.count) older post\(total - items.count == 1 ? "" : "s") not shown (palier list --all, or --limit N).")
+            }
         }
         for item in items {
             let role = item.role?.name ?? "building"

@@ -37,6 +37,31 @@ import Testing
         #expect(try reopened.view().profile(of: node.building)?.name == "Résidence Les Tilleuls")
     }
 
+    @Test("palier list reads a page: the newest first, the total counted, blocked buildings left out, by kind")
+    func listPages() throws {
+        let node = try makeNode()
+        let camille = try node.createIdentity(named: "camille")
+        try node.grant(.resident, to: camille.publicKey, displayName: "Camille")
+        for n in 0..<30 {
+            clock.advance(by: 1_000)
+            try node.post(n % 3 == 0 ? .classified : .tip, PostContent(title: "Annonce \(n)"), as: camille)
+        }
+        let neighbour = Fixtures.key(40)
+        clock.advance(by: 1_000)
+        _ = try node.store.ingest([Fixtures.post(by: neighbour, in: neighbour.publicKey, at: clock.nowMillis(), title: "Voisins")].map(\.bytes), now: clock.nowMillis())
+        let page = try node.listed(limit: 20)
+        #expect(page.items.count == 20)
+        #expect(page.total == 31)
+        #expect(page.items.first?.content.title == "Voisins")
+        #expect(page.items[1].content.title == "Annonce 29")
+        try node.setStance(.block, for: neighbour.publicKey)
+        #expect(try node.listed(limit: 5).total == 30)
+        #expect(try node.listed(limit: nil).items.count == 30)
+        let classifieds = try node.listed(kind: .classified, limit: 3)
+        #expect(classifieds.items.map(\.content.title) == ["Annonce 27", "Annonce 24", "Annonce 21"])
+        #expect(classifieds.total == 10)
+    }
+
     @Test func anInvalidBuildingNameWritesNothing() throws {
         let root = makeTemporaryDirectory().appendingPathComponent(".palier")
         #expect(throws: NodeError.self) {

@@ -85,3 +85,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root.path))
     }
 }
+
+/// Dates are formatted by arithmetic: it must agree with Foundation's formatters.
+@Suite struct DateFormattingTests {
+    @Test(arguments: [UInt64(0), 1, 951_782_400_000, 1_709_164_800_000, 1_798_761_599_999, 4_107_542_400_000, 253_402_300_799_999, UInt64.max])
+    func agreesWithFoundation(millis: UInt64) {
+        for zone in [TimeZone(identifier: "UTC")!, TimeZone(identifier: "Europe/Paris")!, TimeZone(identifier: "America/New_York")!] {
+            let shown = min(millis, TimeSpec.latestShown)
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = zone
+            formatter.dateFormat = "yyyy-MM-dd HH:mm"
+            let date = Date(timeIntervalSince1970: Double(shown / 1000))
+            if Int64(shown / 1000) + Int64(zone.secondsFromGMT(for: date)) <= Int64(TimeSpec.latestShown / 1000),
+               Int64(shown / 1000) + Int64(zone.secondsFromGMT(for: date)) >= 0 {
+                #expect(TimeSpec.format(millis, timeZone: zone) == formatter.string(from: date), "\(millis) in \(zone.identifier)")
+            }
+        }
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let shown = min(millis, TimeSpec.latestShown)
+        let expected = iso.string(from: Date(timeIntervalSince1970: Double(shown / 1000) + Double(shown % 1000) / 1000))
+        #expect(TimeSpec.iso8601(millis) == expected)
+    }
+}
