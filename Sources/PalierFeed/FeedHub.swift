@@ -59,6 +59,10 @@ public actor FeedHub {
         self.subscriberBuffer = subscriberBuffer
     }
 
+    /// How many times the feed's clock loop has woken (tests of an idle node).
+    public private(set) var wakeups = 0
+    func countWakeup() { wakeups += 1 }
+
     /// Number of connected screens.
     public var subscriberCount: Int { subscribers.count }
 

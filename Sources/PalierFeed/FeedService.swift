@@ -28,12 +28,13 @@ public struct FeedService: Service {
     let hub: FeedHub
     let endpoints: FeedEndpoints
     let logger: Logger
-    /// Longest wait between two looks at the store (changes the CLI did not signal).
+    /// Longest wait between two looks at the store: changes are signalled (in process, and the
+    /// CLI's through the control socket); one nobody signalled is seen within this time.
     let pollInterval: Duration
     /// A screen that takes none of a line for this long has stopped reading: it is closed.
     let stallTimeout: Duration
 
-    public init(hub: FeedHub, endpoints: FeedEndpoints, logger: Logger, pollInterval: Duration = .seconds(1), stallTimeout: Duration = .seconds(20)) {
+    public init(hub: FeedHub, endpoints: FeedEndpoints, logger: Logger, pollInterval: Duration = .seconds(30), stallTimeout: Duration = .seconds(20)) {
         self.hub = hub
         self.endpoints = endpoints
         self.logger = logger
@@ -84,10 +85,11 @@ public struct FeedService: Service {
         change > now ? .milliseconds(Int64(clamping: change - now)) : .zero
     }
 
-    /// Looks at the store at the next scheduled change, at least every `pollInterval`, and sends
-    /// heartbeats.
+    /// Looks at the store when it changes, at the next scheduled change, and at least every
+    /// `pollInterval`, and sends heartbeats; sleeps in between.
     func tick() async throws {
         let clock = ContinuousClock()
+        let waiter = await hub.store.changes.waiter()
         var nextHeartbeat = clock.now + .seconds(FeedHub.heartbeatSeconds)
         while !Task.isCancelled {
             var wake = min(clock.now + pollInterval, nextHeartbeat)
@@ -98,7 +100,9 @@ public struct FeedService: Service {
             // The playlist and its schedule were computed without harm: the envelopes they were
             // made from are shown.
             await hub.markShown()
-            try await Task.sleep(until: wake, clock: clock)
+            await waiter.wait(upTo: max(wake - clock.now, .zero))
+            await hub.countWakeup()
+            try Task.checkCancellation()
             do { try await hub.refresh() } catch { logger.error("feed refresh failed", metadata: ["error": "\(error)"]) }
             if clock.now >= nextHeartbeat {
                 await hub.heartbeat()
@@ -184,6 +188,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         let hub = self.hub
         let logger = self.logger
         Task {
+            // Sync hears of it too: the store's signal wakes every part of the node.
+            hub.store.changes.signal()
             do { try await hub.refresh() } catch { logger.error("feed refresh failed", metadata: ["error": "\(error)"]) }
             try? await channel.writeAndFlush(ByteBuffer(string: "ok\n")).get()
             try? await channel.close()

@@ -9,6 +9,9 @@ public final class EnvelopeStore: Sendable {
     public let building: PublicKey
     let writer: any DatabaseWriter
     let validator: EnvelopeValidator
+    /// Signalled after every write transaction of this process (and by the running node when
+    /// the CLI tells it the store changed).
+    public let changes = ChangeSignal()
 
     /// Opens (creating if needed) the store at `path`, or an in-memory store when `path` is nil.
     public init(path: String?, building: PublicKey, validator: EnvelopeValidator) throws(StoreError) {
@@ -296,7 +299,10 @@ public final class EnvelopeStore: Sendable {
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.write(body) } catch { throw Self.wrap(error) }
+        let result: T
+        do { result = try writer.write(body) } catch { throw Self.wrap(error) }
+        changes.signal()
+        return result
     }
 
     static func wrap(_ error: any Error) -> StoreError {

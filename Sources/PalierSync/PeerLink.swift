@@ -21,6 +21,9 @@ final class PeerLink {
 
     var waitingBytes: Int { queue.waitingBytes }
 
+    /// Bytes wait in the queue or in flight (the stall check then needs a clock).
+    var isBusy: Bool { queue.waitingBytes + queue.inFlight > 0 }
+
     func enqueue(_ bytes: [UInt8], now: ContinuousClock.Instant) { queue.append(bytes, now: now) }
 
     /// Hands queued messages to the channel while less than the limit is in flight; `written`

@@ -175,6 +175,26 @@ public final class SyncEngine {
         return out
     }
 
+    /// When ``tick(now:)`` next has something to do — a ping, a reconciliation round, an idle
+    /// session, a lapsed want, the end of a write pause — or nil when nothing is scheduled (no
+    /// session): the driver sleeps until then, or until a message or a change comes.
+    public func nextTick() -> UInt64? {
+        var next = pendingWants.values.lazy.map(\.deadline).min()
+        func consider(_ t: UInt64, _ delay: UInt64) {
+            let due = t.addingReportingOverflow(delay).overflow ? .max : t + delay
+            next = min(next ?? due, due)
+        }
+        if writesPausedUntil != 0 { consider(writesPausedUntil, 0) }
+        for session in sessions.values {
+            consider(session.lastReceived, configuration.idleTimeout)
+            consider(session.lastSent, configuration.pingInterval)
+            if session.helloReceived, session.initiator {
+                consider(session.lastReconcile, configuration.reconcileInterval * (session.reconciling ? 2 : 1))
+            }
+        }
+        return next
+    }
+
     /// Starts a reconciliation round with `peer` now (on connect, and by the tick): with coded
     /// symbols when both sides can, else with ranges.
     public func startReconciliation(_ peer: PeerID, now: UInt64) -> [SyncOutput] {

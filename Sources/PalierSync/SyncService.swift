@@ -37,8 +37,9 @@ public struct SyncSettings: Sendable {
     public var maximumBackoff: Duration = .seconds(60)
     /// How long a peer that misbehaved is refused.
     public var penalty: Duration = .seconds(300)
-    /// How often the store is looked at for posts made with the CLI.
-    public var changePoll: Duration = .milliseconds(200)
+    /// The longest sleep of an idle node: changes are signalled in process (and the CLI's by
+    /// the running node's control socket); one nobody signalled is seen within this time.
+    public var changePoll: Duration = .seconds(30)
     /// Told around every message a peer sends, so that a node that dies handling one knows at
     /// its next start whom to suspend (PalierNode's `CrashJournal`).
     public var journal: (any MessageJournal)?
@@ -91,6 +92,7 @@ public actor SyncService: Service {
     private var reportedStoreFailures = (0, false)
     private var loggedStoreFailure: String?
     private let boundPort = Mutex<Int?>(nil)
+    private let wakeCount = Atomic<Int>(0)
 
     /// `discoveries` report the peers to dial besides `settings.staticPeers`; `transports`
     /// carry the sessions (by default TCP on `settings.listenHost:settings.port`).
@@ -112,6 +114,9 @@ public actor SyncService: Service {
         // Buildings suspended earlier (one whose message the node died handling) stay refused.
         for suspension in try store.suspensions(now: clock.nowMillis()) { penalties[suspension.building] = suspension.until }
     }
+
+    /// How many times the service's clock loop has woken (tests of an idle node).
+    public nonisolated var wakeups: Int { wakeCount.load(ordering: .relaxed) }
 
     /// The TCP port the listener got (useful with port 0), once listening.
     public nonisolated var listeningPort: Int? { boundPort.withLock { $0 } }
@@ -381,11 +386,13 @@ public actor SyncService: Service {
         }
     }
 
-    /// The engine's clock, and the store watched for posts made with the CLI.
+    /// The engine's clock and the store's changes: wakes when the store changed (a signal),
+    /// when the engine has something due (a ping, a round, an idle session), every second while
+    /// a peer has data waiting (to notice one that stopped reading), and at least every
+    /// `changePoll`; an idle node sleeps.
     private func ticks() async throws {
-        var nextTick = ContinuousClock.now
+        let waiter = store.changes.waiter()
         while !Task.isCancelled {
-            try await Task.sleep(for: settings.changePoll)
             var changes = lastChangeCount
             do { changes = try store.changeCount() } catch { engine.recordStoreFailure(error) }
             if changes != lastChangeCount {
@@ -393,12 +400,18 @@ public actor SyncService: Service {
                 perform(engine.reloadPolicy())
                 perform(engine.localChanges(now: clock.nowMillis()))
             }
-            if ContinuousClock.now >= nextTick {
-                dropStalledPeers()
-                perform(engine.tick(now: clock.nowMillis()))
-                reportStoreFailures()
-                nextTick = ContinuousClock.now + .seconds(1)
+            dropStalledPeers()
+            let now = clock.nowMillis()
+            perform(engine.tick(now: now))
+            reportStoreFailures()
+            var sleep = settings.changePoll
+            if let due = engine.nextTick() {
+                // Something already due waits for a closing session to go: not a busy loop.
+                sleep = min(sleep, .milliseconds(max(Int64(clamping: due &- min(due, now)), 50)))
             }
+            if connections.values.contains(where: { $0.link.isBusy }) { sleep = min(sleep, .seconds(1)) }
+            await waiter.wait(upTo: sleep)
+            wakeCount.add(1, ordering: .relaxed)
         }
     }
 

@@ -43,8 +43,8 @@ struct RunningFeed {
         try await hub.refresh()
     }
 
-    func post(_ title: String, kind: Kind = .tip, lifetime: UInt64 = Fixtures.day, body: String = "") -> Envelope {
-        Fixtures.post(kind, by: building, in: building.publicKey, at: now(), lifetime: lifetime, title: title, body: body)
+    func post(_ title: String, kind: Kind = .tip, counter: UInt16 = 0, lifetime: UInt64 = Fixtures.day, body: String = "") -> Envelope {
+        Fixtures.post(kind, by: building, in: building.publicKey, at: now(), counter: counter, lifetime: lifetime, title: title, body: body)
     }
 
     func stop() { task.cancel() }
@@ -189,8 +189,11 @@ struct RunningFeed {
         // hello and the first snapshot; then the screen stops taking events during the burst.
         apply(await iterator.next()!)
         apply(await iterator.next()!)
-        for n in 0..<2_000 {
-            try await feed.publish(feed.post("Annonce \(n)"))
+        // As sync stores them: batches of 15 (a peer's `envelopes` message), each announced.
+        let burst = (0..<2_000).map { feed.post("Annonce \($0)", counter: UInt16($0 % 60_000)) }
+        for start in stride(from: 0, to: burst.count, by: 15) {
+            _ = try feed.store.ingest(burst[start..<min(start + 15, burst.count)].map(\.bytes), now: feed.now())
+            try await feed.hub.refresh()
         }
         #expect(await feed.hub.subscriberCount == 1, "the slow screen is still subscribed")
         #expect(await feed.hub.coalescedSnapshots > 0)

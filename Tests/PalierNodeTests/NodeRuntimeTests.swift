@@ -42,7 +42,6 @@ final class RuntimePair: Sendable {
             options.discoveries = []
             options.kiosk = false
             options.tuneSync = { settings in
-                settings.changePoll = .milliseconds(20)
                 settings.minimumBackoff = .milliseconds(50)
                 settings.maximumBackoff = .milliseconds(200)
                 tune(&settings)
@@ -86,6 +85,26 @@ struct NodeRuntimeTests {
         try pair.b.store.simulateFullDiskForTests(false)
         #expect(try await eventually(within: .seconds(15)) { try posts.allSatisfy { try pair.b.store.envelope($0.id) != nil } } != nil)
         #expect(try await eventually(within: .seconds(5)) { pair.b.syncStoreFailures()?.contains("accepts writes again") == true } != nil)
+        await pair.stop()
+    }
+}
+
+@Suite(.serialized)
+struct IdleNodeTests {
+    @Test("an idle node sleeps: its sync and feed loops wake at most about once a second (generous bound), and a post still reaches the neighbour at once")
+    func idleWakeups() async throws {
+        let pair = try RuntimePair()
+        #expect(try await eventually(within: .seconds(10)) { await pair.runtimeA.sync?.sessions().count == 1 } != nil)
+        let syncBefore = pair.runtimeA.sync?.wakeups ?? 0
+        let feedBefore = await pair.runtimeA.hub.wakeups
+        try await Task.sleep(for: .seconds(4))
+        let syncWakeups = (pair.runtimeA.sync?.wakeups ?? 0) - syncBefore
+        let feedWakeups = await pair.runtimeA.hub.wakeups - feedBefore
+        #expect(syncWakeups <= 6, "sync woke \(syncWakeups) times in 4 s")
+        #expect(feedWakeups <= 6, "the feed woke \(feedWakeups) times in 4 s")
+        // Sleeping is not deafness: a post is announced at once, not at the next poll.
+        let post = try pair.a.post(.tip, PostContent(title: "Réveil"), as: pair.resident)
+        #expect(try await eventually(within: .seconds(2)) { try pair.b.store.envelope(post.id) != nil } != nil)
         await pair.stop()
     }
 }

@@ -27,7 +27,6 @@ final class LiveNode: Sendable {
         key = Fixtures.key(seed)
         store = try EnvelopeStore(path: nil, building: key.publicKey, validator: .sodium)
         var settings = SyncSettings(listenHost: "127.0.0.1", port: 0, staticPeers: peers, engine: .init(name: "building \(seed)"))
-        settings.changePoll = .milliseconds(20)
         settings.minimumBackoff = .milliseconds(50)
         settings.maximumBackoff = .milliseconds(400)
         configure(&settings)
