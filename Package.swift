@@ -106,7 +106,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "palier-bench",
-            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierSync", "PalierTestSupport"]
+            dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierSync", "PalierTestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PalierTestSupport",

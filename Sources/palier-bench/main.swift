@@ -27,6 +27,12 @@ case "reconcile":
     var benchmark = ReconcileBenchmark()
     benchmark.items = option("items", benchmark.items)
     try benchmark.run()
+case "scale":
+    var benchmark = ScaleBenchmark()
+    benchmark.posts = option("posts", benchmark.posts)
+    benchmark.idleSeconds = option("idle", benchmark.idleSeconds)
+    benchmark.burst = option("burst", benchmark.burst)
+    try await benchmark.run()
 case "propagate":
     var benchmark = PropagateBenchmark()
     benchmark.nodes = option("nodes", benchmark.nodes)
@@ -39,6 +45,7 @@ default:
                palier-bench feed [--posts N] [--screens N]
                palier-bench reconcile [--items N]
                palier-bench propagate [--nodes N] [--degree N] [--posts N]
+               palier-bench scale [--posts N] [--burst N] [--idle SECONDS]
 
         """.utf8))
     exit(64)
