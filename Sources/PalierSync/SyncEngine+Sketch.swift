@@ -56,9 +56,10 @@ extension SyncEngine {
             let difference = setSize > own ? setSize - own : own - setSize
             wanted = max(wanted, UInt64(Self.firstAnswer(sizeDifference: difference)))
         }
-        // Never more than the budget a round may take against this set: a short request must not
-        // buy a long answer.
-        let budget = UInt64(min(Self.maximumSketchSymbols, 4 * set.count + 4096))
+        // Never more than the budget a round may take against this set (a short request must not
+        // buy a long answer), nor than the asker's own, which its set size gives.
+        let askers = setSize > UInt64(Self.maximumSketchSymbols) ? UInt64(Self.maximumSketchSymbols) : 4 * setSize + 4096
+        let budget = min(UInt64(min(Self.maximumSketchSymbols, 4 * set.count + 4096)), askers)
         // Past it: an empty answer, which tells the asker to go on by ranges.
         guard start < budget else { return [send(.sketchSymbols(start: start, end: start, symbols: []), to: peer, now: now)] }
         let end = Int(start) + Int(min(wanted, budget - start))
@@ -86,8 +87,14 @@ extension SyncEngine {
         let began = ContinuousClock.now
         defer { statistics.sketchWork += ContinuousClock.now - began }
         let end = Int(clamping: start) &+ symbols.count
-        guard start == UInt64(decoder.received), end <= decoder.maximumSymbols, answerEnd <= UInt64(decoder.maximumSymbols) else {
+        guard start == UInt64(decoder.received), answerEnd <= UInt64(Self.maximumSketchSymbols), end <= Int(answerEnd) else {
             return [.close(peer, .protocolViolation, "coded symbols out of order", backOff: true)]
+        }
+        // An answer longer than this side's budget (a peer that does not cap it by the asker's
+        // set size): ranges do better; the rest of the answer is let through unread.
+        guard answerEnd <= UInt64(decoder.maximumSymbols) else {
+            sessions[peer]?.sketchRequested = Int(answerEnd)
+            return startRanges(peer, set: set, now: now)
         }
         // The answer may hold more than was asked: wait for all of it before asking again.
         let requested = max(sessions[peer]?.sketchRequested ?? 0, Int(answerEnd))

@@ -165,3 +165,43 @@ extension SketchEngineTests {
         #expect(try few.store.statistics().envelopes == (try many.store.statistics().envelopes))
     }
 }
+
+extension SketchEngineTests {
+    @Test("a node with many items answers one with few within the asker's budget: no blame, the round ends by ranges and both converge (found by palier-bench scale)")
+    func answerWithinTheAskersBudget() throws {
+        let all = posts(4_000)
+        let few = try engine(42, holding: Array(all.prefix(300)))
+        let many = try engine(43, holding: all)
+        var types: [SyncMessage.MessageType] = []
+        var closes: [SyncMessage.ByeReason] = []
+        var symbolsEnd: UInt64 = 0
+        var wanted = 0, sent = 0
+        let pair = EnginePair(initiator: few, responder: many)
+        pair.trace = { _, message in
+            types.append(message.type)
+            if case .sketchSymbols(_, let end, _) = message { symbolsEnd = max(symbolsEnd, end) }
+            if case .want(let ids) = message { wanted += ids.count }
+            if case .envelopes(let list) = message { sent += list.count }
+        }
+        pair.onClose = { _, reason, _, _ in closes.append(reason) }
+        pair.run(now: now)
+        #expect(closes.isEmpty, "nobody is blamed: \(closes)")
+        #expect(symbolsEnd <= UInt64(4 * 300 + 4096), "the answer ends at \(symbolsEnd)")
+        #expect(types.contains(.sketchRequest))
+        let held = try few.store.statistics().envelopes
+        #expect(held == (try many.store.statistics().envelopes), "\(held) held after \(types.count) messages, wanted \(wanted), sent \(sent)")
+        #expect(held == 4_000)
+    }
+
+    @Test("an answer that passes the asker's budget anyway (an older peer) sends it on by ranges, without blame")
+    func answerPastTheBudget() throws {
+        let (engine, _) = try requester(holding: 300)
+        let symbols = [CodedSymbol](repeating: CodedSymbol(), count: 10)
+        let out = engine.receive(SyncMessage.sketchSymbols(start: 0, end: 100_000, symbols: symbols).encoded(), from: 1, now: now)
+        #expect(!out.contains { if case .close = $0 { true } else { false } })
+        #expect(out.contains { if case .send(_, .reconcile) = $0 { true } else { false } })
+        // The rest of that answer is let through unread.
+        let rest = engine.receive(SyncMessage.sketchSymbols(start: 10, end: 100_000, symbols: symbols).encoded(), from: 1, now: now)
+        #expect(rest.isEmpty)
+    }
+}
