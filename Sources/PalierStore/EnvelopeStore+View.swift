@@ -81,6 +81,10 @@ extension EnvelopeStore {
             endsAt INTEGER
         ) WITHOUT ROWID;
         CREATE INDEX view_item_newest ON view_item(hlc DESC, id);
+        -- The screen reads each kind's newest, the events by start, and the next expiry.
+        CREATE INDEX view_item_kind ON view_item(kind, hlc DESC, id);
+        CREATE INDEX view_item_agenda ON view_item(kind, startsAt, id) WHERE startsAt IS NOT NULL;
+        CREATE INDEX view_item_expiry ON view_item(expiresAt);
         """
 
     /// Fills the subject column and computes the whole view (the migration that adds it).
@@ -413,14 +417,15 @@ extension EnvelopeStore {
         let t = Int64(clamping: now)
         let (filter, arguments) = Self.buildingFilter(buildings)
         return try read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT min(expiresAt),
-                       min(CASE WHEN startsAt > \(lead) THEN startsAt - \(lead) ELSE 0 END) FILTER (WHERE (CASE WHEN startsAt > \(lead) THEN startsAt - \(lead) ELSE 0 END) > \(t)),
-                       min(endsAt) FILTER (WHERE endsAt > \(t))
-                FROM view_item vi WHERE vi.expiresAt > \(t) AND \(filter)
-                """, arguments: arguments)
-            let times = (0..<3).compactMap { (row?[$0] as Int64?).map { UInt64(clamping: $0) } }
-            return times.min()
+            // Three index seeks rather than one scan: the first expiry, and the first start and
+            // end of an event to come.
+            let appears = "(CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END)"
+            let queries = [
+                "SELECT vi.expiresAt FROM view_item vi WHERE vi.expiresAt > \(t) AND \(filter) ORDER BY vi.expiresAt LIMIT 1",
+                "SELECT min(\(appears)) FROM view_item vi WHERE vi.kind = \(Kind.event.rawValue) AND vi.startsAt IS NOT NULL AND \(appears) > \(t) AND vi.expiresAt > \(t) AND \(filter)",
+                "SELECT min(vi.endsAt) FROM view_item vi WHERE vi.kind = \(Kind.event.rawValue) AND vi.startsAt IS NOT NULL AND vi.endsAt > \(t) AND vi.expiresAt > \(t) AND \(filter)",
+            ]
+            return try queries.compactMap { sql in try Int64.fetchOne(db, sql: sql, arguments: arguments).map { UInt64(clamping: $0) } }.min()
         }
     }
 
@@ -441,7 +446,9 @@ extension EnvelopeStore {
     /// The WHERE clause of `query` over `view_item vi`, and its arguments.
     static func conditions(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) -> (String, StatementArguments) {
         let t = Int64(clamping: now)
-        var conditions = ["vi.expiresAt > \(t)", "vi.kind IN (\(query.kinds.map { String($0.rawValue) }.joined(separator: ",")))"]
+        // Several kinds (a listing) read the view in its order; one kind reads its own index.
+        let kind = query.kinds.count > 1 ? "+vi.kind" : "vi.kind"
+        var conditions = ["vi.expiresAt > \(t)", "\(kind) IN (\(query.kinds.map { String($0.rawValue) }.joined(separator: ",")))"]
         var (filter, arguments) = buildingFilter(buildings)
         conditions.append(filter)
         if !query.excluding.isEmpty {

@@ -23,6 +23,31 @@ struct PeerSession {
     var lastReceived: UInt64
     var lastSent: UInt64 = 0
     var messageLimit: TokenBucket
+    /// Ids asked of this peer and not yet received, and those waiting to be asked (bounded:
+    /// past `wantQueueLimit`, a later round finds the rest).
+    var asked = Set<EnvelopeID>()
+    private var wantQueue: [EnvelopeID] = []
+    private var wantHead = 0
+    static let wantQueueLimit = 1 << 18
+
+    mutating func queueWants(_ ids: [EnvelopeID]) {
+        let room = Self.wantQueueLimit - (wantQueue.count - wantHead)
+        wantQueue.append(contentsOf: ids.prefix(max(room, 0)))
+    }
+
+    var hasQueuedWants: Bool { wantHead < wantQueue.count }
+
+    mutating func nextQueuedWant() -> EnvelopeID? {
+        guard wantHead < wantQueue.count else { return nil }
+        let id = wantQueue[wantHead]
+        wantHead += 1
+        if wantHead == wantQueue.count {
+            wantQueue.removeAll(keepingCapacity: false)
+            wantHead = 0
+        }
+        return id
+    }
+
     /// Ids the peer holds (it announced or sent them, or we sent them): never announced to it.
     /// Bounded: forgotten wholesale past `knownLimit`, which costs at most a repeated announce.
     private var known = Set<EnvelopeID>()
@@ -55,6 +80,11 @@ struct TokenBucket {
         self.perMillisecond = perMillisecond
         self.tokens = capacity
         self.last = now
+    }
+
+    /// Tokens there are at `now` (none taken).
+    func available(now: UInt64) -> Double {
+        now > last ? min(capacity, tokens + Double(now - last) * perMillisecond) : tokens
     }
 
     /// Takes one token if there is one.

@@ -11,6 +11,14 @@ extension SyncEngine {
     /// future-dated envelopes are refused without blame (clocks differ; the latter come again).
     func ingest(_ list: [[UInt8]], from peer: PeerID, now: UInt64) -> [SyncOutput] {
         statistics.bodiesReceived += list.count
+        let out = ingestBodies(list, from: peer, now: now)
+        // The places of the wants these bodies answered go to the next ones (not on a session
+        // being closed).
+        if out.contains(where: { if case .close = $0 { true } else { false } }) { return out }
+        return out + askMore(of: peer, now: now)
+    }
+
+    private func ingestBodies(_ list: [[UInt8]], from peer: PeerID, now: UInt64) -> [SyncOutput] {
         var decoded: [UnverifiedEnvelope] = []
         decoded.reserveCapacity(list.count)
         let validator = EnvelopeValidator(crypto: crypto)
@@ -21,6 +29,10 @@ extension SyncEngine {
                 statistics.refusedInvalid += 1
                 return [.close(peer, .invalidEnvelopes, "sent an invalid envelope: \(error)", backOff: true)]
             }
+        }
+        // Whatever becomes of them, these bodies came: their wants are answered.
+        if sessions[peer]?.asked.isEmpty == false {
+            for envelope in decoded { sessions[peer]?.asked.remove(envelope.id) }
         }
         // Duplicates cost the author nothing: only new envelopes count against its limit.
         let held = storeRead({ () throws(StoreError) in try store.held(decoded.map(\.id)) }) ?? []

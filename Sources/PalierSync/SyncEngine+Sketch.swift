@@ -131,7 +131,7 @@ extension SyncEngine {
         sessions[peer]?.sketch = nil
         sessions[peer]?.reconciling = false
         statistics.sketchSymbolsDecoded += decoder.received
-        return sendBodies(decoder.localOnly, to: peer, now: now) + request(decoder.remoteOnly, from: peer, now: now)
+        return push(decoder.localOnly, to: peer, now: now) + request(decoder.remoteOnly, from: peer, now: now)
     }
 
     /// The coded symbols of `set`, at least `count` of them, from the encoder made at the first

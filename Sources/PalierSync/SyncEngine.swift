@@ -32,6 +32,10 @@ public final class SyncEngine {
         /// the limit are dropped unstored and offered again by a later reconciliation.
         public var authorBurst: Double = 500
         public var authorPerMinute: Double = 120
+        /// Envelopes asked of one peer and not yet received: more wait their turn, so that a
+        /// node that lacks 100,000 never makes its peer overrun its own message limit. It is also
+        /// how many envelopes a round pushes at once; the rest it announces.
+        public var wantsInFlight = 2_000
         /// Sync messages accepted per peer: a burst, then a steady rate per second.
         public var peerMessageBurst: Double = 2_000
         public var peerMessagesPerSecond: Double = 200
@@ -152,6 +156,11 @@ public final class SyncEngine {
     public func tick(now: UInt64) -> [SyncOutput] {
         var out: [SyncOutput] = []
         pendingWants = pendingWants.filter { $0.value.deadline > now }
+        for peer in sessions.keys.sorted() where !sessions[peer]!.asked.isEmpty || sessions[peer]!.hasQueuedWants {
+            // Lapsed wants free their places; the next queued ones go out.
+            sessions[peer]!.asked = sessions[peer]!.asked.filter { pendingWants[$0]?.peer == peer }
+            out += askMore(of: peer, now: now)
+        }
         // The pause after a refused write is over: every round this side leads starts now, to
         // fetch what could not be stored.
         let pauseEnded = writesPausedUntil != 0 && now >= writesPausedUntil
@@ -186,6 +195,8 @@ public final class SyncEngine {
         }
         if writesPausedUntil != 0 { consider(writesPausedUntil, 0) }
         for session in sessions.values {
+            // Queued wants go out as the message limit allows.
+            if session.hasQueuedWants { consider(max(session.lastReceived, session.lastSent), 200) }
             consider(session.lastReceived, configuration.idleTimeout)
             consider(session.lastSent, configuration.pingInterval)
             if session.helloReceived, session.initiator {
@@ -272,12 +283,13 @@ public final class SyncEngine {
             sessions[peer]?.reconciling = false
         }
         if let message = reply.message { out.append(send(.reconcile(message), to: peer, now: now)) }
-        out += sendBodies(reply.have, to: peer, now: now)
+        out += push(reply.have, to: peer, now: now)
         out += request(reply.need, from: peer, now: now)
         return out
     }
 
-    /// Asks `peer` for those `ids` not held and not already asked of someone.
+    /// Asks `peer` for those `ids` not held and not already asked of someone: at most
+    /// `wantsInFlight` at a time, the rest queued and asked as bodies arrive.
     func request(_ ids: [EnvelopeID], from peer: PeerID, now: UInt64) -> [SyncOutput] {
         // While the store refuses writes, bodies would only be refused again: the rounds after
         // the pause find these ids missing and ask for them.
@@ -285,15 +297,51 @@ public final class SyncEngine {
             statistics.wantsDeferred += ids.count
             return []
         }
-        guard !ids.isEmpty, let held = storeRead({ () throws(StoreError) in try store.held(ids) }) else { return [] }
+        guard !ids.isEmpty, sessions[peer] != nil, let held = storeRead({ () throws(StoreError) in try store.held(ids) }) else { return [] }
+        sessions[peer]!.queueWants(ids.filter { !held.contains($0) && pendingWants[$0] == nil })
+        return askMore(of: peer, now: now)
+    }
+
+    /// Sends the next queued wants to `peer`, as far as its in-flight allowance goes and as
+    /// far as this side's own message limit will take the answers (a tenth of it kept for the
+    /// rest): the peer is never made to overrun it. The tick asks for the rest.
+    func askMore(of peer: PeerID, now: UInt64) -> [SyncOutput] {
+        guard var session = sessions[peer], session.hasQueuedWants else { return [] }
+        // The answers still to come for what is already asked take their tokens too.
+        let coming = Double((session.asked.count + session.maximumBatch - 1) / session.maximumBatch)
+        let spare = session.messageLimit.available(now: now) - configuration.peerMessageBurst / 10 - coming
+        let answerable = spare >= 1 ? Int(spare) * session.maximumBatch : 0
+        let allowance = min(configuration.wantsInFlight - session.asked.count, answerable)
         var wanted: [EnvelopeID] = []
-        for id in ids where !held.contains(id) && pendingWants[id] == nil {
+        while wanted.count < allowance, let id = session.nextQueuedWant() {
+            guard pendingWants[id] == nil else { continue }
             pendingWants[id] = (peer, now + configuration.wantTimeout)
+            session.asked.insert(id)
             wanted.append(id)
         }
+        sessions[peer] = session
         return stride(from: 0, to: wanted.count, by: SyncProtocol.maximumIDs).map {
             send(.want(Array(wanted[$0..<min($0 + SyncProtocol.maximumIDs, wanted.count)])), to: peer, now: now)
         }
+    }
+
+    /// Offers a peer the envelopes it lacks (found by reconciliation): a first part at once —
+    /// `wantsInFlight`, or fewer if that would take over a quarter of a message limit like this
+    /// side's — and the rest announced, for the peer to ask for at its pace.
+    func push(_ ids: [EnvelopeID], to peer: PeerID, now: UInt64) -> [SyncOutput] {
+        let batch = sessions[peer]?.maximumBatch ?? 1
+        let atOnce = min(configuration.wantsInFlight, Int(configuration.peerMessageBurst / 4) * batch)
+        let first = Array(ids.prefix(atOnce))
+        let rest = ids.dropFirst(atOnce)
+        var out = sendBodies(first, to: peer, now: now)
+        guard !rest.isEmpty, let session = sessions[peer] else { return out }
+        let fresh = rest.filter { !session.knows($0) }
+        sessions[peer]?.markKnown(fresh)
+        statistics.announcedIDs += fresh.count
+        for start in stride(from: fresh.startIndex, to: fresh.endIndex, by: SyncProtocol.maximumIDs) {
+            out.append(send(.announce(Array(fresh[start..<min(start + SyncProtocol.maximumIDs, fresh.endIndex)])), to: peer, now: now))
+        }
+        return out
     }
 
     /// Sends the bodies of `ids` that may leave this node, in batches the peer accepts.

@@ -234,12 +234,23 @@ struct ScaleBenchmark {
         }
         var last = sample()
         var total = 0
+        var byThread: [String: Int] = [:]
         let end = ContinuousClock.now + .seconds(idleSeconds)
         while ContinuousClock.now < end {
             try await Task.sleep(for: .milliseconds(200))
             let now = sample()
-            for (task, count) in now { total += count - (last[task] ?? 0) }
+            for (task, count) in now {
+                total += count - (last[task] ?? 0)
+                let name = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+                byThread[name, default: 0] += count - (last[task] ?? 0)
+            }
             last = now
+        }
+        // PALIER_BENCH_DETAIL=1: which threads woke.
+        if ProcessInfo.processInfo.environment["PALIER_BENCH_DETAIL"] == "1" {
+            for (name, count) in byThread.sorted(by: { $0.value > $1.value }) {
+                FileHandle.standardError.write(Data("idle wakeups \(name): \(count)\n".utf8))
+            }
         }
         return total
     }

@@ -1,6 +1,7 @@
 import Foundation
 import PalierCore
 import PalierCrypto
+import PalierStore
 import PalierTestSupport
 import Synchronization
 import Testing
@@ -106,6 +107,39 @@ import Testing
         #expect(log.contains("node running"))
         #expect(log.contains("node stopped"))
         #expect(try palier("status").stdout.contains("Node: not running"))
+    }
+
+    @Test("SIGTERM at any moment of start-up, with 5,000 posts stored, stops the node within 3 s and leaves the store whole")
+    func sigtermDuringStartUp() async throws {
+        try palier("init", "--name", "Les Tilleuls")
+        try configure("feed", ["kioskPort": 0])
+        try configure("sync", ["port": 0])
+        let root = URL(fileURLWithPath: dataDir)
+        let building = try KeyFile.load(root.appendingPathComponent("building.key").path)
+        let store = try EnvelopeStore(path: root.appendingPathComponent("palier.sqlite").path, building: building.publicKey, validator: .sodium)
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let posts = (0..<5_000).map { Fixtures.post(by: building, in: building.publicKey, at: now - 600_000 + UInt64($0), title: "Annonce \($0)") }
+        _ = try store.ingest(posts.map(\.bytes), now: now)
+        for delay in [0, 5, 20, 50, 100, 250] {
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["run", "--data-dir", dataDir]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(delay))
+            process.terminate()
+            for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!process.isRunning, "still running 3 s after SIGTERM sent \(delay) ms after the start")
+            if process.isRunning { process.interrupt() }
+            process.waitUntilExit()
+            // Stopped gracefully (0), or by the signal itself before the node took it over.
+            let stopped = process.terminationReason == .uncaughtSignal ? process.terminationStatus == SIGTERM : process.terminationStatus == 0
+            #expect(stopped, "after \(delay) ms: \(process.terminationReason) \(process.terminationStatus)")
+        }
+        let list = try palier("list", "--limit", "1")
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("Annonce 4999"))
     }
 }
 

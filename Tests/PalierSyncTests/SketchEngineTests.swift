@@ -205,3 +205,33 @@ extension SketchEngineTests {
         #expect(rest.isEmpty)
     }
 }
+
+extension SketchEngineTests {
+    @Test("a node that lacks thousands asks for them at the pace its own message limit allows: the peer is never cut off, and everything arrives")
+    func wantsArePaced() throws {
+        for sketch in [true, false] {
+            let all = posts(3_000)
+            func limited(_ key: UInt64, _ envelopes: [Envelope]) throws -> SyncEngine {
+                let engine = try engine(key, holding: envelopes, sketch: sketch)
+                engine.configuration.peerMessageBurst = 60
+                engine.configuration.peerMessagesPerSecond = 40
+                return engine
+            }
+            let lacking = try limited(44, Array(all.prefix(300)))
+            let full = try limited(45, all)
+            var closes: [String] = []
+            let pair = EnginePair(initiator: lacking, responder: full)
+            var seen: [String: Int] = [:]
+            pair.trace = { direction, message in if closes.isEmpty { seen["\(direction) \(message.type)", default: 0] += 1 } }
+            pair.onClose = { side, reason, text, _ in closes.append("\(side) \(reason) \(text) after \(seen)") }
+            var now = self.now
+            pair.run(now: now)
+            for _ in 0..<60 where try lacking.store.statistics().envelopes < 3_000 {
+                now += 500
+                pair.tick(now: now)
+            }
+            #expect(closes.isEmpty, "\(closes)")
+            #expect(try lacking.store.statistics().envelopes == 3_000, "sketch \(sketch)")
+        }
+    }
+}
