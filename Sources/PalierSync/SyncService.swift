@@ -213,6 +213,13 @@ public actor SyncService: Service {
             }
         }
         if let peer { closed(peer) }
+        // The stream ended: the peer went, or this node is stopping (then it says so). Either
+        // way the channel goes, so that no peer is left sending into a connection nobody reads.
+        if Task.isCancelled {
+            PeerLink(channel: channel, address: address, inFlightLimit: 0).sayGoodbye(.shutdown, "node stopping")
+        } else {
+            channel.close(promise: nil)
+        }
     }
 
     struct Refusal: Error {

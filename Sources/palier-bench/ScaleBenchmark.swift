@@ -206,6 +206,8 @@ struct ScaleBenchmark {
         }
         task.cancel()
         _ = await task.result
+        // The node has seen the neighbour go before the idle minute starts.
+        for _ in 0..<1_000 where try nodeStore.peers().contains(where: \.connected) { try await Task.sleep(for: .milliseconds(10)) }
         return (readers.filter(\.isClosed).count, milliseconds(slowest - stored))
     }
 

@@ -61,3 +61,17 @@ struct InMemoryTransportTests {
         #expect(try b.store.envelope(post.id) == nil)
     }
 }
+
+extension InMemoryTransportTests {
+    @Test("a node that stops closes its sessions: the peer sees them end at once")
+    func stoppingClosesSessions() async throws {
+        let memory = InMemoryNetwork()
+        let network = NetworkKey.generate()
+        let a = try await LiveNode(seed: 807, network: network, clock: clock, memory: memory)
+        let b = try await LiveNode(seed: 808, network: network, peers: [a.address], clock: clock, memory: memory)
+        defer { Task { await a.stop() } }
+        #expect(try await eventually(within: .seconds(5)) { await a.service.sessions().count == 1 } != nil)
+        await b.stop()
+        #expect(try await eventually(within: .seconds(2)) { await a.service.sessions().isEmpty } != nil)
+    }
+}
