@@ -125,15 +125,15 @@ public final class BuildingNode: Sendable {
     }
 
     /// A page of the posts `palier list` shows, newest first: every building's but blocked
-    /// ones', of `kind` if given, at most `limit` (nil: all); and how many there are in all.
-    public func listed(kind: Kind? = nil, limit: Int?) throws(NodeError) -> (items: [ViewItem], total: Int) {
+    /// ones', of `kind` if given, at most `limit` (nil: all); and whether older ones are left
+    /// out (one row more is read to tell: no count of a district's posts).
+    public func listed(kind: Kind? = nil, limit: Int?) throws(NodeError) -> (items: [ViewItem], more: Bool) {
         do {
             let blocked = try store.federationPolicy().blocked.sorted()
-            let now = now()
-            let query = ViewQuery(kinds: kind.map { [$0] } ?? Kind.contentKinds, limit: limit ?? Int.max, excluding: blocked)
-            let items = try store.viewItems(query, buildings: nil, now: now)
-            let total = limit == nil || items.count < (limit ?? 0) ? items.count : try store.viewItemCount(query, buildings: nil, now: now)
-            return (items, total)
+            let query = ViewQuery(kinds: kind.map { [$0] } ?? Kind.contentKinds, limit: limit.map { $0 + 1 } ?? Int.max, excluding: blocked)
+            let items = try store.viewItems(query, buildings: nil, now: now())
+            guard let limit, items.count > limit else { return (items, false) }
+            return (Array(items.prefix(limit)), true)
         } catch { throw .wrap(error) }
     }
 

@@ -90,7 +90,7 @@ struct List: AsyncParsableCommand {
             return kind
         }
         let node = try options.openNode()
-        let (items, total) = try node.listed(kind: filter, limit: all ? nil : limit)
+        let (items, more) = try node.listed(kind: filter, limit: all ? nil : limit)
         if json {
             print(try jsonText(items.map(ItemJSON.init)))
             return
@@ -100,9 +100,7 @@ struct List: AsyncParsableCommand {
             return
         }
         defer {
-            if total > items.count {
-                print("… \(total - items.count) older post\(total - items.count == 1 ? "" : "s") not shown (palier list --all, or --limit N).")
-            }
+            if more { print("… older posts are not shown: palier list --all, or --limit N.") }
         }
         for item in items {
             let role = item.role?.name ?? "building"
