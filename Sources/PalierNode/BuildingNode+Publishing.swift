@@ -142,9 +142,7 @@ extension BuildingNode {
         let now = now()
         let current: Envelope?
         do {
-            current = try store.liveEnvelopes(now: now)
-                .filter { $0.kind == .profile && $0.building == building }
-                .max(by: Envelope.precedes)
+            current = try store.latestProfile(of: building, now: now)
         } catch { throw .wrap(error) }
         if let current, current.expiresAt > now + margin, case .profile(let p) = current.content.payload, p == configuration.profile {
             return false

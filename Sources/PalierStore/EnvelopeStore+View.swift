@@ -409,6 +409,17 @@ extension EnvelopeStore {
         }
     }
 
+    /// The latest live profile of `building`, by one lookup.
+    public func latestProfile(of building: PublicKey, now: UInt64) throws(StoreError) -> Envelope? {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT e.id, e.bytes FROM view_profile p JOIN envelope e ON e.id = p.envelope WHERE p.building = ?
+                """, arguments: [Data(building.bytes)]) else { return nil }
+            return try Self.storedEnvelope(id: row[0], bytes: row[1])
+        }
+    }
+
     /// The next instant after `now` at which a post of `buildings` expires, or an event of theirs
     /// comes within `leadTime` of its start, or ends: when the screen next changes by itself.
     public func nextViewChange(after now: UInt64, leadTime: UInt64, buildings: [PublicKey]?) throws(StoreError) -> UInt64? {
