@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import PalierCore
+import PalierFeed
 import PalierCrypto
 import PalierStore
 
@@ -163,15 +164,25 @@ public final class BuildingNode: Sendable {
     /// Figures for `palier status`.
     public func status() throws(NodeError) -> NodeStatus {
         do {
-            let view = try store.view(now: now())
+            let now = now()
+            // What the screen shows: the playlist itself (followed buildings only, at most its bound).
+            let settings = configuration.feed
+            let screen = ScreenConfiguration(
+                promoShare: settings.promoShare, eventLeadTimeMillis: UInt64(max(settings.eventLeadDays, 0)) * 86_400_000)
+            let playlist = try FeedHub.playlist(store: store, now: now, configuration: screen, policy: try store.federationPolicy())
+            let kinds = playlist.items.compactMap { Kind(name: $0.kind) }
+            var profileName: String?
+            if let envelope = try store.latestProfile(of: building, now: now), case .profile(let profile) = envelope.content.payload {
+                profileName = profile.name
+            }
             return NodeStatus(
-                buildingName: view.profile(of: building)?.name ?? configuration.buildingName,
+                buildingName: profileName ?? configuration.buildingName,
                 building: building,
                 dataDirectory: directory.root.path,
                 running: directory.runningNodePID(),
-                shown: view.items.count,
-                shownByKind: Dictionary(grouping: view.items, by: \.kind).mapValues(\.count),
-                members: view.memberships.filter { $0.building == building && $0.role != nil }.count,
+                shown: playlist.items.count,
+                shownByKind: Dictionary(grouping: kinds, by: { $0 }).mapValues(\.count),
+                members: try store.memberCount(in: building, now: now),
                 statistics: try store.statistics(),
                 identities: identityNames()
             )

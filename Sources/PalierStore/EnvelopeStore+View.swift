@@ -409,6 +409,15 @@ extension EnvelopeStore {
         }
     }
 
+    /// How many keys `building` currently grants a role (revocations left out), by index.
+    public func memberCount(in building: PublicKey, now: UInt64) throws(StoreError) -> Int {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM view_standing WHERE building = ? AND role IS NOT NULL",
+                             arguments: [Data(building.bytes)]) ?? 0
+        }
+    }
+
     /// The latest live profile of `building`, by one lookup.
     public func latestProfile(of building: PublicKey, now: UInt64) throws(StoreError) -> Envelope? {
         try purgeExpiredIfAny(now: now)

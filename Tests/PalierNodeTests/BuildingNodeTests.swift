@@ -64,6 +64,32 @@ import Testing
         #expect(try node.listed(kind: .classified, limit: 10).more == false)
     }
 
+    @Test("status counts what the screen shows (not a neighbour it does not follow) and the members, by lookups")
+    func statusCountsTheScreen() throws {
+        let node = try makeNode()
+        let camille = try node.createIdentity(named: "camille")
+        try node.grant(.resident, to: camille.publicKey, displayName: "Camille")
+        for n in 0..<3 {
+            clock.advance(by: 1_000)
+            try node.post(.tip, PostContent(title: "Annonce \(n)"), as: camille)
+        }
+        let neighbour = Fixtures.key(41)
+        _ = try node.store.ingest([Fixtures.post(by: neighbour, in: neighbour.publicKey, at: clock.nowMillis(), title: "Voisins")].map(\.bytes), now: clock.nowMillis())
+        var status = try node.status()
+        #expect(status.shown == 3)
+        #expect(status.shownByKind == [.tip: 3])
+        #expect(status.members == 1)
+        #expect(status.buildingName == "Résidence Les Tilleuls")
+        try node.setStance(.follow, for: neighbour.publicKey)
+        status = try node.status()
+        #expect(status.shown == 4)
+        clock.advance(by: 1_000)
+        try node.revoke(camille.publicKey)
+        status = try node.status()
+        #expect(status.members == 0)
+        #expect(status.shown == 1)
+    }
+
     @Test func anInvalidBuildingNameWritesNothing() throws {
         let root = makeTemporaryDirectory().appendingPathComponent(".palier")
         #expect(throws: NodeError.self) {
