@@ -23,6 +23,11 @@ struct PeerSession {
     var lastReceived: UInt64
     var lastSent: UInt64 = 0
     var messageLimit: TokenBucket
+    /// New ids stored after the session opened and before the peer's `hello`: announced when
+    /// it comes (bounded; past it, reconciliation finds the rest).
+    var announceAfterHello: [EnvelopeID] = []
+    static let announceAfterHelloLimit = 10_000
+
     /// Ids asked of this peer and not yet received, and those waiting to be asked (bounded:
     /// past `wantQueueLimit`, a later round finds the rest).
     var asked = Set<EnvelopeID>()

@@ -240,7 +240,10 @@ public final class SyncEngine {
             sessions[peer]?.name = hello.name
             sessions[peer]?.maximumBatch = Int(max(1, min(hello.maximumBatch, SyncProtocol.maximumBatch)))
             sessions[peer]?.features = hello.features
-            return sessions[peer]!.initiator ? startReconciliation(peer, now: now) : []
+            let waiting = sessions[peer]?.announceAfterHello ?? []
+            sessions[peer]?.announceAfterHello = []
+            let announced = waiting.isEmpty ? [] : announce(waiting, to: peer)
+            return announced + (sessions[peer]!.initiator ? startReconciliation(peer, now: now) : [])
         case .reconcile(let bytes):
             return reconcile(bytes, from: peer, now: now)
         case .want(let ids):
@@ -334,13 +337,7 @@ public final class SyncEngine {
         let first = Array(ids.prefix(atOnce))
         let rest = ids.dropFirst(atOnce)
         var out = sendBodies(first, to: peer, now: now)
-        guard !rest.isEmpty, let session = sessions[peer] else { return out }
-        let fresh = rest.filter { !session.knows($0) }
-        sessions[peer]?.markKnown(fresh)
-        statistics.announcedIDs += fresh.count
-        for start in stride(from: fresh.startIndex, to: fresh.endIndex, by: SyncProtocol.maximumIDs) {
-            out.append(send(.announce(Array(fresh[start..<min(start + SyncProtocol.maximumIDs, fresh.endIndex)])), to: peer, now: now))
-        }
+        if !rest.isEmpty { out += announce(Array(rest), to: peer) }
         return out
     }
 
@@ -399,7 +396,12 @@ public final class SyncEngine {
         var out: [SyncOutput] = []
         for peer in sessions.keys.sorted() where peer != source {
             let session = sessions[peer]!
-            guard session.helloReceived else { continue }
+            guard session.helloReceived else {
+                // Not yet: kept for its hello, so that a post made in between is not missed.
+                let room = PeerSession.announceAfterHelloLimit - session.announceAfterHello.count
+                if room > 0 { sessions[peer]!.announceAfterHello += ids.prefix(room) }
+                continue
+            }
             let fresh = ids.filter { !session.knows($0) }
             guard !fresh.isEmpty else { continue }
             sessions[peer]?.markKnown(fresh)
@@ -409,6 +411,17 @@ public final class SyncEngine {
             }
         }
         return out
+    }
+
+    /// Announces `ids` to one peer, those it is not known to hold.
+    func announce(_ ids: [EnvelopeID], to peer: PeerID) -> [SyncOutput] {
+        guard let session = sessions[peer] else { return [] }
+        let fresh = ids.filter { !session.knows($0) }
+        sessions[peer]?.markKnown(fresh)
+        statistics.announcedIDs += fresh.count
+        return stride(from: 0, to: fresh.count, by: SyncProtocol.maximumIDs).map {
+            .send(peer, .announce(Array(fresh[$0..<min($0 + SyncProtocol.maximumIDs, fresh.count)])))
+        }
     }
 }
 

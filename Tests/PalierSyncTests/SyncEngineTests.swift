@@ -217,6 +217,17 @@ struct SyncEngineTests {
         #expect(h.stored == 0)
     }
 
+    @Test("a post stored between the session's opening and the peer's hello is announced when the hello comes")
+    func announcedAfterHello() throws {
+        let h = try EngineHarness()
+        _ = h.engine.sessionOpened(h.peer, remote: h.peerKey.publicKey, initiator: false, now: h.now)
+        let post = Fixtures.post(by: h.key, in: h.key.publicKey, at: Fixtures.epoch, title: "Entre les deux")
+        _ = try h.store.ingest([post.bytes], now: h.now)
+        #expect(h.engine.localChanges(now: h.now).isEmpty, "no hello yet: nothing is sent")
+        let out = h.send(.hello(.init(name: "peer")))
+        #expect(out.contains { if case .send(_, .announce(let ids)) = $0 { ids == [post.id] } else { false } })
+    }
+
     @Test("varints need not be minimal: 0x80 0x00 reads as 0")
     func nonMinimalVarint() throws {
         #expect(try SyncMessage.decode([SyncMessage.MessageType.want.rawValue, 0x80, 0x00]) == .known(.want([])))
