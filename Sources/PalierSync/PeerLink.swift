@@ -43,8 +43,10 @@ final class PeerLink {
     func isStalled(now: ContinuousClock.Instant, after timeout: Duration) -> Bool { queue.isStalled(now: now, after: timeout) }
 
     /// Sends `bye` (ahead of what waits in the queue) and closes once it is written.
-    func sayGoodbye(_ reason: SyncMessage.ByeReason, _ text: String) {
-        let channel = channel
+    func sayGoodbye(_ reason: SyncMessage.ByeReason, _ text: String) { Self.sayGoodbye(on: channel, reason, text) }
+
+    /// The same on a session's channel that has no link (refused, or ending).
+    static func sayGoodbye(on channel: any Channel, _ reason: SyncMessage.ByeReason, _ text: String) {
         channel.writeAndFlush(SyncMessage.bye(reason, text).encoded()).whenComplete { _ in channel.close(promise: nil) }
     }
 

@@ -206,7 +206,7 @@ public actor SyncService: Service {
                 case .success(let id):
                     peer = id
                 case .failure(let refusal):
-                    PeerLink(channel: channel, address: address, inFlightLimit: 0).sayGoodbye(refusal.reason, refusal.text)
+                    PeerLink.sayGoodbye(on: channel, refusal.reason, refusal.text)
                 }
             case .message(let bytes):
                 if let peer { received(bytes, from: peer) }
@@ -216,7 +216,7 @@ public actor SyncService: Service {
         // The stream ended: the peer went, or this node is stopping (then it says so). Either
         // way the channel goes, so that no peer is left sending into a connection nobody reads.
         if Task.isCancelled {
-            PeerLink(channel: channel, address: address, inFlightLimit: 0).sayGoodbye(.shutdown, "node stopping")
+            PeerLink.sayGoodbye(on: channel, .shutdown, "node stopping")
         } else {
             channel.close(promise: nil)
         }

@@ -9,11 +9,7 @@ struct FeedBenchmark {
     var screens = 10
 
     func run() async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            FileHandle.standardError.write(Data("palier-bench feed needs the palier binary next to it: run `swift build -c release` first\n".utf8))
-            exit(69)
-        }
+        let binary = palierBinary(for: "feed")
         let dir = makeTemporaryDirectory("palier-bench-feed").appendingPathComponent(".palier")
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
         @discardableResult
@@ -94,6 +90,16 @@ struct FeedBenchmark {
     func milliseconds(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
+}
+
+/// The `palier` binary built next to `palier-bench`; exits (69) saying how to build it if absent.
+func palierBinary(for scenario: String) -> URL {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        FileHandle.standardError.write(Data("palier-bench \(scenario) needs the palier binary next to it: run `swift build -c release` first\n".utf8))
+        exit(69)
+    }
+    return binary
 }
 
 /// Runs a program, collects its standard output, and returns as soon as it exits.

@@ -18,11 +18,7 @@ struct ScaleBenchmark {
     var samples = 30
 
     func run() async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            FileHandle.standardError.write(Data("palier-bench scale needs the palier binary next to it: run `swift build -c release` first\n".utf8))
-            exit(69)
-        }
+        let binary = palierBinary(for: "scale")
         let dir = makeTemporaryDirectory("palier-bench-scale").appendingPathComponent(".palier")
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
         func palier(_ arguments: [String]) throws -> String {

@@ -109,16 +109,6 @@ struct IdleNodeTests {
     }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns the elapsed time.
-func eventually(within timeout: Duration, _ condition: () async throws -> Bool) async throws -> Duration? {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return ContinuousClock.now - start }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return nil
-}
-
 /// The titles of the playlist a screen connecting now would get.
 func screenTitles(_ hub: FeedHub) async -> [String] {
     for await event in await hub.subscribe() {

@@ -51,16 +51,6 @@ final class LiveNode: Sendable {
     }
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns the elapsed time.
-func eventually(within timeout: Duration, _ condition: () async throws -> Bool) async throws -> Duration? {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return ContinuousClock.now - start }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return nil
-}
-
 @Suite(.serialized)
 struct LiveSyncTests {
     let clock = ManualClock(Fixtures.epoch + 60_000)
