@@ -67,9 +67,9 @@ import Testing
         try await waitForPort(port)
 
         for (key, test) in zip(keys, Self.cases) {
-            let result = try runProjectScript("scripts/noise-interop.sh", [
+            let result = try await onOwnThread { try runProjectScript("scripts/noise-interop.sh", [
                 "127.0.0.1", "\(port)", hexString(network.bytes), "--envelope", hexString(key.seed), hexString(test.envelope(key)),
-            ])
+            ]) }
             #expect(result.status == 0, "\(test.name): \(result.output)")
             #expect(result.output.contains("\(test.expected)\n"), "\(test.name): \(result.output)")
             #expect(process.isRunning, "the node died on: \(test.name)")
@@ -79,7 +79,7 @@ import Testing
         #expect(process.isRunning, "the node died after storing the extreme events")
 
         // A second, ordinary peer still gets hello, pong and unsupported.
-        let second = try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(port)", hexString(network.bytes)])
+        let second = try await onOwnThread { try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(port)", hexString(network.bytes)]) }
         #expect(second.status == 0 && second.output.contains("pong 42\n"), "\(second.output)")
 
         // Nothing invalid was stored: the store holds the profile and the two valid events.

@@ -71,11 +71,11 @@ import Testing
         try #require(up, "the kiosk page never answered on port \(port)")
 
         let artifacts = packageRoot.appendingPathComponent("test-artifacts")
-        let check = try runProjectScript("scripts/kiosk-check.py", interpreter: "python3", [
+        let check = try await onOwnThread { try runProjectScript("scripts/kiosk-check.py", interpreter: "python3", [
             "http://127.0.0.1:\(port)/", event, "Coupure d'eau générale", artifacts.appendingPathComponent("kiosk.png").path,
             "--", LiveProcessTests.binary.path, "post", "alert", "--title", "Coupure d'eau générale",
             "--body", "Jeudi de 9 h à 12 h : travaux sur la colonne montante.", "--data-dir", live.dataDir,
-        ])
+        ]) }
         let text = check.output
         #expect(check.status == 0, "\(text)")
         #expect(text.contains("shows without a reload"), "\(text)")

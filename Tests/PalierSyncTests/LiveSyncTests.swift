@@ -129,7 +129,7 @@ struct LiveSyncTests {
         let network = NetworkKey.generate()
         let a = try await LiveNode(seed: 521, network: network, clock: clock)
         defer { Task { await a.stop() } }
-        let result = try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes)])
+        let result = try await onOwnThread { try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes)]) }
         let text = result.output
         #expect(result.status == 0, "\(text)")
         #expect(text.contains("identity verified \(a.key.publicKey.hex)"))
@@ -175,7 +175,7 @@ struct LiveSyncTests {
         let network = NetworkKey.generate()
         let a = try await LiveNode(seed: 541, network: network, clock: clock)
         defer { Task { await a.stop() } }
-        let result = try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes), "--invalid"])
+        let result = try await onOwnThread { try runProjectScript("scripts/noise-interop.sh", ["127.0.0.1", "\(a.service.listeningPort ?? 0)", hexString(network.bytes), "--invalid"]) }
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("bye 2\n") && result.output.contains("refused 3\n"), "\(result.output)")
         #expect(try a.store.statistics().envelopes == 0)
