@@ -23,6 +23,9 @@ extension EnvelopeStore {
         var posts = Set<EnvelopeID>()
         var standings = Set<StandingKey>()
         var profiles = Set<PublicKey>()
+        /// Envelopes this change has just decoded (an ingest's fresh posts), so that computing
+        /// their rows reads and decodes them no second time.
+        var decoded: [EnvelopeID: Envelope] = [:]
 
         var isEmpty: Bool { posts.isEmpty && standings.isEmpty && profiles.isEmpty }
 
@@ -126,7 +129,7 @@ extension EnvelopeStore {
         }
         for building in changes.profiles { try refreshProfile(building, db) }
         let context = try PostContext(db, viewer: viewer)
-        for post in posts { try context.refresh(post) }
+        for post in posts { try context.refresh(post, decoded: changes.decoded[post]) }
     }
 
     private static func refreshStanding(_ key: StandingKey, _ db: Database) throws {
@@ -177,11 +180,18 @@ extension EnvelopeStore {
         let edits: RawStatement
         let hides: RawStatement
         let standing: RawStatement
+        let upsert: RawStatement
+        let delete: RawStatement
 
         init(_ db: Database, viewer: PublicKey) throws {
             self.db = db
             self.viewer = viewer
             post = try RawStatement(db, sql: "SELECT bytes FROM envelope WHERE id = ?1")
+            upsert = try RawStatement(db, sql: """
+                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                """)
+            delete = try RawStatement(db, sql: "DELETE FROM view_item WHERE id = ?1")
             edits = try RawStatement(db, sql: "SELECT id, bytes FROM envelope WHERE kind = \(Kind.edit.rawValue) AND target = ?1")
             hides = try RawStatement(db, sql: "SELECT building, author FROM envelope WHERE kind = \(Kind.hide.rawValue) AND target = ?1")
             standing = try RawStatement(db, sql: "SELECT role, grantID FROM view_standing WHERE building = ?1 AND subject = ?2")
@@ -199,25 +209,50 @@ extension EnvelopeStore {
             return (role, EnvelopeID(bytes: standing.blob(1)))
         }
 
-        func refresh(_ id: EnvelopeID) throws {
-            guard let row = try shownRow(id) else {
-                try db.execute(sql: "DELETE FROM view_item WHERE id = ?", arguments: [Data(id.bytes)])
+        /// Computes post `id`'s row again (`decoded`: the post, when the caller holds it decoded).
+        func refresh(_ id: EnvelopeID, decoded: Envelope?) throws {
+            guard let row = try shownRow(id, decoded: decoded) else {
+                delete.bind(1, id.bytes)
+                try delete.run()
                 return
             }
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: row)
+            let (envelope, shown, granted) = row
+            let event = shown.content.postContent?.event
+            upsert.bind(1, id.bytes)
+            upsert.bind(2, Int64(envelope.kind.rawValue))
+            upsert.bind(3, Int64(envelope.content.scope.rawValue))
+            upsert.bind(4, envelope.building.bytes)
+            upsert.bind(5, envelope.author.bytes)
+            upsert.bind(6, Int64(bitPattern: envelope.timestamp.rawValue))
+            upsert.bind(7, Int64(clamping: envelope.expiresAt))
+            upsert.bind(8, shown.id.bytes)
+            upsert.bind(9, Int64(bitPattern: shown.timestamp.rawValue))
+            if let role = granted.role { upsert.bind(10, Int64(role.rawValue)) } else { upsert.bindNull(10) }
+            if let grant = granted.grant { upsert.bind(11, grant.bytes) } else { upsert.bindNull(11) }
+            if let event {
+                upsert.bind(12, Int64(clamping: event.startsAt))
+                upsert.bind(13, Int64(clamping: event.endsAt))
+            } else {
+                upsert.bindNull(12)
+                upsert.bindNull(13)
+            }
+            try upsert.run()
         }
 
-        /// The view row of post `id` by rules 1–6, or nil when it is not shown.
-        private func shownRow(_ id: EnvelopeID) throws -> StatementArguments? {
-            post.bind(1, id.bytes)
-            let found = try post.step()
-            let bytes = found ? post.blob(0) : []
-            post.reset()
-            guard found else { return nil }
-            let envelope = try storedEnvelope(id: Data(id.bytes), bytes: Data(bytes))
+        /// Post `id` (from `decoded` or the table), its shown revision and its author's authority
+        /// by rules 1–6, or nil when it is not shown.
+        private func shownRow(_ id: EnvelopeID, decoded: Envelope?) throws -> (post: Envelope, shown: Envelope, granted: (role: Role?, grant: EnvelopeID?))? {
+            let envelope: Envelope
+            if let decoded {
+                envelope = decoded
+            } else {
+                post.bind(1, id.bytes)
+                let found = try post.step()
+                let bytes = found ? post.blob(0) : []
+                post.reset()
+                guard found else { return nil }
+                envelope = try storedEnvelope(id: Data(id.bytes), bytes: Data(bytes))
+            }
             let content = envelope.content
             guard content.kind.isContent, content.scope == .neighbourhood || content.building == viewer,
                   let granted = try authority(of: content.author, in: content.building, for: content.kind) else { return nil }
@@ -238,13 +273,7 @@ extension EnvelopeStore {
                 guard edit.author == envelope.author, case .edit(let kind, _) = edit.content.payload, kind == envelope.kind else { continue }
                 if Envelope.precedes(shown, edit) { shown = edit }
             }
-            let event = shown.content.postContent?.event
-            return [
-                Data(id.bytes), Int(content.kind.rawValue), Int(content.scope.rawValue), Data(content.building.bytes),
-                Data(content.author.bytes), Int64(bitPattern: envelope.timestamp.rawValue), Int64(clamping: envelope.expiresAt),
-                Data(shown.id.bytes), Int64(bitPattern: shown.timestamp.rawValue), granted.role.map { Int($0.rawValue) },
-                granted.grant.map { Data($0.bytes) }, event.map { Int64(clamping: $0.startsAt) }, event.map { Int64(clamping: $0.endsAt) },
-            ]
+            return (envelope, shown, granted)
         }
     }
 }
