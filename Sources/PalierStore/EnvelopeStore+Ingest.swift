@@ -88,7 +88,7 @@ extension EnvelopeStore {
                 try insert.run()
                 report.accepted.append(envelope.id)
                 changes.note(envelope)
-                if case .post = envelope.content.payload { changes.decoded[envelope.id] = envelope }
+                if case .post = envelope.content.payload { changes.decoded[envelope.id] = (insert.lastInsertedRowID, envelope) }
             }
             try Self.refreshView(changes, viewer: building, db)
 

@@ -25,15 +25,23 @@ extension EnvelopeStore {
 }
 
 extension EnvelopeStore {
-    /// Takes the file back to before the materialised view (migration v4), as an older palier
-    /// left it: for the test of that migration (package access only).
-    package func dropViewForTests() throws(StoreError) {
+    /// Takes the file back to schema v3, as an older palier left it (no view tables, no subject
+    /// column, envelopes not numbered): for the tests of migrations v4 and v5 (package access only).
+    package func rewindToVersion3ForTests() throws(StoreError) {
         try write { db in
             try db.execute(sql: """
+                DROP TRIGGER envelope_view_row;
                 DROP TABLE view_item; DROP TABLE view_standing; DROP TABLE view_profile;
-                DROP INDEX envelope_subject; DROP INDEX envelope_author;
-                ALTER TABLE envelope DROP COLUMN subject;
-                DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%';
+                CREATE TABLE envelope_v3 (
+                    id BLOB NOT NULL PRIMARY KEY, kind INTEGER NOT NULL, author BLOB NOT NULL, hlc INTEGER NOT NULL,
+                    expiresAt INTEGER NOT NULL, target BLOB, bytes BLOB NOT NULL, scope INTEGER NOT NULL DEFAULT 0, building BLOB
+                );
+                INSERT INTO envelope_v3 SELECT id, kind, author, hlc, expiresAt, target, bytes, scope, building FROM envelope ORDER BY seq;
+                DROP TABLE envelope;
+                ALTER TABLE envelope_v3 RENAME TO envelope;
+                CREATE INDEX envelope_target ON envelope(kind, target) WHERE target IS NOT NULL;
+                CREATE INDEX envelope_expiry ON envelope(expiresAt);
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%' OR identifier LIKE 'v5:%';
                 """)
         }
     }

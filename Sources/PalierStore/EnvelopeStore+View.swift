@@ -23,9 +23,9 @@ extension EnvelopeStore {
         var posts = Set<EnvelopeID>()
         var standings = Set<StandingKey>()
         var profiles = Set<PublicKey>()
-        /// Envelopes this change has just decoded (an ingest's fresh posts), so that computing
-        /// their rows reads and decodes them no second time.
-        var decoded: [EnvelopeID: Envelope] = [:]
+        /// Posts this change has just stored, with their numbers (an ingest's fresh posts), so
+        /// that computing their rows reads and decodes them no second time.
+        var decoded: [EnvelopeID: (seq: Int64, envelope: Envelope)] = [:]
 
         var isEmpty: Bool { posts.isEmpty && standings.isEmpty && profiles.isEmpty }
 
@@ -90,15 +90,70 @@ extension EnvelopeStore {
         CREATE INDEX view_item_expiry ON view_item(expiresAt);
         """
 
-    /// Fills the subject column and computes the whole view (the migration that adds it).
+    /// v5. Each envelope gets a number in arrival order (`seq`, never reused: a deleted
+    /// newest envelope's number is not given again, so that "stored after row n" stays true),
+    /// and the view's rows are keyed by their post's number. View rows used to be keyed by the
+    /// post's random id: every batch of posts then dirtied a page of that table per post, so
+    /// that each commit wrote most of the table to the WAL again (4 KiB per post at 100,000
+    /// posts). By number, new rows are appended. A post's row goes with its envelope (trigger).
+    static let numberingMigration = """
+        CREATE TABLE envelope_numbered (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id BLOB NOT NULL UNIQUE,
+            kind INTEGER NOT NULL,
+            author BLOB NOT NULL,
+            hlc INTEGER NOT NULL,
+            expiresAt INTEGER NOT NULL,
+            target BLOB,
+            bytes BLOB NOT NULL,
+            scope INTEGER NOT NULL DEFAULT 0,
+            building BLOB,
+            subject BLOB
+        );
+        INSERT INTO envelope_numbered (seq, id, kind, author, hlc, expiresAt, target, bytes, scope, building, subject)
+            SELECT rowid, id, kind, author, hlc, expiresAt, target, bytes, scope, building, subject FROM envelope ORDER BY rowid;
+        DROP TABLE envelope;
+        ALTER TABLE envelope_numbered RENAME TO envelope;
+        CREATE INDEX envelope_target ON envelope(kind, target) WHERE target IS NOT NULL;
+        CREATE INDEX envelope_expiry ON envelope(expiresAt);
+        CREATE INDEX envelope_subject ON envelope(building, subject) WHERE subject IS NOT NULL;
+        CREATE INDEX envelope_author ON envelope(building, author, kind);
+        DROP TABLE view_item;
+        CREATE TABLE view_item (
+            seq INTEGER PRIMARY KEY,     -- the post's envelope.seq
+            id BLOB NOT NULL,
+            kind INTEGER NOT NULL,
+            scope INTEGER NOT NULL,
+            building BLOB NOT NULL,
+            author BLOB NOT NULL,
+            hlc INTEGER NOT NULL,
+            expiresAt INTEGER NOT NULL,
+            revision BLOB NOT NULL,
+            revisionHLC INTEGER NOT NULL,
+            role INTEGER,                -- NULL: the building key posted
+            grantID BLOB,
+            startsAt INTEGER,            -- the shown event's times
+            endsAt INTEGER
+        );
+        CREATE INDEX view_item_newest ON view_item(hlc DESC, id);
+        CREATE INDEX view_item_kind ON view_item(kind, hlc DESC, id);
+        CREATE INDEX view_item_agenda ON view_item(kind, startsAt, id) WHERE startsAt IS NOT NULL;
+        CREATE INDEX view_item_expiry ON view_item(expiresAt);
+        CREATE TRIGGER envelope_view_row AFTER DELETE ON envelope BEGIN
+            DELETE FROM view_item WHERE seq = OLD.seq;
+        END;
+        """
+
+    /// Fills the subject column where it is empty and computes the whole view (the migrations
+    /// that add them).
     static func buildView(_ db: Database, viewer: PublicKey) throws {
         var changes = ViewChanges()
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, bytes FROM envelope")
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, bytes, subject IS NULL FROM envelope")
         var subjects: [(Data, Data)] = []
         while let row = try rows.next() {
             let envelope = try storedEnvelope(id: row[0], bytes: row[1])
             changes.note(envelope)
-            if case .grant(let grant) = envelope.content.payload { subjects.append((Data(grant.subject.bytes), row[0])) }
+            if case .grant(let grant) = envelope.content.payload, row[2] as Bool { subjects.append((Data(grant.subject.bytes), row[0])) }
         }
         for (subject, id) in subjects {
             try db.execute(sql: "UPDATE envelope SET subject = ? WHERE id = ?", arguments: [subject, id])
@@ -186,12 +241,12 @@ extension EnvelopeStore {
         init(_ db: Database, viewer: PublicKey) throws {
             self.db = db
             self.viewer = viewer
-            post = try RawStatement(db, sql: "SELECT bytes FROM envelope WHERE id = ?1")
+            post = try RawStatement(db, sql: "SELECT seq, bytes FROM envelope WHERE id = ?1")
             upsert = try RawStatement(db, sql: """
-                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt, seq)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 """)
-            delete = try RawStatement(db, sql: "DELETE FROM view_item WHERE id = ?1")
+            delete = try RawStatement(db, sql: "DELETE FROM view_item WHERE seq = ?1")
             edits = try RawStatement(db, sql: "SELECT id, bytes FROM envelope WHERE kind = \(Kind.edit.rawValue) AND target = ?1")
             hides = try RawStatement(db, sql: "SELECT building, author FROM envelope WHERE kind = \(Kind.hide.rawValue) AND target = ?1")
             standing = try RawStatement(db, sql: "SELECT role, grantID FROM view_standing WHERE building = ?1 AND subject = ?2")
@@ -209,14 +264,17 @@ extension EnvelopeStore {
             return (role, EnvelopeID(bytes: standing.blob(1)))
         }
 
-        /// Computes post `id`'s row again (`decoded`: the post, when the caller holds it decoded).
-        func refresh(_ id: EnvelopeID, decoded: Envelope?) throws {
-            guard let row = try shownRow(id, decoded: decoded) else {
-                delete.bind(1, id.bytes)
+        /// Computes post `id`'s row again (`decoded`: the post and its number, when the caller
+        /// holds it decoded). A post no longer stored has no row: it went with its envelope.
+        func refresh(_ id: EnvelopeID, decoded: (seq: Int64, envelope: Envelope)?) throws {
+            guard let post = try decoded ?? stored(id) else { return }
+            let (seq, envelope) = post
+            guard let row = try shownRow(envelope) else {
+                delete.bind(1, seq)
                 try delete.run()
                 return
             }
-            let (envelope, shown, granted) = row
+            let (shown, granted) = row
             let event = shown.content.postContent?.event
             upsert.bind(1, id.bytes)
             upsert.bind(2, Int64(envelope.kind.rawValue))
@@ -236,23 +294,22 @@ extension EnvelopeStore {
                 upsert.bindNull(12)
                 upsert.bindNull(13)
             }
+            upsert.bind(14, seq)
             try upsert.run()
         }
 
-        /// Post `id` (from `decoded` or the table), its shown revision and its author's authority
-        /// by rules 1–6, or nil when it is not shown.
-        private func shownRow(_ id: EnvelopeID, decoded: Envelope?) throws -> (post: Envelope, shown: Envelope, granted: (role: Role?, grant: EnvelopeID?))? {
-            let envelope: Envelope
-            if let decoded {
-                envelope = decoded
-            } else {
-                post.bind(1, id.bytes)
-                let found = try post.step()
-                let bytes = found ? post.blob(0) : []
-                post.reset()
-                guard found else { return nil }
-                envelope = try storedEnvelope(id: Data(id.bytes), bytes: Data(bytes))
-            }
+        /// Post `id` and its number, from the table.
+        private func stored(_ id: EnvelopeID) throws -> (seq: Int64, envelope: Envelope)? {
+            post.bind(1, id.bytes)
+            defer { post.reset() }
+            guard try post.step() else { return nil }
+            return (post.int64(0), try storedEnvelope(id: Data(id.bytes), bytes: Data(post.blob(1))))
+        }
+
+        /// The revision of `envelope` (a post) that shows and its author's authority, by rules
+        /// 1–6, or nil when it is not shown.
+        private func shownRow(_ envelope: Envelope) throws -> (shown: Envelope, granted: (role: Role?, grant: EnvelopeID?))? {
+            let id = envelope.id
             let content = envelope.content
             guard content.kind.isContent, content.scope == .neighbourhood || content.building == viewer,
                   let granted = try authority(of: content.author, in: content.building, for: content.kind) else { return nil }
@@ -273,7 +330,7 @@ extension EnvelopeStore {
                 guard edit.author == envelope.author, case .edit(let kind, _) = edit.content.payload, kind == envelope.kind else { continue }
                 if Envelope.precedes(shown, edit) { shown = edit }
             }
-            return (envelope, shown, granted)
+            return (shown, granted)
         }
     }
 }

@@ -125,7 +125,11 @@ public final class EnvelopeStore: Sendable {
                 """)
         }
         migrator.registerMigration("v4: the materialised view") { db in
+            // The tables; v5 renumbers the envelopes and computes the rows (with the subjects).
             try db.execute(sql: viewMigration)
+        }
+        migrator.registerMigration("v5: envelopes numbered in arrival order, view rows by number") { db in
+            try db.execute(sql: numberingMigration)
             try buildView(db, viewer: viewer)
         }
         return migrator

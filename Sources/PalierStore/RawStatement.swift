@@ -47,6 +47,9 @@ struct RawStatement {
         return [UInt8](UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
+    /// The row id (for `envelope`, its `seq`) of the connection's last insert.
+    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
+
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
     func reset() {

@@ -154,4 +154,21 @@ import Testing
         _ = try one.ingest([post.bytes], now: now)
         #expect(try two.envelope(post.id) == post)
     }
+
+    /// A running node announces what was stored after the last row it saw. A retract that
+    /// erases the newest envelope used to take that envelope's row number again, and so was
+    /// never announced: numbers are now never given twice.
+    @Test func aRetractOfTheNewestEnvelopeIsStoredAfterIt() throws {
+        let store = try makeStore()
+        let post = Fixtures.post(by: building, in: building.publicKey)
+        _ = try store.ingest([post.bytes], now: now)
+        let seen = try store.lastRowID()
+        let retract = Fixtures.retract(post, by: building, in: building.publicKey, at: Fixtures.epoch + 1_000)
+        let report = try store.ingest([retract.bytes], now: now)
+        #expect(report.accepted == [retract.id])
+        #expect(report.erased == [post.id])
+        let (ids, last) = try store.neighbourhoodIDs(afterRow: seen)
+        #expect(ids == [retract.id])
+        #expect(last > seen)
+    }
 }
