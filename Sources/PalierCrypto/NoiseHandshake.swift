@@ -6,23 +6,28 @@ import PalierCore
 ///     <- e, ee, s, es
 ///     -> s, se, psk
 ///
-/// The pre-shared key is the neighbourhood's network key: without it the third message fails
-/// authentication and the responder learns nothing but two ephemeral keys.
+/// Between nodes the pre-shared key is the neighbourhood's network key: without it the third
+/// message fails authentication and the responder learns nothing but two ephemeral keys.
+/// Without a pre-shared key it is plain `Noise_XX_25519_ChaChaPoly_SHA256` (no `psk` token):
+/// the residents' channel, whose members prove their signing keys after the handshake.
 public struct NoiseHandshake: Sendable {
-    /// The exact protocol name, hashed into the handshake.
+    /// The exact protocol names, hashed into the handshake.
     public static let protocolName = "Noise_XXpsk3_25519_ChaChaPoly_SHA256"
+    public static let protocolNameWithoutPSK = "Noise_XX_25519_ChaChaPoly_SHA256"
 
     public enum Role: Sendable { case initiator, responder }
 
     private enum Token { case e, s, ee, es, se, psk }
-    private static let pattern: [[Token]] = [[.e], [.e, .ee, .s, .es], [.s, .se, .psk]]
+    private static let patternWithPSK: [[Token]] = [[.e], [.e, .ee, .s, .es], [.s, .se, .psk]]
+    private static let patternWithoutPSK: [[Token]] = [[.e], [.e, .ee, .s, .es], [.s, .se]]
+    private var pattern: [[Token]] { presharedKey == nil ? Self.patternWithoutPSK : Self.patternWithPSK }
 
     public let role: Role
     private var symmetric: NoiseSymmetricState
     private let localStatic: NoiseKeyPair
     private var localEphemeral: NoiseKeyPair?
     private let presetEphemeral: NoiseKeyPair?
-    private let presharedKey: [UInt8]
+    private let presharedKey: [UInt8]?
     private var remoteEphemeral: [UInt8]?
     /// The peer's static key, known after the second message (initiator) or third (responder).
     public private(set) var remoteStaticKey: [UInt8]?
@@ -30,20 +35,20 @@ public struct NoiseHandshake: Sendable {
 
     /// - Parameters:
     ///   - prologue: bytes both sides must agree on (palier: the sync protocol's name).
-    ///   - presharedKey: the 32-byte network key.
+    ///   - presharedKey: the 32-byte network key, or nil for plain `Noise_XX`.
     ///   - ephemeral: a fixed ephemeral key, for test vectors only; random otherwise.
-    public init(role: Role, prologue: [UInt8], staticKey: NoiseKeyPair, presharedKey: [UInt8], ephemeral: NoiseKeyPair? = nil) {
-        precondition(presharedKey.count == 32, "a Noise pre-shared key is 32 bytes")
+    public init(role: Role, prologue: [UInt8], staticKey: NoiseKeyPair, presharedKey: [UInt8]?, ephemeral: NoiseKeyPair? = nil) {
+        precondition(presharedKey.map { $0.count == 32 } ?? true, "a Noise pre-shared key is 32 bytes")
         self.role = role
         self.localStatic = staticKey
         self.presharedKey = presharedKey
         self.presetEphemeral = ephemeral
-        symmetric = NoiseSymmetricState(protocolName: Self.protocolName)
+        symmetric = NoiseSymmetricState(protocolName: presharedKey == nil ? Self.protocolNameWithoutPSK : Self.protocolName)
         symmetric.mixHash(prologue)
     }
 
     /// True once all three messages have been written or read.
-    public var isComplete: Bool { messageIndex == Self.pattern.count }
+    public var isComplete: Bool { messageIndex == pattern.count }
 
     /// True when the next step is to write a message (false: to read one).
     public var isOurTurn: Bool {
@@ -58,7 +63,7 @@ public struct NoiseHandshake: Sendable {
         guard !isComplete else { throw .handshakeAlreadyComplete }
         guard isOurTurn else { throw .wrongTurn }
         var message: [UInt8] = []
-        for token in Self.pattern[messageIndex] {
+        for token in pattern[messageIndex] {
             switch token {
             case .e:
                 let ephemeral = presetEphemeral ?? NoiseKeyPair.generate()
@@ -66,13 +71,13 @@ public struct NoiseHandshake: Sendable {
                 message += ephemeral.publicKey
                 symmetric.mixHash(ephemeral.publicKey)
                 // psk modifier: "e" also mixes the key (Noise section 9.2).
-                symmetric.mixKey(ephemeral.publicKey)
+                if presharedKey != nil { symmetric.mixKey(ephemeral.publicKey) }
             case .s:
                 message += try symmetric.encryptAndHash(localStatic.publicKey)
             case .ee, .es, .se:
                 try mixDH(token)
             case .psk:
-                symmetric.mixKeyAndHash(presharedKey)
+                symmetric.mixKeyAndHash(presharedKey!)
             }
         }
         message += try symmetric.encryptAndHash(payload)
@@ -86,7 +91,7 @@ public struct NoiseHandshake: Sendable {
         guard !isComplete else { throw .handshakeAlreadyComplete }
         guard !isOurTurn else { throw .wrongTurn }
         var offset = 0
-        for token in Self.pattern[messageIndex] {
+        for token in pattern[messageIndex] {
             switch token {
             case .e:
                 guard message.count - offset >= NoisePrimitives.dhLength else { throw .badMessageLength(message.count) }
@@ -94,7 +99,7 @@ public struct NoiseHandshake: Sendable {
                 offset += NoisePrimitives.dhLength
                 remoteEphemeral = key
                 symmetric.mixHash(key)
-                symmetric.mixKey(key)
+                if presharedKey != nil { symmetric.mixKey(key) }
             case .s:
                 let length = NoisePrimitives.dhLength + (symmetric.cipher.hasKey ? NoisePrimitives.tagLength : 0)
                 guard message.count - offset >= length else { throw .badMessageLength(message.count) }
@@ -103,7 +108,7 @@ public struct NoiseHandshake: Sendable {
             case .ee, .es, .se:
                 try mixDH(token)
             case .psk:
-                symmetric.mixKeyAndHash(presharedKey)
+                symmetric.mixKeyAndHash(presharedKey!)
             }
         }
         let payload = try symmetric.decryptAndHash(message[offset...])
