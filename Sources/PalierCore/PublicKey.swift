@@ -70,8 +70,15 @@ enum KeyText {
     static let textLength = 56
 
     static func encode(_ key: [UInt8]) -> String {
-        let crc = crc24(key)
-        let data = key + [UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
+        // 35 bytes = 280 bits = exactly 56 characters: no padding.
+        encodeChecked(key)
+    }
+
+    /// Any bytes and their CRC-24, in base32 (the last character padded with zero bits), in
+    /// groups of four: the text form of keys, invites and enrolment codes.
+    static func encodeChecked(_ payload: [UInt8]) -> String {
+        let crc = crc24(payload)
+        let data = payload + [UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
         var chars = [UInt8]()
         var buffer: UInt32 = 0
         var bits = 0
@@ -84,7 +91,7 @@ enum KeyText {
             }
             buffer &= (1 << UInt32(bits)) - 1
         }
-        // 35 bytes = 280 bits = exactly 56 characters: no padding.
+        if bits > 0 { chars.append(alphabet[Int(buffer << UInt32(5 - bits) & 31)]) }
         var grouped = [UInt8]()
         for (index, c) in chars.enumerated() {
             if index > 0 && index % 4 == 0 { grouped.append(UInt8(ascii: "-")) }
@@ -94,13 +101,23 @@ enum KeyText {
     }
 
     static func decode(_ text: String) throws(KeyTextError) -> [UInt8] {
+        let key = try decodeChecked(text, maximumCharacters: textLength)
+        guard key.count == 32 else { throw .badLength(text.filter { $0 != "-" && !$0.isWhitespace }.count) }
+        return key
+    }
+
+    /// What ``encodeChecked(_:)`` wrote: the payload, its CRC checked. Reads at most
+    /// `maximumCharacters` characters (hostile text is not decoded past it).
+    static func decodeChecked(_ text: String, maximumCharacters: Int) throws(KeyTextError) -> [UInt8] {
         var values = [UInt8]()
         for c in text {
             if c == "-" || c == " " || c == "\t" { continue }
             guard let value = value(of: c) else { throw .badCharacter(c) }
             values.append(value)
+            guard values.count <= maximumCharacters else { throw .badLength(values.count) }
         }
-        guard values.count == textLength else { throw .badLength(values.count) }
+        // At least the CRC; leftover bits (under 5) are the padding of the last character.
+        guard values.count * 5 / 8 >= 3, values.count * 5 % 8 < 5 else { throw .badLength(values.count) }
         var data = [UInt8]()
         var buffer: UInt32 = 0
         var bits = 0
@@ -113,12 +130,14 @@ enum KeyText {
                 buffer &= (1 << UInt32(bits)) - 1
             }
         }
-        let key = Array(data[0..<32])
-        let crc = crc24(key)
-        guard data[32] == UInt8(crc >> 16 & 0xff), data[33] == UInt8(crc >> 8 & 0xff), data[34] == UInt8(crc & 0xff) else {
+        guard buffer == 0 else { throw .checksum }
+        let payload = Array(data[0..<(data.count - 3)])
+        let crc = crc24(payload)
+        let n = payload.count
+        guard data[n] == UInt8(crc >> 16 & 0xff), data[n + 1] == UInt8(crc >> 8 & 0xff), data[n + 2] == UInt8(crc & 0xff) else {
             throw .checksum
         }
-        return key
+        return payload
     }
 
     private static func value(of c: Character) -> UInt8? {

@@ -234,3 +234,19 @@ struct NoiseSymmetricState: Sendable {
         return (NoiseCipherState(key: out[0]), NoiseCipherState(key: out[1]))
     }
 }
+
+/// HMAC-SHA-256 (libsodium), for proofs outside the handshake: a resident's enrolment proof.
+public enum NoiseHMAC {
+    public static func sha256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        Sodium.ensureInitialised()
+        return NoisePrimitives.hmacSHA256(key: key, message)
+    }
+
+    /// Compares two MACs in constant time.
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+}

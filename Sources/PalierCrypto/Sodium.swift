@@ -48,6 +48,9 @@ public struct SodiumCrypto: CryptoProvider {
 
     public func blake2b256(_ message: [UInt8]) -> [UInt8] { BLAKE2b.hash256(message) }
 
+    /// Cryptographically secure random bytes (secrets: enrolment codes).
+    public static func randomBytes(_ count: Int) -> [UInt8] { Sodium.randomBytes(count) }
+
     public func verifyEd25519(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
         Ed25519.verify(signature: signature, message: message, publicKey: publicKey)
     }

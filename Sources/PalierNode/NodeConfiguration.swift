@@ -18,6 +18,8 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var feed = FeedSettings()
     /// Federation with neighbouring buildings.
     public var sync = SyncConfiguration()
+    /// The residents' channel: residents post from their own machines.
+    public var residents = ResidentsConfiguration()
 
     public init(buildingName: String, address: String = "", latitude: Double? = nil, longitude: Double? = nil) {
         self.buildingName = buildingName
@@ -27,7 +29,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync
+        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync, residents
     }
 
     public init(from decoder: any Decoder) throws {
@@ -41,6 +43,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         buildingKeyFile = try c.decodeIfPresent(String.self, forKey: .buildingKeyFile) ?? "building.key"
         feed = try c.decodeIfPresent(FeedSettings.self, forKey: .feed) ?? FeedSettings()
         sync = try c.decodeIfPresent(SyncConfiguration.self, forKey: .sync) ?? SyncConfiguration()
+        residents = try c.decodeIfPresent(ResidentsConfiguration.self, forKey: .residents) ?? ResidentsConfiguration()
     }
 
     /// The building's profile as signed into the store.
@@ -75,6 +78,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         { check("feed.eventLeadDays", $0.feed.eventLeadDays, 0...90) },
         { check("sync.port", $0.sync.port, 0...65535) },
         { check("sync.reconcileSeconds", $0.sync.reconcileSeconds, 1...86_400) },
+        { check("residents.port", $0.residents.port, 0...65535) },
     ]
 
     private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> String? {
@@ -161,5 +165,28 @@ public struct SyncConfiguration: Codable, Sendable, Hashable {
         staticPeers = try c.decodeIfPresent([String].self, forKey: .staticPeers) ?? []
         reconcileSeconds = try c.decodeIfPresent(Int.self, forKey: .reconcileSeconds) ?? 30
         discovery = try c.decodeIfPresent(Bool.self, forKey: .discovery) ?? true
+    }
+}
+
+/// Settings of the residents' channel (docs/protocol.md, part 3). Every key may be left out.
+public struct ResidentsConfiguration: Codable, Sendable, Hashable {
+    /// Address the residents' port listens on: "0.0.0.0" (the building's network) or "127.0.0.1".
+    public var listen = "0.0.0.0"
+    /// TCP port of the residents' channel; 0 turns it off (residents then cannot post from
+    /// their own machines).
+    public var port = ResidentProtocol.defaultPort
+    /// Addresses (`host:port`) put in enrolment codes, where residents reach this node; empty:
+    /// this machine's own addresses, found when the code is made.
+    public var publicAddresses: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case listen, port, publicAddresses }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? "0.0.0.0"
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? ResidentProtocol.defaultPort
+        publicAddresses = try c.decodeIfPresent([String].self, forKey: .publicAddresses) ?? []
     }
 }

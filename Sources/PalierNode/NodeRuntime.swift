@@ -24,6 +24,8 @@ public final class NodeRuntime: Sendable {
         public var kiosk = true
         /// Adjusts sync's settings once the configuration has given them (tests: shorter waits).
         public var tuneSync: (@Sendable (inout SyncSettings) -> Void)?
+        /// Carry the residents' channel on this instead of TCP on the configured port (tests).
+        public var residentsTransport: (any SyncTransport)?
 
         public init() {}
     }
@@ -33,6 +35,8 @@ public final class NodeRuntime: Sendable {
     public let hub: FeedHub
     /// nil when sync is off (``BuildingNode/syncOffReason()``).
     public let sync: SyncService?
+    /// nil when the residents' channel is off (`residents.port` 0).
+    public let residents: ResidentService?
     private let lock: NodeLock
     private let journal: CrashJournal
     private let logger: Logger
@@ -74,6 +78,16 @@ public final class NodeRuntime: Sendable {
         sync = try node.syncService(logger: logger, journal: journal, transports: options.transports, discoveries: options.discoveries,
                                     tune: options.tuneSync)
         if let sync { services.append(.init(service: sync)) }
+        let residentsSettings = node.configuration.residents
+        if let transport = options.residentsTransport ?? (residentsSettings.port > 0
+            ? TCPTransport(host: residentsSettings.listen, port: residentsSettings.port) : nil) {
+            let service = ResidentService(settings: .init(transport: transport), signingKey: node.buildingKey,
+                                          desk: BuildingResidentDesk(node: node), logger: logger)
+            residents = service
+            services.append(.init(service: service))
+        } else {
+            residents = nil
+        }
         let kiosk = options.kiosk && settings.kioskPort > 0
         if kiosk {
             services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
@@ -96,6 +110,7 @@ public final class NodeRuntime: Sendable {
             "kiosk": "\(kiosk ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
             "sync": "\(syncState)",
             "discovery": "\(discoveryState)",
+            "residents": "\(residents == nil ? "off" : options.residentsTransport?.name ?? "\(residentsSettings.listen):\(residentsSettings.port)")",
             "pid": "\(getpid())",
         ]
     }

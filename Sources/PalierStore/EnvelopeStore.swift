@@ -8,7 +8,7 @@ public final class EnvelopeStore: Sendable {
     /// The building whose node this store belongs to.
     public let building: PublicKey
     let writer: any DatabaseWriter
-    let validator: EnvelopeValidator
+    public let validator: EnvelopeValidator
     /// Signalled after every write transaction of this process (and by the running node when
     /// the CLI tells it the store changed).
     public let changes = ChangeSignal()
@@ -131,6 +131,9 @@ public final class EnvelopeStore: Sendable {
         migrator.registerMigration("v5: envelopes numbered in arrival order, view rows by number") { db in
             try db.execute(sql: numberingMigration)
             try buildView(db, viewer: viewer)
+        }
+        migrator.registerMigration("v6: residents' enrolment codes") { db in
+            try db.execute(sql: enrolmentMigration)
         }
         return migrator
     }

@@ -4,8 +4,27 @@ import PalierCrypto
 
 /// What the Noise layer passes up: first the proven identity of the peer, then its messages.
 public enum SyncInbound: Sendable {
-    case established(PublicKey)
+    /// The peer proved `key`; `handshakeHash` binds later proofs to this session.
+    case established(PublicKey, handshakeHash: [UInt8])
     case message([UInt8])
+}
+
+/// Which Noise channel a connection speaks: between nodes (XXpsk3 with the network key), or
+/// the residents' channel (plain XX; docs/protocol.md part 3). Both then prove Ed25519 keys
+/// with an `identity` message (type 0x00, key, signature) over their own domain string.
+public struct NoiseProfile: Sendable {
+    public let prologue: [UInt8]
+    public let presharedKey: [UInt8]?
+    public let identityMessage: @Sendable (_ initiator: Bool, _ handshakeHash: [UInt8]) -> [UInt8]
+
+    public static func sync(_ networkKey: NetworkKey) -> NoiseProfile {
+        NoiseProfile(prologue: SyncProtocol.prologue, presharedKey: networkKey.bytes,
+                     identityMessage: { SyncProtocol.identityMessage(initiator: $0, handshakeHash: $1) })
+    }
+
+    public static let residents = NoiseProfile(
+        prologue: ResidentProtocol.prologue, presharedKey: nil,
+        identityMessage: { ResidentProtocol.identityMessage(initiator: $0, handshakeHash: $1) })
 }
 
 /// Runs the Noise handshake over frames, then the identity exchange, then encrypts and
@@ -27,16 +46,25 @@ public final class NoiseSessionHandler: ChannelDuplexHandler {
 
     private var state: State
     private let signingKey: SigningKey
+    private let profile: NoiseProfile
     private let handshakeTimeout: TimeAmount
     private var timeout: Scheduled<Void>?
 
-    public init(initiator: Bool, signingKey: SigningKey, networkKey: NetworkKey, handshakeTimeout: TimeAmount = .seconds(10)) {
+    public convenience init(initiator: Bool, signingKey: SigningKey, networkKey: NetworkKey, handshakeTimeout: TimeAmount = .seconds(10)) {
+        self.init(initiator: initiator, signingKey: signingKey, profile: .sync(networkKey), handshakeTimeout: handshakeTimeout)
+    }
+
+    public init(initiator: Bool, signingKey: SigningKey, profile: NoiseProfile, handshakeTimeout: TimeAmount = .seconds(10)) {
         self.signingKey = signingKey
+        self.profile = profile
         self.handshakeTimeout = handshakeTimeout
         state = .handshaking(NoiseHandshake(
-            role: initiator ? .initiator : .responder, prologue: SyncProtocol.prologue,
-            staticKey: .generate(), presharedKey: networkKey.bytes))
+            role: initiator ? .initiator : .responder, prologue: profile.prologue,
+            staticKey: .generate(), presharedKey: profile.presharedKey))
     }
+
+    /// The session's handshake hash, once the handshake is complete (channel binding).
+    public private(set) var handshakeHash: [UInt8] = []
 
     public func channelActive(context: ChannelHandlerContext) {
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
@@ -74,7 +102,7 @@ public final class NoiseSessionHandler: ChannelDuplexHandler {
                 }
                 if handshake.isComplete {
                     var transport = try handshake.split()
-                    let proof = signingKey.sign(SyncProtocol.identityMessage(initiator: handshake.role == .initiator, handshakeHash: handshake.handshakeHash))
+                    let proof = signingKey.sign(profile.identityMessage(handshake.role == .initiator, handshake.handshakeHash))
                     let identity = SyncMessage.identity(building: signingKey.publicKey, signature: proof).encoded()
                     writeFrame(try transport.encrypt(identity), context: context)
                     state = .awaitingIdentity(transport)
@@ -88,13 +116,13 @@ public final class NoiseSessionHandler: ChannelDuplexHandler {
                 guard case .known(.identity(let building, let signature)) = try SyncMessage.decode(plaintext) else {
                     throw SyncTransportError.badIdentity("the first message was not an identity proof")
                 }
-                let signed = SyncProtocol.identityMessage(initiator: peerIsInitiator, handshakeHash: handshakeHash)
+                let signed = profile.identityMessage(peerIsInitiator, handshakeHash)
                 guard Ed25519.verify(signature: signature.bytes, message: signed, publicKey: building.bytes) else {
                     throw SyncTransportError.badIdentity("the signature does not match the building key")
                 }
                 state = .established(transport)
                 timeout?.cancel()
-                context.fireChannelRead(wrapInboundOut(.established(building)))
+                context.fireChannelRead(wrapInboundOut(.established(building, handshakeHash: handshakeHash)))
             case .established(var transport):
                 let plaintext = try transport.decrypt(bytes[...])
                 state = .established(transport)
@@ -108,7 +136,6 @@ public final class NoiseSessionHandler: ChannelDuplexHandler {
     }
 
     private var peerIsInitiator = false
-    private var handshakeHash: [UInt8] = []
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .established(var transport) = state else {

@@ -200,7 +200,7 @@ public actor SyncService: Service {
         var peer: PeerID?
         for await event in events {
             switch event {
-            case .established(let remote):
+            case .established(let remote, _):
                 if let dialID { buildingAt[dialID] = remote }
                 switch opened(channel: channel, remote: remote, initiator: initiator, address: address) {
                 case .success(let id):

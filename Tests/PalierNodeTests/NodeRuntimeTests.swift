@@ -25,6 +25,7 @@ final class RuntimePair: Sendable {
             var configuration = NodeConfiguration(buildingName: name)
             configuration.sync.staticPeers = peers
             configuration.sync.discovery = false
+            configuration.residents.port = 0
             let directory = NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path)
             return try BuildingNode.initialise(directory, configuration: configuration)
         }

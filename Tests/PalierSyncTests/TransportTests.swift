@@ -65,7 +65,7 @@ struct TransportTests {
         let (a, fromA) = try Self.pipeline(initiator: true, key: alice, network: network)
         let (b, fromB) = try Self.pipeline(initiator: false, key: bob, network: network)
         Self.pump(a, b)
-        guard case .established(let bKnowsA) = fromB.events.first, case .established(let aKnowsB) = fromA.events.first else {
+        guard case .established(let bKnowsA, _) = fromB.events.first, case .established(let aKnowsB, _) = fromA.events.first else {
             Issue.record("no session: \(fromA.events) \(fromB.events)")
             return
         }

@@ -1,0 +1,100 @@
+import PalierCore
+import PalierCrypto
+import PalierStore
+import PalierSync
+
+extension BuildingNode {
+    /// How long an enrolment code stays valid when no validity is given.
+    public static let defaultEnrolmentValidity: UInt64 = 2 * Limits.millisPerDay
+
+    /// Makes a one-time enrolment code: whoever redeems it with `palier join` gets `role` under
+    /// `displayName`, for their own key. `addresses`: where residents reach this node.
+    public func enrol(_ role: Role, displayName: String, validFor: UInt64 = defaultEnrolmentValidity, addresses: [String]) throws(NodeError) -> (code: EnrolmentCode, enrolment: Enrolment) {
+        let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.unicodeScalars.count <= Limits.maximumDisplayNameScalars else {
+            throw NodeError(.invalid(.tooLong("display name", length: name.unicodeScalars.count, limit: Limits.maximumDisplayNameScalars, unit: "characters")))
+        }
+        guard validFor > 0, validFor <= Limits.maximumLifetimeMillis else { throw NodeError(.expiryInThePast(TimeSpec.format(now()))) }
+        let id = SodiumCrypto.randomBytes(ResidentMessage.codeIDLength)
+        let secret = SodiumCrypto.randomBytes(EnrolmentCode.secretLength)
+        let enrolment = Enrolment(id: id, secret: secret, role: role, displayName: name, expiresAt: now() + validFor)
+        do { try store.addEnrolment(enrolment) } catch { throw .wrap(error) }
+        return (EnrolmentCode(building: building, id: id, secret: secret, addresses: addresses), enrolment)
+    }
+}
+
+/// The building's answers on the residents' channel: membership by one lookup, enrolment codes
+/// from the store, residents' envelopes through the one ingest path.
+public struct BuildingResidentDesk: ResidentDesk {
+    let node: BuildingNode
+
+    public init(node: BuildingNode) { self.node = node }
+
+    public func role(of key: PublicKey) async -> Role? {
+        guard key != node.building else { return nil }
+        return (try? node.store.membership(of: key, in: node.building, now: node.now()))?.flatMap(\.role)
+    }
+
+    public func join(code: [UInt8], proof: [UInt8], handshakeHash: [UInt8], key: PublicKey) async -> ResidentJoinOutcome {
+        let now = node.now()
+        let enrolment: Enrolment?
+        do { enrolment = try node.store.enrolment(id: code) } catch {
+            return .refused(.retryLater, "the node could not read its codes (\(error))")
+        }
+        guard let enrolment, enrolment.isRedeemable(now: now) else {
+            return .refused(.codeNotValid, "this code is unknown, expired, already used or burnt")
+        }
+        let expected = NoiseHMAC.sha256(key: enrolment.secret, ResidentProtocol.joinMessage(handshakeHash: handshakeHash, resident: key))
+        guard NoiseHMAC.equal(expected, proof) else {
+            let left = (try? node.store.recordWrongSecret(id: code)) ?? 0
+            return .refused(.wrongSecret, left > 0 ? "\(left)" : "0")
+        }
+        do {
+            guard try node.store.claimEnrolment(id: code, by: key, now: now) else {
+                return .refused(.codeNotValid, "this code was used a moment ago")
+            }
+        } catch {
+            return .refused(.retryLater, "the node could not record the code (\(error))")
+        }
+        do {
+            let grant = try node.grant(enrolment.role, to: key, displayName: enrolment.displayName)
+            return .joined(role: enrolment.role, displayName: enrolment.displayName, grant: grant.id)
+        } catch {
+            try? node.store.releaseEnrolment(id: code)
+            return .refused(.retryLater, "the node could not store the grant (\(error))")
+        }
+    }
+
+    public func submit(_ bytes: [UInt8], from key: PublicKey) async -> ResidentMessage.Answer {
+        let now = node.now()
+        let envelope: UnverifiedEnvelope
+        do { envelope = try node.store.validator.decode(bytes) } catch {
+            return ResidentMessage.Answer(id: EnvelopeID(bytes: SodiumCrypto().blake2b256(bytes))!, outcome: .refused,
+                                          reason: .invalidEnvelope, detail: "\(error)")
+        }
+        func refused(_ reason: ResidentMessage.Refusal, _ detail: String) -> ResidentMessage.Answer {
+            ResidentMessage.Answer(id: envelope.id, outcome: .refused, reason: reason, detail: detail)
+        }
+        let content = envelope.content
+        guard content.author == key else { return refused(.notYourKey, "signed by another key") }
+        guard content.building == node.building else { return refused(.otherBuilding, "for another building") }
+        let membership = try? node.store.membership(of: key, in: node.building, now: now)
+        if content.kind.isContent || content.kind == .hide {
+            if case .failure(let why) = ViewRules.permission(of: key, in: node.building, for: content.kind, membership: membership) {
+                return refused(.notAllowed, "\(why)")
+            }
+        } else if content.kind != .edit && content.kind != .retract {
+            // Grants and profiles are the building key's.
+            return refused(.notAllowed, "a resident does not send \(content.kind.name)")
+        }
+        let report: IngestReport
+        do { report = try node.store.ingest(decoded: [.success(envelope)], now: now) } catch {
+            return refused(.retryLater, "\(error)")
+        }
+        if let problem = report.problem(at: 0) { return refused(.invalidEnvelope, "\(problem)") }
+        if report.accepted.contains(envelope.id) || report.erasedOnArrival.contains(envelope.id) {
+            return ResidentMessage.Answer(id: envelope.id, outcome: .accepted)
+        }
+        return ResidentMessage.Answer(id: envelope.id, outcome: .alreadyStored)
+    }
+}

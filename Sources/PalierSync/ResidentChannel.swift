@@ -1,0 +1,172 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PalierCore
+import PalierCrypto
+import ServiceLifecycle
+
+/// What the residents' channel asks of the building (PalierNode answers): who is a member,
+/// redeeming enrolment codes, and taking in residents' envelopes.
+public protocol ResidentDesk: Sendable {
+    /// The live role of `key` in the building, nil when it has none (never granted, revoked).
+    func role(of key: PublicKey) async -> Role?
+    /// Redeems enrolment code `code` for `key` if `proof` is the code secret's HMAC of
+    /// ``ResidentProtocol/joinMessage(handshakeHash:resident:)``.
+    func join(code: [UInt8], proof: [UInt8], handshakeHash: [UInt8], key: PublicKey) async -> ResidentJoinOutcome
+    /// Takes in one envelope submitted by member `key`.
+    func submit(_ envelope: [UInt8], from key: PublicKey) async -> ResidentMessage.Answer
+}
+
+public enum ResidentJoinOutcome: Sendable, Equatable {
+    case joined(role: Role, displayName: String, grant: EnvelopeID)
+    case refused(ResidentMessage.Refusal, String)
+}
+
+/// The node's side of the residents' channel (docs/protocol.md part 3): it listens on its own
+/// transport (TCP, port 7482 by default), runs plain Noise XX with the building key as the
+/// proven identity, then serves one resident per connection: `join` from a key that is not a
+/// member yet, `submit` from a member; each submission answered before the next is read.
+/// Submissions are rate-limited per key, across connections.
+public struct ResidentService: Service {
+    public struct Settings: Sendable {
+        public var transport: any SyncTransport
+        /// Submissions a key may make at once, then one per `refill`.
+        public var burst: Int = 20
+        public var refill: Duration = .seconds(3)
+        /// A connection with nothing to say for this long is closed.
+        public var idleTimeout: Duration = .seconds(60)
+
+        public init(transport: any SyncTransport) { self.transport = transport }
+    }
+
+    let settings: Settings
+    let signingKey: SigningKey
+    let desk: any ResidentDesk
+    let logger: Logger
+    private let buckets = NIOLockedValueBox<[PublicKey: (tokens: Double, at: ContinuousClock.Instant)]>([:])
+    private let port = NIOLockedValueBox<Int?>(nil)
+
+    public init(settings: Settings, signingKey: SigningKey, desk: any ResidentDesk, logger: Logger) {
+        self.settings = settings
+        self.signingKey = signingKey
+        self.desk = desk
+        self.logger = logger
+    }
+
+    /// The port it listens on, once it does (tests listen on port 0).
+    public var boundPort: Int? { port.withLockedValue { $0 } }
+
+    public func run() async throws {
+        let listener: SyncListener
+        do {
+            listener = try await settings.transport.listen { [self] channel, remote in
+                let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(SyncFrameDecoder()),
+                        MessageToByteHandler(SyncFrameEncoder()),
+                        NoiseSessionHandler(initiator: false, signingKey: signingKey, profile: .residents),
+                        SyncEventBridge(continuation: continuation, logger: logger),
+                    ])
+                    Task { await self.serve(channel: channel, events: events, remote: remote) }
+                }
+            }
+        } catch {
+            // The screen and sync run on: residents cannot post from their machines until restart.
+            logger.error("the residents' channel cannot listen; residents cannot post from their own machines until the node is restarted",
+                         metadata: ["error": "\(error)"])
+            try await gracefulShutdown()
+            return
+        }
+        port.withLockedValue { $0 = listener.port }
+        logger.info("residents' channel listening", metadata: ["address": "\(listener.description)"])
+        defer { listener.close() }
+        try await gracefulShutdown()
+    }
+
+    private func serve(channel: any Channel, events: AsyncStream<SyncInbound>, remote: String) async {
+        var resident: (key: PublicKey, handshakeHash: [UInt8])?
+        let lastActivity = NIOLockedValueBox(ContinuousClock.now)
+        let idle = Task { [timeout = settings.idleTimeout] in
+            // Closed after `idleTimeout` without a message.
+            while !Task.isCancelled {
+                let since = ContinuousClock.now - lastActivity.withLockedValue { $0 }
+                if since >= timeout {
+                    channel.close(promise: nil)
+                    return
+                }
+                try await Task.sleep(for: timeout - since)
+            }
+        }
+        defer { idle.cancel() }
+        for await event in events {
+            lastActivity.withLockedValue { $0 = ContinuousClock.now }
+            switch event {
+            case .established(let key, let hash):
+                resident = (key, hash)
+            case .message(let bytes):
+                guard let session = resident else { return }
+                let message: ResidentMessage
+                do {
+                    message = try ResidentMessage.decode(bytes)
+                } catch {
+                    bye(channel, .protocolViolation, "that message could not be read: \(error)")
+                    return
+                }
+                switch message {
+                case .join(let code, let proof):
+                    switch await desk.join(code: code, proof: proof, handshakeHash: session.handshakeHash, key: session.key) {
+                    case .joined(let role, let name, let grant):
+                        send(channel, .joined(role: role, displayName: name, grant: grant))
+                        logger.notice("a resident joined", metadata: ["key": "\(session.key.shortText)", "role": "\(role)"])
+                    case .refused(let reason, let text):
+                        logger.notice("a join was refused", metadata: ["key": "\(session.key.shortText)", "reason": "\(text)"])
+                        bye(channel, reason, text)
+                        return
+                    }
+                case .submit(let envelope):
+                    // Asked at each submission: a key revoked during the session is refused.
+                    guard await desk.role(of: session.key) != nil else {
+                        bye(channel, .notAMember, "this key holds no role in this building")
+                        return
+                    }
+                    guard take(session.key) else {
+                        logger.warning("a resident's key is over its submission limit", metadata: ["key": "\(session.key.shortText)"])
+                        bye(channel, .rateLimited, "too many posts at once; try again in a minute")
+                        return
+                    }
+                    send(channel, .answer(await desk.submit(envelope, from: session.key)))
+                case .identity, .joined, .answer, .bye:
+                    bye(channel, .protocolViolation, "a resident does not send that message")
+                    return
+                }
+            }
+        }
+    }
+
+    /// Takes one submission token from `key`'s bucket.
+    private func take(_ key: PublicKey) -> Bool {
+        let now = ContinuousClock.now
+        return buckets.withLockedValue { buckets in
+            var (tokens, at) = buckets[key] ?? (Double(settings.burst), now)
+            let refill = Double((now - at) / settings.refill)
+            tokens = min(Double(settings.burst), tokens + refill)
+            guard tokens >= 1 else {
+                buckets[key] = (tokens, now)
+                return false
+            }
+            buckets[key] = (tokens - 1, now)
+            return true
+        }
+    }
+
+    private func send(_ channel: any Channel, _ message: ResidentMessage) {
+        channel.writeAndFlush(message.encoded(), promise: nil)
+    }
+
+    private func bye(_ channel: any Channel, _ reason: ResidentMessage.Refusal, _ text: String) {
+        channel.writeAndFlush(ResidentMessage.bye(reason, text).encoded()).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}

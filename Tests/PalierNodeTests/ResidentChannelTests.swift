@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import PalierCore
+import PalierCrypto
+@testable import PalierNode
+import PalierStore
+import PalierSync
+import PalierTestSupport
+import Testing
+
+/// A running node (built as `palier run` builds it) with its residents' channel on a loopback
+/// port, and a resident's client on the same machine with a key of its own.
+final class ResidentsLab: Sendable {
+    let node: BuildingNode
+    let runtime: NodeRuntime
+    let task: Task<Void, any Error>
+    let address: String
+
+    init(burst: Int = 20) async throws {
+        var configuration = NodeConfiguration(buildingName: "Résidence des Lilas")
+        configuration.sync.port = 0
+        configuration.sync.discovery = false
+        let directory = NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path)
+        node = try BuildingNode.initialise(directory, configuration: configuration)
+        var logger = Logger(label: "test-residents")
+        logger.logLevel = .critical
+        var options = NodeRuntime.Options()
+        options.kiosk = false
+        options.residentsTransport = TCPTransport(host: "127.0.0.1", port: 0)
+        runtime = try NodeRuntime(node: node, logger: logger, options: options)
+        task = Task { [runtime] in try await runtime.run(signals: false) }
+        let service = try #require(runtime.residents)
+        _ = try await eventually(within: .seconds(10)) { service.boundPort != nil }
+        let port = try #require(service.boundPort)
+        address = "127.0.0.1:\(port)"
+    }
+
+    func code(_ role: Role = .resident, name: String = "Camille, 3e étage", validFor: UInt64 = BuildingNode.defaultEnrolmentValidity) throws -> EnrolmentCode {
+        try node.enrol(role, displayName: name, validFor: validFor, addresses: [address]).code
+    }
+
+    func connect(_ key: SigningKey) async throws -> ResidentConnection {
+        try await ResidentConnection.open(addresses: [address], building: node.building, key: key)
+    }
+
+    func post(_ title: String, by key: SigningKey, kind: Kind = .tip, building: PublicKey? = nil) -> Envelope {
+        Fixtures.post(kind, by: key, in: building ?? node.building, at: node.now(), lifetime: Fixtures.day, title: title)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+@Suite(.serialized)
+struct ResidentChannelTests {
+    @Test("a resident joins with a code and their own key, posts from their machine, and the post shows; no private key reaches the node")
+    func joinAndPost() async throws {
+        let lab = try await ResidentsLab()
+        let camille = SigningKey.generate()
+        let code = try EnrolmentCode(text: try lab.code().text)
+        let connection = try await lab.connect(camille)
+        let joined = try await connection.join(code, key: camille.publicKey)
+        #expect(joined.role == .resident && joined.displayName == "Camille, 3e étage")
+        #expect(try lab.node.store.membership(of: camille.publicKey, in: lab.node.building, now: lab.node.now())?.role == .resident)
+
+        let post = lab.post("Vide-grenier dans la cour", by: camille)
+        let answer = try await connection.submit(post.bytes)
+        #expect(answer == ResidentMessage.Answer(id: post.id, outcome: .accepted))
+        #expect(try lab.node.view().items.map(\.id).contains(post.id))
+        // Sent again (from the outbox after a lost answer): stored once.
+        #expect(try await connection.submit(post.bytes).outcome == .alreadyStored)
+        connection.close()
+
+        // The resident's secret key is nowhere in the node's data directory.
+        let secret = Data(camille.seed)
+        let files = FileManager.default.enumerator(atPath: lab.node.directory.root.path)!.compactMap { $0 as? String }
+        for file in files {
+            let data = (try? Data(contentsOf: lab.node.directory.root.appendingPathComponent(file))) ?? Data()
+            #expect(data.range(of: secret) == nil, "\(file) holds the resident's key")
+        }
+        await lab.stop()
+    }
+
+    @Test("a code works once; an expired code, a wrong secret (five tries, then burnt) and a code of another building are refused")
+    func badCodes() async throws {
+        let lab = try await ResidentsLab()
+        let code = try lab.code()
+        let first = SigningKey.generate()
+        #expect(try await lab.connect(first).join(code, key: first.publicKey).role == .resident)
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            let key = SigningKey.generate()
+            _ = try await lab.connect(key).join(code, key: key.publicKey)
+        }
+
+        var wrong = try lab.code()
+        wrong.secret = [UInt8](repeating: 7, count: EnrolmentCode.secretLength)
+        for left in (0..<ResidentProtocol.maximumJoinTries).reversed() {
+            let key = SigningKey.generate()
+            await #expect(throws: ResidentClientError.refused(.wrongSecret, "\(left)")) { _ = try await lab.connect(key).join(wrong, key: key.publicKey) }
+        }
+        var right = wrong
+        right.secret = try #require(try lab.node.store.enrolment(id: wrong.id)).secret
+        let key = SigningKey.generate()
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connect(key).join(right, key: key.publicKey)
+        }
+        #expect(try lab.node.store.membership(of: key.publicKey, in: lab.node.building, now: lab.node.now()) == nil)
+
+        let brief = try lab.code(validFor: 1)
+        try await Task.sleep(for: .milliseconds(5))
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connect(key).join(brief, key: key.publicKey)
+        }
+
+        // Another building's code: its key is not the one this node proves.
+        var elsewhere = try lab.code()
+        elsewhere.building = SigningKey.generate().publicKey
+        await #expect(throws: ResidentClientError.wrongBuilding(lab.node.building)) {
+            _ = try await ResidentConnection.open(addresses: elsewhere.addresses, building: elsewhere.building, key: key)
+        }
+        await lab.stop()
+    }
+
+    @Test("an unknown key may only join; a post signed by another key, for another building or of a kind the role may not post is refused; nothing is stored")
+    func refusedSubmissions() async throws {
+        let lab = try await ResidentsLab()
+        let stranger = SigningKey.generate()
+        await #expect(throws: ResidentClientError.refused(.notAMember, "this key holds no role in this building")) {
+            _ = try await lab.connect(stranger).submit(lab.post("Intrus", by: stranger).bytes)
+        }
+        let camille = SigningKey.generate()
+        let connection = try await lab.connect(camille)
+        _ = try await connection.join(try lab.code(), key: camille.publicKey)
+        let before = try lab.node.store.statistics().envelopes
+        #expect(try await connection.submit(lab.post("Pas à moi", by: stranger).bytes).reason == .notYourKey)
+        #expect(try await connection.submit(lab.post("Ailleurs", by: camille, building: stranger.publicKey).bytes).reason == .otherBuilding)
+        #expect(try await connection.submit(lab.post("Coupure d'eau", by: camille, kind: .alert).bytes).reason == .notAllowed)
+        #expect(try await connection.submit([0x01, 0x02, 0x03]).reason == .invalidEnvelope)
+        #expect(try lab.node.store.statistics().envelopes == before)
+        connection.close()
+        await lab.stop()
+    }
+
+    @Test("a resident revoked during a session is refused at their next post")
+    func revokedDuringSession() async throws {
+        let lab = try await ResidentsLab()
+        let camille = SigningKey.generate()
+        let connection = try await lab.connect(camille)
+        _ = try await connection.join(try lab.code(), key: camille.publicKey)
+        #expect(try await connection.submit(lab.post("Avant", by: camille).bytes).outcome == .accepted)
+        try lab.node.revoke(camille.publicKey)
+        await #expect(throws: ResidentClientError.refused(.notAMember, "this key holds no role in this building")) {
+            _ = try await connection.submit(lab.post("Après", by: camille).bytes)
+        }
+        await lab.stop()
+    }
+
+    @Test("a thousand submissions in a row from one key: past its burst the session is closed, rate-limited")
+    func floodIsCut() async throws {
+        let lab = try await ResidentsLab()
+        let camille = SigningKey.generate()
+        let connection = try await lab.connect(camille)
+        _ = try await connection.join(try lab.code(), key: camille.publicKey)
+        var accepted = 0
+        var refusal: ResidentClientError?
+        for n in 0..<1_000 {
+            do {
+                if try await connection.submit(lab.post("Annonce \(n)", by: camille).bytes).outcome == .accepted { accepted += 1 }
+            } catch {
+                refusal = error
+                break
+            }
+        }
+        #expect(accepted == 20)
+        #expect(refusal == .refused(.rateLimited, "too many posts at once; try again in a minute"))
+        await lab.stop()
+    }
+}
