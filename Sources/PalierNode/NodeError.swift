@@ -1,6 +1,7 @@
 import PalierCore
 import PalierCrypto
 import PalierStore
+import PalierSync
 
 /// Why the node refused or failed. Every description is one sentence a building admin can act
 /// on; ``exitCode`` follows sysexits(3) so scripts can tell refusals apart.
@@ -34,6 +35,13 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case networkExists(String)
         case invalidInvite(KeyTextError)
         case ownBuilding
+        case residentKeyExists(String)
+        case notJoined
+        case invalidCode(EnrolmentCodeError)
+        case joinRefused(ResidentMessage.Refusal, String)
+        case nodeUnreachable([String], String)
+        case wrongBuilding(PublicKey)
+        case submissionRefused(ResidentMessage.Refusal, String)
     }
     package let code: Code
 
@@ -59,6 +67,14 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .keyFile(let e): e.isUnsafePermissions ? 77 : 66
         case .configuration: 78  // EX_CONFIG
         case .store, .io: 74  // EX_IOERR
+        case .residentKeyExists: 73
+        case .notJoined: 66
+        case .invalidCode: 64
+        case .joinRefused(.retryLater, _), .submissionRefused(.retryLater, _), .submissionRefused(.rateLimited, _): 75  // EX_TEMPFAIL
+        case .joinRefused: 77
+        case .nodeUnreachable, .wrongBuilding: 69
+        case .submissionRefused(.invalidEnvelope, _), .submissionRefused(.otherBuilding, _): 65
+        case .submissionRefused: 77
         }
     }
 
@@ -122,11 +138,60 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "That invite string is not valid: \(e); ask for it again (it starts with palier-invite-)."
         case .ownBuilding:
             "That is this building's own key: its posts always show here and cannot be blocked."
+        case .residentKeyExists(let path):
+            "You already have a key (\(path)); palier never overwrites a key. Show it with `palier identity show`."
+        case .notJoined:
+            "This computer has not joined a building yet: ask your building's admin for a code, then run `palier join <code>`."
+        case .invalidCode(.notACode):
+            "That is not an enrolment code: it starts with palier-join-; ask your building's admin for one."
+        case .invalidCode(.mistyped):
+            "That code has a typing mistake (its check does not match); copy it again, or scan its QR code."
+        case .invalidCode(.damaged):
+            "That code is damaged or incomplete; ask your building's admin for a new one."
+        case .invalidCode(.newerVersion):
+            "That code was made by a newer palier; update palier on this computer."
+        case .joinRefused(.codeNotValid, _):
+            "The building's node refused the code: it is expired, already used, burnt or unknown; ask your building's admin for a new one."
+        case .joinRefused(.wrongSecret, let left):
+            left == "0"
+                ? "The code is wrong, and was refused too many times: it no longer works; ask your building's admin for a new one."
+                : "The code is wrong (a mistyped character?); \(left) tries left before it stops working."
+        case .joinRefused(.retryLater, _):
+            "The building's node could not record your membership just now; try again in a few minutes."
+        case .joinRefused(_, let text):
+            "The building's node refused to enrol this computer: \(text)."
+        case .nodeUnreachable(let tried, let error):
+            "Your building's node could not be reached (tried \(tried.joined(separator: ", ")): \(error)); check that this computer is on the building's network."
+        case .wrongBuilding(let key):
+            "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
+        case .submissionRefused(let reason, let detail):
+            Self.refusalSentence(reason, detail)
         }
     }
 }
 
 extension NodeError {
+    /// What a resident reads when the building's node refuses their post.
+    static func refusalSentence(_ reason: ResidentMessage.Refusal, _ detail: String) -> String {
+        switch reason {
+        case .notAMember: "Your building's node no longer knows this computer's key (revoked?); ask your building's admin."
+        case .notAllowed: "Your role may not post this: \(detail)."
+        case .invalidEnvelope: "The building's node refused the post as invalid: \(detail)."
+        case .notYourKey: "That post is signed by another key than this computer's."
+        case .otherBuilding: "That post is for another building."
+        case .rateLimited: "You posted a lot at once: the rest waits in the outbox; send it later with `palier outbox send`."
+        case .retryLater: "The building's node could not store the post now; it waits in the outbox (`palier outbox send`)."
+        default: "The building's node refused the post: \(detail)."
+        }
+    }
+
     static func wrap(_ error: StoreError) -> NodeError { NodeError(.store(error)) }
     static func wrap(_ error: KeyFileError) -> NodeError { NodeError(.keyFile(error)) }
+}
+
+extension NodeError {
+    public static func invalidCode(_ error: EnrolmentCodeError) -> Self { Self(.invalidCode(error)) }
+    public static func roleMayNotPost(_ role: Role, _ kind: Kind) -> Self { Self(.roleMayNotPost(role, kind)) }
+    public static func notAPost(_ id: EnvelopeID, _ kind: Kind) -> Self { Self(.notAPost(id, kind)) }
+    public static let notJoined = Self(.notJoined)
 }

@@ -1,4 +1,8 @@
 import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 import PalierCore
 import PalierCrypto
 import PalierDiscovery
@@ -51,7 +55,7 @@ public final class ResidentConnection: @unchecked Sendable {
                     }
                 }
             } catch {
-                lastError = "\(error)"
+                lastError = Self.reason(error)
                 continue
             }
             var events = stream.makeAsyncIterator()
@@ -75,6 +79,23 @@ public final class ResidentConnection: @unchecked Sendable {
         self.events = events
         self.handshakeHash = handshakeHash
         self.timeout = timeout
+    }
+
+    /// A connection failure in a few words ("connection refused", "no answer").
+    static func reason(_ error: any Error) -> String {
+        if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
+            return reason(first.error)
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused: is the node running?"
+            case EHOSTUNREACH, ENETUNREACH: return "no route to that address"
+            case ETIMEDOUT: return "no answer"
+            default: return io.description
+            }
+        }
+        if error is ChannelError { return "no answer" }
+        return "\(error)"
     }
 
     /// Redeems `code` for this session's key.

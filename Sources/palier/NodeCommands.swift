@@ -121,16 +121,30 @@ struct Status: AsyncParsableCommand {
 
 struct Identity: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create and show personal keys kept in the data directory.",
+        abstract: "Create and show personal keys: yours on your own computer, or keys an admin keeps in the node's data directory.",
         subcommands: [New.self, Show.self, List.self]
     )
 
     struct New: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a personal key (file mode 0600).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a personal key (file mode 0600).",
+            discussion: """
+                On your own computer (no node here): your key, kept in ~/.config/palier; then join your \
+                building with `palier join <code>`. On a node (with a name): a key the admin keeps for \
+                someone who posts through the node.
+                """
+        )
         @OptionGroup var options: NodeOptions
-        @Argument(help: "A short name for the key, e.g. camille.") var name: String
+        @Argument(help: "On a node: a short name for the key, e.g. camille.") var name: String?
 
         func run() async throws {
+            if ResidentMode.isActive(options) {
+                let key = try ResidentMode.home.createKey()
+                print("Your key: \(key.publicKey.text)")
+                print("It stays on this computer (\(ResidentMode.home.keyFile.path)). Ask your building's admin for a code, then run: palier join <code>")
+                return
+            }
+            guard let name else { throw ValidationError("On a node, give the new key a name, e.g. palier identity new camille.") }
             let node = try options.openNode()
             let key = try node.createIdentity(named: name)
             print("Created identity \(name): \(key.publicKey.text)")
@@ -144,6 +158,11 @@ struct Identity: AsyncParsableCommand {
         @Argument(help: "Identity name.") var name: String?
 
         func run() async throws {
+            if ResidentMode.isActive(options) && name == nil {
+                guard let key = try ResidentMode.home.key() else { throw NodeError.notJoined }
+                print(key.publicKey.text)
+                return
+            }
             let node = try options.openNode()
             let key = try name.map { name throws(NodeError) in try node.identity(named: name).publicKey } ?? node.building
             print(key.text)

@@ -57,6 +57,10 @@ struct Post: AsyncParsableCommand {
         guard let kind = Kind(name: kind), kind.isContent else { throw NodeError.unknownKind(kind) }
         guard content.title != nil else { throw ValidationError("A post needs --title.") }
         if kind == .event && content.start == nil { throw ValidationError("An event needs --start.") }
+        if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
+            try await postAsResident(kind)
+            return
+        }
         let node = try options.openNode()
         let author = try signer.signingKey(node)
         let now = node.now()
@@ -65,6 +69,22 @@ struct Post: AsyncParsableCommand {
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
         let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope, as: author)
         print("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).")
+    }
+
+    /// On a resident's machine: signed here with the resident's key, sent to the building's node.
+    private func postAsResident(_ kind: Kind) async throws {
+        let home = ResidentMode.home
+        let (_, membership, _) = try home.member()
+        if let role = Role(name: membership.role), !role.mayPost(kind) { throw NodeError.roleMayNotPost(role, kind) }
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        var post = PostContent(title: "")
+        try content.apply(to: &post, kind: kind, now: now)
+        let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
+            ?? post.event.map { $0.endsAt > now ? $0.endsAt : now + BuildingNode.defaultPostLifetime } ?? now + BuildingNode.defaultPostLifetime
+        let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
+            EnvelopeContent(kind: kind, scope: scope, building: building, author: author, timestamp: timestamp, expiresAt: expiry, payload: .post(post))
+        }
+        try await ResidentMode.deliver(focus: envelope, describe: ResidentMode.describe)
     }
 }
 
@@ -195,6 +215,17 @@ struct Retract: AsyncParsableCommand {
     @Argument(help: "The post's id or a unique prefix of it.") var id: String
 
     func run() async throws {
+        if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
+            let home = ResidentMode.home
+            let target = try home.sentEnvelope(id)
+            guard target.kind.isContent else { throw NodeError.notAPost(target.id, target.kind) }
+            let envelope = try home.sign(wallMillis: UInt64(Date().timeIntervalSince1970 * 1000)) { timestamp, building, author in
+                EnvelopeContent(kind: .retract, scope: target.content.scope, building: building, author: author, timestamp: timestamp,
+                                expiresAt: target.expiresAt, target: target.id, payload: .retract)
+            }
+            try await ResidentMode.deliver(focus: envelope, describe: ResidentMode.describe)
+            return
+        }
         let node = try options.openNode()
         let envelope = try node.retract(id, as: try signer.signingKey(node))
         print("Retracted \(id); retract \(envelope.id.shortHex).")

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import PalierCore
+import PalierNode
+
+/// A resident's machine has no node: commands that post sign with the resident's own key
+/// (kept under ~/.config/palier) and send to the building's node. Resident mode applies when
+/// no data directory is named (--data-dir, $PALIER_DIR) and ./.palier holds no node.
+enum ResidentMode {
+    static func isActive(_ options: NodeOptions, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        options.dataDir == nil && environment["PALIER_DIR"] == nil && !options.directory.isInitialised
+    }
+
+    static var home: ResidentHome { ResidentHome.resolve() }
+
+    /// Sends the outbox and says, one line each, what became of every envelope; the exit code
+    /// is that of the first problem with `focus` (the envelope this command made), if any.
+    static func deliver(focus: Envelope?, describe: (Envelope) -> String) async throws {
+        let deliveries = try await home.flush()
+        var failure: Int32?
+        for delivery in deliveries {
+            let what = describe(delivery.envelope)
+            let isFocus = delivery.envelope.id == focus?.id
+            switch delivery {
+            case .accepted(let envelope):
+                print(envelope.kind == .retract
+                    ? "\(what): done; the post is erased on every node."
+                    : "\(what): posted; it shows on your building's screen and goes to the neighbours.")
+            case .alreadyStored: print("\(what): the building's node already had it.")
+            case .held: print("\(what): held for moderation; it shows once an admin approves it.")
+            case .refused(_, let error):
+                print("\(what): refused. \(error)")
+                if isFocus { failure = error.exitCode }
+            case .waiting(_, let error):
+                print("\(what): kept in the outbox. \(error) It is sent at your next command, or with `palier outbox send`.")
+                if isFocus { failure = 75 }  // EX_TEMPFAIL: nothing lost, try again later
+            }
+        }
+        if let failure {
+            // The sentence is printed above; the exit code tells scripts what happened.
+            throw ExitCode(failure)
+        }
+    }
+
+    static func describe(_ envelope: Envelope) -> String {
+        switch envelope.content.payload {
+        case .post(let post): "\(envelope.kind) \(envelope.id.shortHex) \"\(post.title)\""
+        case .retract: "retract \(envelope.id.shortHex) of \(envelope.target.map { $0.shortHex } ?? "?")"
+        case .edit(_, let post): "edit \(envelope.id.shortHex) \"\(post.title)\""
+        default: "\(envelope.kind) \(envelope.id.shortHex)"
+        }
+    }
+}
+
+struct Enrol: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a one-time code that lets a resident's own key post (admin).",
+        discussion: """
+            The resident runs `palier join <code>` on their own computer: their key gets the role, \
+            signed by the building key. The code works once, for the given time (default 48h).
+            Example: palier enrol --role resident --name "Camille, 3e étage"
+            """
+    )
+
+    @OptionGroup var options: NodeOptions
+    @Option(help: "The role the code gives: \(Role.allCases.map(\.name).joined(separator: ", ")).") var role: String = "resident"
+    @Option(help: "The name shown with their posts, e.g. \"Camille, 3e étage\".") var name: String
+    @Option(help: "How long the code works: a duration such as 48h or 7d.") var valid: String = "48h"
+    @Option(help: "Where residents reach this node (host:port); repeat for several. Default: residents.publicAddresses, else this machine's addresses.")
+    var address: [String] = []
+
+    func run() async throws {
+        guard let role = Role(name: role) else { throw NodeError.unknownRole(role) }
+        let node = try options.openNode()
+        let now = node.now()
+        let until = try TimeSpec.parse(valid, now: now)
+        guard until > now else { throw NodeError.invalidTime(valid) }
+        let settings = node.configuration.residents
+        guard settings.port > 0 else {
+            throw NodeError.configuration("The residents' channel is off (residents.port is 0 in config.json): a code would be of no use.")
+        }
+        let addresses = !address.isEmpty ? address
+            : !settings.publicAddresses.isEmpty ? settings.publicAddresses
+            : LocalAddresses.ipv4().map { "\($0):\(settings.port)" }
+        let (code, enrolment) = try node.enrol(role, displayName: name, validFor: until - now, addresses: addresses)
+        print("Code for \(enrolment.displayName) (\(role.name)), valid once until \(TimeSpec.format(enrolment.expiresAt)):")
+        print("")
+        print("  palier join \(code.text)")
+        print("")
+        print("The resident runs that line on their own computer; their key never leaves it.")
+        if code.addresses.isEmpty {
+            print("No address of this machine was found: give one with --address host:\(settings.port).")
+        }
+    }
+}
+
+struct Join: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join your building with the code its admin gave you (on your own computer).",
+        discussion: "Makes your key if you have none (kept in ~/.config/palier), proves the code to the building's node and receives your role."
+    )
+
+    @Argument(help: "The code, starting with palier-join-.") var code: String
+
+    func run() async throws {
+        let parsed: EnrolmentCode
+        do { parsed = try EnrolmentCode(text: code) } catch { throw NodeError.invalidCode(error) }
+        let (key, membership) = try await ResidentMode.home.join(parsed)
+        print("Welcome, \(membership.displayName): you are now a \(membership.role) of your building.")
+        print("Your key: \(key.publicKey.text)")
+        print("Post with: palier post tip --title \"…\"")
+    }
+}
+
+struct Outbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show or send the posts waiting for your building's node (resident).",
+        subcommands: [ShowOutbox.self, Send.self], defaultSubcommand: ShowOutbox.self
+    )
+
+    struct ShowOutbox: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "List what waits to be sent.")
+        func run() async throws {
+            let waiting = ResidentMode.home.waitingEnvelopes()
+            if waiting.isEmpty { print("Nothing waits to be sent.") }
+            for envelope in waiting { print(ResidentMode.describe(envelope)) }
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send what waits, now.")
+        func run() async throws {
+            guard !ResidentMode.home.waitingEnvelopes().isEmpty else {
+                print("Nothing waits to be sent.")
+                return
+            }
+            try await ResidentMode.deliver(focus: nil, describe: ResidentMode.describe)
+        }
+    }
+}
+
+/// This machine's IPv4 addresses other than loopback, for enrolment codes.
+enum LocalAddresses {
+    static func ipv4() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var addresses: [String] = []
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                  entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0, entry.pointee.ifa_flags & UInt32(IFF_UP) != 0 else { continue }
+            var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            guard getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            addresses.append(String(cString: host))
+        }
+        return Array(Set(addresses)).sorted()
+    }
+}

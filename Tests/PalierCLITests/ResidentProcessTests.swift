@@ -1,0 +1,158 @@
+import Foundation
+import PalierCore
+import PalierCrypto
+import PalierTestSupport
+import Testing
+
+/// The real `palier` binary: an admin's node, and a resident on "their own computer" — another
+/// Unix user with its own HOME (via runuser, when the tests run as root), in a directory with
+/// no node — who joins with a code, posts, goes offline and catches up from the outbox.
+@Suite(.serialized) struct ResidentProcessTests {
+    static let residentUserName = "palier-test-resident"
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs the palier binary `copy` (as `user` when given) in `directory` with `environment`.
+    static func run(_ binary: String, _ arguments: [String], in directory: String, environment: [String: String], user: String?) throws -> Output {
+        let process = Process()
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", user, "--", "/usr/bin/env"] + environment.map { "\($0)=\($1)" } + [binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// As root: a system user for the resident (made once), so that the resident's files are
+    /// really another user's. Otherwise nil: the same user, with another HOME.
+    static func residentUser() throws -> String? {
+        guard getuid() == 0 else { return nil }
+        if getpwnam(residentUserName) == nil {
+            let add = Process()
+            add.executableURL = URL(fileURLWithPath: "/usr/sbin/useradd")
+            add.arguments = ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", residentUserName]
+            try add.run()
+            add.waitUntilExit()
+            guard add.terminationStatus == 0 || getpwnam(residentUserName) != nil else { return nil }
+        }
+        return residentUserName
+    }
+
+    @Test("a resident joins with a code from `enrol`, posts from their own account, and catches up from the outbox; their key never reaches the node")
+    func residentJourney() async throws {
+        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier").path
+        try #require(FileManager.default.isExecutableFile(atPath: built), "palier binary not built at \(built)")
+        let user = try Self.residentUser()
+        // The resident's world: a copy of the binary they may run, a HOME and a working directory.
+        let residentRoot = makeTemporaryDirectory("palier-resident")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: residentRoot.path)
+        let binary = residentRoot.appendingPathComponent("palier").path
+        try FileManager.default.copyItem(atPath: built, toPath: binary)
+        let home = residentRoot.appendingPathComponent("home").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        if let user, let entry = getpwnam(user) {
+            chown(home, entry.pointee.pw_uid, entry.pointee.pw_gid)
+        }
+        let asResident: ([String]) throws -> Output = { arguments in
+            try Self.run(binary, arguments, in: home, environment: ["HOME": home, "PALIER_DIR": ""].filter { !$0.value.isEmpty }, user: user)
+        }
+
+        // The admin's node.
+        let dataDir = makeTemporaryDirectory("palier-admin").appendingPathComponent(".palier").path
+        let admin: ([String]) throws -> Output = { arguments in
+            try Self.run(built, arguments + ["--data-dir", dataDir], in: "/", environment: [:], user: nil)
+        }
+        #expect(try admin(["init", "--name", "Résidence des Lilas"]).status == 0)
+        let port = 40_000 + Int(getpid() % 5_000)
+        let configURL = URL(fileURLWithPath: dataDir).appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        config["feed"] = ["kioskPort": 0]
+        config["sync"] = ["port": 0]
+        config["residents"] = ["listen": "127.0.0.1", "port": port]
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+
+        func startNode() throws -> Process {
+            let node = Process()
+            node.executableURL = URL(fileURLWithPath: built)
+            node.arguments = ["run", "--data-dir", dataDir]
+            node.standardError = FileHandle.nullDevice
+            try node.run()
+            return node
+        }
+        var node = try startNode()
+        defer { if node.isRunning { node.terminate(); node.waitUntilExit() } }
+
+        // Before joining: one sentence, and nothing made.
+        let early = try asResident(["post", "tip", "--title", "Bonjour"])
+        #expect(early.status == 66)
+        #expect(early.stderr.contains("has not joined a building yet"))
+
+        let enrol = try admin(["enrol", "--role", "resident", "--name", "Camille, 3e étage", "--address", "127.0.0.1:\(port)"])
+        #expect(enrol.status == 0)
+        let code = try #require(enrol.stdout.split(separator: " ").first { $0.hasPrefix("palier-join-") }.map { String($0.split(separator: "\n")[0]) })
+        var joined = try asResident(["join", code])
+        for _ in 0..<50 where joined.status == 69 {
+            // The node may still be starting.
+            try await Task.sleep(for: .milliseconds(100))
+            joined = try asResident(["join", code])
+        }
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stdout.contains("Welcome, Camille, 3e étage"))
+        let again = try asResident(["join", code])
+        #expect(again.status == 77)
+        #expect(again.stderr.contains("expired, already used, burnt or unknown"))
+
+        let posted = try asResident(["post", "tip", "--title", "Vide-grenier samedi dans la cour"])
+        #expect(posted.status == 0, "\(posted.stderr)")
+        #expect(posted.stdout.contains("posted; it shows on your building's screen"))
+        #expect(try admin(["list"]).stdout.contains("Vide-grenier samedi dans la cour"))
+        #expect(try admin(["list"]).stdout.contains("Camille, 3e étage (resident)"))
+        let alert = try asResident(["post", "alert", "--title", "Coupure d'eau"])
+        #expect(alert.status == 77)
+
+        // Offline: the post waits in the outbox, and goes at the next command.
+        node.terminate()
+        node.waitUntilExit()
+        let offline = try asResident(["post", "classified", "--title", "Vélo à donner"])
+        #expect(offline.status == 75)
+        #expect(offline.stdout.contains("kept in the outbox"))
+        #expect(try asResident(["outbox"]).stdout.contains("Vélo à donner"))
+        node = try startNode()
+        var sent = try asResident(["outbox", "send"])
+        for _ in 0..<50 where !sent.stdout.contains("posted") {
+            try await Task.sleep(for: .milliseconds(100))
+            sent = try asResident(["outbox", "send"])
+        }
+        #expect(sent.stdout.contains("Vélo à donner\": posted"))
+        #expect(try asResident(["outbox"]).stdout.contains("Nothing waits"))
+        #expect(try admin(["list"]).stdout.contains("Vélo à donner"))
+
+        // The resident's secret key exists under their HOME only, 0600, and nowhere in the node's data.
+        let keyPath = home + "/.config/palier/key"
+        let attributes = try FileManager.default.attributesOfItem(atPath: keyPath)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        if let user, let entry = getpwnam(user) { #expect((attributes[.ownerAccountID] as? UInt) == UInt(entry.pointee.pw_uid)) }
+        let seedHex = try #require(try String(contentsOfFile: keyPath, encoding: .utf8).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let seed = try #require(bytes(fromHex: seedHex))
+        for file in FileManager.default.enumerator(atPath: dataDir)!.compactMap({ $0 as? String }) {
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: dataDir).appendingPathComponent(file))) ?? Data()
+            #expect(data.range(of: Data(seedHex.utf8)) == nil && data.range(of: Data(seed)) == nil, "\(file) holds the resident's secret key")
+        }
+    }
+}
