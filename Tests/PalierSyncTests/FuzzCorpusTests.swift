@@ -131,6 +131,18 @@ import Testing
                 ("extremes", envelopesBody([issue17.bytes, farEvent.bytes])),
             ],
             "FuzzNoise": [("handshake-1-and-3", [UInt8(m1.count + 1)] + m1 + m3)],
+            "FuzzResidentMessage": [
+                ("identity", ResidentMessage.identity(key: resident.publicKey, signature: resident.sign([1, 2, 3])).encoded()),
+                ("join", ResidentMessage.join(code: Array(0..<8), proof: Array(32..<64)).encoded()),
+                ("joined", ResidentMessage.joined(role: .resident, displayName: "Camille, 3e étage", grant: grant.id).encoded()),
+                ("submit", ResidentMessage.submit(tip.bytes).encoded()),
+                ("answer", ResidentMessage.answer(.init(id: tip.id, outcome: .refused, reason: .notAllowed, detail: "a resident may not post an alert")).encoded()),
+                ("bye", ResidentMessage.bye(.wrongSecret, "4").encoded()),
+            ],
+            "FuzzEnrolmentCode": [
+                ("code", Array(EnrolmentCode(building: b, id: Array(0..<8), secret: Array(16..<32), addresses: ["192.168.1.20:7482", "[fe80::1%eth0]:7482"]).text.utf8)),
+                ("code-no-address", Array(EnrolmentCode(building: b, id: Array(0..<8), secret: Array(16..<32), addresses: []).text.uppercased().utf8)),
+            ],
         ]
     }
 }
