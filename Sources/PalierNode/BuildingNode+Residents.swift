@@ -23,6 +23,59 @@ extension BuildingNode {
     }
 }
 
+extension BuildingNode {
+    /// Whether a resident's post from `author` waits for an admin (`residents.moderation`).
+    func mustHold(from author: PublicKey) -> Bool {
+        switch configuration.residents.moderation {
+        case .none: false
+        case .all: true
+        case .newMembers:
+            // Unknown counts (a store failure) hold: waiting is safer than showing.
+            ((try? store.postCount(by: author, in: building)) ?? 0) < ResidentsConfiguration.Moderation.newMemberPosts
+        }
+    }
+
+    /// Posts waiting for moderation.
+    public func pending() throws(NodeError) -> [PendingPost] {
+        do { return try store.pendingPosts(now: now()) } catch { throw .wrap(error) }
+    }
+
+    /// Approves a held post: the resident's envelope goes in unchanged, shows and is relayed.
+    @discardableResult
+    public func approve(_ prefix: String) throws(NodeError) -> Envelope {
+        let id = try resolvePending(prefix)
+        let envelope: Envelope?
+        do { envelope = try store.takePending(id) } catch { throw .wrap(error) }
+        guard let envelope else { throw NodeError(.unknownEnvelope(prefix)) }
+        let report: IngestReport
+        do { report = try store.ingest([envelope.bytes], now: now()) } catch {
+            try? store.hold(envelope, now: now())
+            throw .wrap(error)
+        }
+        if let problem = report.problem(at: 0) { throw NodeError(.refused(problem)) }
+        RunningNodeSignal.storeChanged(controlSocket: controlSocketPath)
+        return envelope
+    }
+
+    /// Rejects a held post: it is deleted, never shown or relayed.
+    @discardableResult
+    public func reject(_ prefix: String) throws(NodeError) -> Envelope {
+        let id = try resolvePending(prefix)
+        let envelope: Envelope?
+        do { envelope = try store.takePending(id) } catch { throw .wrap(error) }
+        guard let envelope else { throw NodeError(.unknownEnvelope(prefix)) }
+        return envelope
+    }
+
+    func resolvePending(_ prefix: String) throws(NodeError) -> EnvelopeID {
+        let ids: [EnvelopeID]
+        do { ids = try store.pendingIDs(matchingHexPrefix: prefix) } catch { throw .wrap(error) }
+        guard let id = ids.first else { throw NodeError(.unknownEnvelope(prefix)) }
+        guard ids.count == 1 else { throw NodeError(.ambiguousEnvelope(prefix, ids.count)) }
+        return id
+    }
+}
+
 /// The building's answers on the residents' channel: membership by one lookup, enrolment codes
 /// from the store, residents' envelopes through the one ingest path.
 public struct BuildingResidentDesk: ResidentDesk {
@@ -86,6 +139,19 @@ public struct BuildingResidentDesk: ResidentDesk {
         } else if content.kind != .edit && content.kind != .retract {
             // Grants and profiles are the building key's.
             return refused(.notAllowed, "a resident does not send \(content.kind.name)")
+        }
+        if content.kind.isContent || content.kind == .edit, node.mustHold(from: key) {
+            // Checked like any envelope (signature, rules, admission), then kept aside.
+            let verified: Envelope
+            do {
+                try EnvelopeValidator.admit(content, now: now, localBuilding: node.building)
+                verified = try node.store.validator.verify(envelope)
+            } catch {
+                return refused(.invalidEnvelope, "\(error)")
+            }
+            if (try? node.store.envelope(verified.id)) != nil { return ResidentMessage.Answer(id: envelope.id, outcome: .alreadyStored) }
+            do { try node.store.hold(verified, now: now) } catch { return refused(.retryLater, "\(error)") }
+            return ResidentMessage.Answer(id: envelope.id, outcome: .held)
         }
         let report: IngestReport
         do { report = try node.store.ingest(decoded: [.success(envelope)], now: now) } catch {

@@ -178,15 +178,34 @@ public struct ResidentsConfiguration: Codable, Sendable, Hashable {
     /// Addresses (`host:port`) put in enrolment codes, where residents reach this node; empty:
     /// this machine's own addresses, found when the code is made.
     public var publicAddresses: [String] = []
+    /// Which residents' posts wait for an admin's approval.
+    public var moderation = Moderation.newMembers
+
+    public enum Moderation: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Every post shows at once.
+        case none
+        /// A member's posts wait until the node holds ``newMemberPosts`` of theirs.
+        case newMembers = "new-members"
+        /// Every resident's post waits.
+        case all
+
+        public static let newMemberPosts = 3
+    }
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case listen, port, publicAddresses }
+    enum CodingKeys: String, CodingKey { case listen, port, publicAddresses, moderation }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? "0.0.0.0"
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? ResidentProtocol.defaultPort
         publicAddresses = try c.decodeIfPresent([String].self, forKey: .publicAddresses) ?? []
+        let moderationText = try c.decodeIfPresent(String.self, forKey: .moderation) ?? Moderation.newMembers.rawValue
+        guard let moderation = Moderation(rawValue: moderationText) else {
+            throw DecodingError.dataCorruptedError(forKey: .moderation, in: c, debugDescription:
+                "residents.moderation is \"\(moderationText)\"; it must be one of \(Moderation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.moderation = moderation
     }
 }

@@ -135,6 +135,9 @@ public final class EnvelopeStore: Sendable {
         migrator.registerMigration("v6: residents' enrolment codes") { db in
             try db.execute(sql: enrolmentMigration)
         }
+        migrator.registerMigration("v7: residents' posts held for moderation") { db in
+            try db.execute(sql: pendingMigration)
+        }
         return migrator
     }
 
@@ -267,6 +270,8 @@ public final class EnvelopeStore: Sendable {
             try db.execute(sql: "DELETE FROM erased WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try db.execute(sql: "DELETE FROM quarantine WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try db.execute(sql: "DELETE FROM suspension WHERE untilTime <= ?", arguments: [Int64(clamping: now)])
+            try db.execute(sql: "DELETE FROM pending WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+            try db.execute(sql: "DELETE FROM enrolment WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try Self.addToCounter(.changes, removed, db)
             return removed
         }

@@ -104,6 +104,10 @@ struct Status: AsyncParsableCommand {
             print("Sync: network \(try node.networkKey()?.id ?? ""), port \(sync.listen):\(sync.port), \(sync.staticPeers.count) static peer\(sync.staticPeers.count == 1 ? "" : "s")")
         }
         print("Discovery: \(try node.discoveryState())")
+        let residents = node.configuration.residents
+        print("Residents' channel: \(residents.port > 0 ? "\(residents.listen):\(residents.port), moderation \(residents.moderation.rawValue)" : "off")")
+        let waiting = try node.pending().count
+        if waiting > 0 { print("Waiting for moderation: \(waiting) post\(waiting == 1 ? "" : "s") (palier pending)") }
         if let failures = node.syncStoreFailures() { print("Sync store errors: \(failures)") }
         let peers = try node.peers()
         let policy = try node.federationPolicy()

@@ -156,3 +156,53 @@ enum LocalAddresses {
         return Array(Set(addresses)).sorted()
     }
 }
+
+struct Pending: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List residents' posts waiting for moderation (admin).",
+        discussion: "residents.moderation in config.json: none, new-members (default: a member's first 3 posts) or all."
+    )
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        let node = try options.openNode()
+        let pending = try node.pending()
+        if pending.isEmpty { print("No post waits for moderation.") }
+        for post in pending {
+            let envelope = post.envelope
+            let title: String = switch envelope.content.payload {
+            case .post(let content): content.title
+            case .edit(_, let content): "edit of \(envelope.target.map { $0.shortHex } ?? "?"): \(content.title)"
+            default: envelope.kind.name
+            }
+            let author = (try? node.store.membership(of: envelope.author, in: node.building, now: node.now()))?.displayName ?? envelope.author.shortText
+            print("\(envelope.id.shortHex)  \(envelope.kind.name.padding(toLength: 10, withPad: " ", startingAt: 0))  \(title)")
+            print("              \(author) · received \(TimeSpec.format(post.receivedAt)) · until \(TimeSpec.format(envelope.expiresAt))")
+        }
+    }
+}
+
+struct Approve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Approve a post waiting for moderation: it shows and goes to the neighbours (admin).")
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The post's id or a unique prefix of it (see `palier pending`).") var id: String
+
+    func run() async throws {
+        let node = try options.openNode()
+        let envelope = try node.approve(id)
+        print("Approved \(envelope.id.shortHex): it shows on the screen and goes to the neighbours.")
+    }
+}
+
+struct Reject: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reject a post waiting for moderation: it is deleted, never shown (admin).")
+    @OptionGroup var options: NodeOptions
+    @Argument(help: "The post's id or a unique prefix of it (see `palier pending`).") var id: String
+    @Option(help: "Why, for the log.") var reason: String = ""
+
+    func run() async throws {
+        let node = try options.openNode()
+        let envelope = try node.reject(id)
+        print("Rejected \(envelope.id.shortHex)\(reason.isEmpty ? "" : " (\(reason))"): deleted, never shown.")
+    }
+}

@@ -83,7 +83,7 @@ import Testing
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
         config["feed"] = ["kioskPort": 0]
         config["sync"] = ["port": 0]
-        config["residents"] = ["listen": "127.0.0.1", "port": port]
+        config["residents"] = ["listen": "127.0.0.1", "port": port, "moderation": "new-members"]
         try JSONSerialization.data(withJSONObject: config).write(to: configURL)
 
         func startNode() throws -> Process {
@@ -117,11 +117,19 @@ import Testing
         #expect(again.status == 77)
         #expect(again.stderr.contains("expired, already used, burnt or unknown"))
 
+        // A new member's post waits for the admin (moderation new-members, the default).
         let posted = try asResident(["post", "tip", "--title", "Vide-grenier samedi dans la cour"])
         #expect(posted.status == 0, "\(posted.stderr)")
-        #expect(posted.stdout.contains("posted; it shows on your building's screen"))
+        #expect(posted.stdout.contains("held for moderation"))
+        #expect(!(try admin(["list"]).stdout.contains("Vide-grenier")))
+        #expect(try admin(["status"]).stdout.contains("Waiting for moderation: 1 post (palier pending)"))
+        let pending = try admin(["pending"])
+        #expect(pending.stdout.contains("Vide-grenier samedi dans la cour") && pending.stdout.contains("Camille, 3e étage"))
+        let heldID = try #require(pending.stdout.split(separator: " ").first.map(String.init))
+        #expect(try admin(["approve", heldID]).status == 0)
         #expect(try admin(["list"]).stdout.contains("Vide-grenier samedi dans la cour"))
         #expect(try admin(["list"]).stdout.contains("Camille, 3e étage (resident)"))
+        #expect(try admin(["approve", heldID]).status == 66)
         let alert = try asResident(["post", "alert", "--title", "Coupure d'eau"])
         #expect(alert.status == 77)
 
@@ -134,13 +142,13 @@ import Testing
         #expect(try asResident(["outbox"]).stdout.contains("Vélo à donner"))
         node = try startNode()
         var sent = try asResident(["outbox", "send"])
-        for _ in 0..<50 where !sent.stdout.contains("posted") {
+        for _ in 0..<50 where !sent.stdout.contains("held") {
             try await Task.sleep(for: .milliseconds(100))
             sent = try asResident(["outbox", "send"])
         }
-        #expect(sent.stdout.contains("Vélo à donner\": posted"))
+        #expect(sent.stdout.contains("Vélo à donner\": held for moderation"))
         #expect(try asResident(["outbox"]).stdout.contains("Nothing waits"))
-        #expect(try admin(["list"]).stdout.contains("Vélo à donner"))
+        #expect(try admin(["pending"]).stdout.contains("Vélo à donner"))
 
         // The resident's secret key exists under their HOME only, 0600, and nowhere in the node's data.
         let keyPath = home + "/.config/palier/key"

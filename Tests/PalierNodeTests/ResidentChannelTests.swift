@@ -16,8 +16,9 @@ final class ResidentsLab: Sendable {
     let task: Task<Void, any Error>
     let address: String
 
-    init(burst: Int = 20) async throws {
+    init(moderation: ResidentsConfiguration.Moderation = .none) async throws {
         var configuration = NodeConfiguration(buildingName: "Résidence des Lilas")
+        configuration.residents.moderation = moderation
         configuration.sync.port = 0
         configuration.sync.discovery = false
         let directory = NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path)
@@ -175,6 +176,39 @@ struct ResidentChannelTests {
         }
         #expect(accepted == 20)
         #expect(refusal == .refused(.rateLimited, "too many posts at once; try again in a minute"))
+        await lab.stop()
+    }
+
+    @Test("new members' first three posts wait for an admin: not shown, not synced; approved they show unchanged, rejected they are gone")
+    func moderation() async throws {
+        let lab = try await ResidentsLab(moderation: .newMembers)
+        let camille = SigningKey.generate()
+        let connection = try await lab.connect(camille)
+        _ = try await connection.join(try lab.code(), key: camille.publicKey)
+        let posts = (0..<4).map { lab.post("Annonce \($0)", by: camille) }
+        for post in posts.prefix(3) {
+            #expect(try await connection.submit(post.bytes) == ResidentMessage.Answer(id: post.id, outcome: .held))
+        }
+        #expect(try await connection.submit(posts[0].bytes).outcome == .held, "a resend is held once")
+        #expect(try lab.node.pending().map(\.envelope.id) == posts.prefix(3).map(\.id))
+        let now = lab.node.now()
+        #expect(try lab.node.store.syncItems(now: now, policy: FederationPolicy()).allSatisfy { item in !posts.contains { $0.id == item.id } })
+        #expect(try !lab.node.view().items.contains { item in posts.contains { $0.id == item.id } })
+
+        try lab.node.approve(String(posts[0].id.hex.prefix(10)))
+        try lab.node.approve(posts[1].id.hex)
+        try lab.node.reject(posts[2].id.hex)
+        #expect(try lab.node.store.envelope(posts[0].id)?.bytes == posts[0].bytes, "the resident's own signed bytes")
+        #expect(try lab.node.store.envelope(posts[2].id) == nil)
+        #expect(try lab.node.pending().isEmpty)
+        #expect(throws: NodeError.self) { try lab.node.approve(posts[2].id.hex) }
+        // Two posts on the node: still new.
+        #expect(try await connection.submit(posts[3].bytes).outcome == .held)
+        try lab.node.approve(posts[3].id.hex)
+        let fifth = lab.post("Annonce 5", by: camille)
+        #expect(try await connection.submit(fifth.bytes).outcome == .accepted, "three posts on the node: no longer new")
+        #expect(try lab.node.view().items.map(\.id).contains(fifth.id))
+        connection.close()
         await lab.stop()
     }
 }
