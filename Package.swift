@@ -38,6 +38,12 @@ let package = Package(
             pkgConfig: "avahi-client",
             providers: [.apt(["libavahi-client-dev"])]
         ),
+        // QR codes of enrolment codes, for the CLI only.
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
 
         // Pure model: no I/O, no C.
         .target(name: "PalierCore", swiftSettings: optimisedInDebug),
@@ -98,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "palier",
             dependencies: [
-                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore",
+                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

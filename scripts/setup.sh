@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what palier needs on a Debian machine, only what is missing: the C libraries it links
-# (libsodium, SQLite, Avahi's client) and pkg-config; for the tests, Chromium (the kiosk page in a
-# real browser), setpriv (a screen without permission) and the Python packages `cryptography`
+# (libsodium, SQLite, Avahi's client, libqrencode) and pkg-config; for the tests, Chromium (the
+# kiosk page in a real browser), zbar-tools (zbarimg reads an enrolment QR code back), setpriv (a screen without permission) and the Python packages `cryptography`
 # (independent test-vector check) and `websocket-client` (driving Chromium), and python3-venv
 # (the sync interop test installs the independent Noise implementation `noiseprotocol` in a
 # throwaway virtualenv under .build/), and for the discovery lab avahi-daemon, avahi-utils, D-Bus
@@ -10,8 +10,8 @@
 # something must be installed.
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev libavahi-client-dev pkg-config python3 util-linux)
-[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip avahi-daemon avahi-utils dbus iproute2)
+packages=(libsodium-dev libsqlite3-dev libavahi-client-dev libqrencode-dev pkg-config python3 util-linux)
+[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip avahi-daemon avahi-utils dbus iproute2 zbar-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

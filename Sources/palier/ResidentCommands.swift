@@ -68,6 +68,7 @@ struct Enrol: AsyncParsableCommand {
     @Option(help: "How long the code works: a duration such as 48h or 7d.") var valid: String = "48h"
     @Option(help: "Where residents reach this node (host:port); repeat for several. Default: residents.publicAddresses, else this machine's addresses.")
     var address: [String] = []
+    @Flag(inversion: .prefixedNo, help: "Also print the code as a QR code.") var qr = true
 
     func run() async throws {
         guard let role = Role(name: role) else { throw NodeError.unknownRole(role) }
@@ -88,6 +89,11 @@ struct Enrol: AsyncParsableCommand {
         print("  palier join \(code.text)")
         print("")
         print("The resident runs that line on their own computer; their key never leaves it.")
+        if qr, let symbol = QRCodeText.render(code.text, caseInsensitive: true, colours: isatty(STDOUT_FILENO) == 1) {
+            print("")
+            print("Or scan it (the same code):")
+            print(symbol)
+        }
         if code.addresses.isEmpty {
             print("No address of this machine was found: give one with --address host:\(settings.port).")
         }

@@ -163,4 +163,41 @@ import Testing
             #expect(data.range(of: Data(seedHex.utf8)) == nil && data.range(of: Data(seed)) == nil, "\(file) holds the resident's secret key")
         }
     }
+
+    @Test("enrol prints the code as a QR code that a reader (zbarimg) reads back as the same code")
+    func enrolmentQRCode() throws {
+        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier").path
+        let zbarimg = "/usr/bin/zbarimg"
+        try #require(FileManager.default.isExecutableFile(atPath: zbarimg), "zbar-tools is not installed: run scripts/setup.sh --tests")
+        let dataDir = makeTemporaryDirectory("palier-qr").appendingPathComponent(".palier").path
+        #expect(try Self.run(built, ["init", "--name", "Résidence des Lilas", "--data-dir", dataDir], in: "/", environment: [:], user: nil).status == 0)
+        let enrol = try Self.run(built, ["enrol", "--name", "Camille, 3e étage", "--address", "192.168.1.20:7482", "--data-dir", dataDir],
+                                 in: "/", environment: [:], user: nil)
+        #expect(enrol.status == 0)
+        let code = try #require(enrol.stdout.split(separator: "\n").compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("palier-join-") }.map(String.init)
+        }.first)
+        // The block after "Or scan it": each character is one module wide and two tall.
+        let lines = enrol.stdout.components(separatedBy: "\n").drop { !$0.hasPrefix("Or scan it") }.dropFirst().filter { !$0.isEmpty }
+        try #require(!lines.isEmpty, "no QR code printed")
+        let width = lines.map { $0.count }.max()!
+        var rows: [[Bool]] = []
+        for line in lines {
+            let cells = Array(line.padding(toLength: width, withPad: " ", startingAt: 0))
+            rows.append(cells.map { $0 == "█" || $0 == "▀" })
+            rows.append(cells.map { $0 == "█" || $0 == "▄" })
+        }
+        // A plain PBM image, 4 pixels a module, for zbarimg.
+        let scale = 4
+        var pbm = "P1\n\(width * scale) \(rows.count * scale)\n"
+        for row in rows {
+            let line = row.flatMap { Array(repeating: $0 ? "1" : "0", count: scale) }.joined(separator: " ")
+            for _ in 0..<scale { pbm += line + "\n" }
+        }
+        let image = makeTemporaryDirectory("palier-qr-image").appendingPathComponent("code.pbm")
+        try pbm.write(to: image, atomically: true, encoding: .utf8)
+        let read = try Self.run(zbarimg, ["--quiet", "--raw", image.path], in: "/", environment: [:], user: nil)
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == code.uppercased())
+    }
 }
