@@ -72,30 +72,42 @@ import Testing
             try Self.run(binary, arguments, in: home, environment: ["HOME": home, "PALIER_DIR": ""].filter { !$0.value.isEmpty }, user: user)
         }
 
-        // The admin's node.
-        let dataDir = makeTemporaryDirectory("palier-admin").appendingPathComponent(".palier").path
+        // The admin's node A (kiosk page on, residents' channel on loopback), and a neighbouring
+        // building B on the same network that follows A.
+        let a = LiveProcessTests(), b = LiveProcessTests()
+        let dataDir = a.dataDir
         let admin: ([String]) throws -> Output = { arguments in
-            try Self.run(built, arguments + ["--data-dir", dataDir], in: "/", environment: [:], user: nil)
+            let output = try a.palier(arguments: arguments)
+            return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
         }
         #expect(try admin(["init", "--name", "Résidence des Lilas"]).status == 0)
-        let port = 40_000 + Int(getpid() % 5_000)
-        let configURL = URL(fileURLWithPath: dataDir).appendingPathComponent("config.json")
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
-        config["feed"] = ["kioskPort": 0]
-        config["sync"] = ["port": 0]
-        config["residents"] = ["listen": "127.0.0.1", "port": port, "moderation": "new-members"]
-        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        try b.palier("init", "--name", "Le Clos")
+        let invite = try #require(try a.palier("network").stdout.split(separator: " ").first { $0.hasPrefix("palier-invite-") }
+            .map { String($0.split(separator: "\n")[0]) })
+        try b.palier("network", "join", invite, "--replace")
+        try b.palier("follow", try a.palier("identity", "show").stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let port = KioskBrowserTests.freePort(), kiosk = KioskBrowserTests.freePort()
+        let syncA = KioskBrowserTests.freePort(), syncB = KioskBrowserTests.freePort()
+        try a.configure("feed", ["kioskPort": kiosk])
+        try a.configure("sync", ["listen": "127.0.0.1", "port": syncA, "discovery": false])
+        try a.configure("residents", ["listen": "127.0.0.1", "port": port, "moderation": "new-members"])
+        try b.configure("feed", ["kioskPort": 0])
+        try b.configure("sync", ["listen": "127.0.0.1", "port": syncB, "discovery": false, "staticPeers": ["127.0.0.1:\(syncA)"]])
+        try b.configure("residents", ["port": 0])
 
-        func startNode() throws -> Process {
-            let node = Process()
-            node.executableURL = URL(fileURLWithPath: built)
-            node.arguments = ["run", "--data-dir", dataDir]
-            node.standardError = FileHandle.nullDevice
-            try node.run()
-            return node
+        func startNode(_ node: LiveProcessTests) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: built)
+            process.arguments = ["run", "--data-dir", node.dataDir]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
         }
-        var node = try startNode()
-        defer { if node.isRunning { node.terminate(); node.waitUntilExit() } }
+        var node = try startNode(a)
+        let neighbour = try startNode(b)
+        defer {
+            for process in [node, neighbour] where process.isRunning { process.terminate(); process.waitUntilExit() }
+        }
 
         // Before joining: one sentence, and nothing made.
         let early = try asResident(["post", "tip", "--title", "Bonjour"])
@@ -130,6 +142,15 @@ import Testing
         #expect(try admin(["list"]).stdout.contains("Vide-grenier samedi dans la cour"))
         #expect(try admin(["list"]).stdout.contains("Camille, 3e étage (resident)"))
         #expect(try admin(["approve", heldID]).status == 66)
+        // On the kiosk page's feed, and at the neighbouring building.
+        var onKiosk = false, atNeighbour = false
+        for _ in 0..<100 where !(onKiosk && atNeighbour) {
+            if !onKiosk { onKiosk = Self.httpGet(port: kiosk, path: "/feed.json").contains("Vide-grenier samedi dans la cour") }
+            if !atNeighbour { atNeighbour = try b.palier("list").stdout.contains("Vide-grenier samedi dans la cour") }
+            if !(onKiosk && atNeighbour) { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(onKiosk, "the approved post is not on the kiosk page")
+        #expect(atNeighbour, "the approved post did not reach the neighbouring building")
         let alert = try asResident(["post", "alert", "--title", "Coupure d'eau"])
         #expect(alert.status == 77)
 
@@ -140,7 +161,7 @@ import Testing
         #expect(offline.status == 75)
         #expect(offline.stdout.contains("kept in the outbox"))
         #expect(try asResident(["outbox"]).stdout.contains("Vélo à donner"))
-        node = try startNode()
+        node = try startNode(a)
         var sent = try asResident(["outbox", "send"])
         for _ in 0..<50 where !sent.stdout.contains("held") {
             try await Task.sleep(for: .milliseconds(100))
@@ -199,5 +220,23 @@ import Testing
         let read = try Self.run(zbarimg, ["--quiet", "--raw", image.path], in: "/", environment: [:], user: nil)
         #expect(read.status == 0, "\(read.stderr)")
         #expect(read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == code.uppercased())
+    }
+
+    /// The body (and headers) of a plain HTTP/1.0 GET on loopback; empty when nothing answers.
+    static func httpGet(port: Int, path: String) -> String {
+        guard let fd = KioskBrowserTests.connectLoopback(port: port) else { return "" }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        _ = send(fd, request, request.count, 0)
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            response += buffer[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
     }
 }
