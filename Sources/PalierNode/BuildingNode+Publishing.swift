@@ -84,7 +84,9 @@ extension BuildingNode {
         _ idPrefix: String, as author: SigningKey, change: (inout PostContent, Kind) throws(NodeError) -> Void
     ) throws(NodeError) -> Envelope {
         let target = try ownPost(idPrefix, of: author)
-        let shown = (try? view().items.first { $0.id == target.id })?.content ?? target.content.postContent!
+        let item: ViewItem?
+        do { item = try store.viewItem(target.id, now: now()) } catch { throw .wrap(error) }
+        let shown = item?.content ?? target.content.postContent!
         var content = shown
         try change(&content, target.kind)
         return try publish(signedBy: author) { timestamp in

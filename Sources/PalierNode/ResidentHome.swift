@@ -126,6 +126,19 @@ public struct ResidentHome: Sendable {
         }
     }
 
+    /// The content a post of this resident's shows: the latest of the post and the edits of it
+    /// this machine signed.
+    public func latestContent(of post: Envelope) -> PostContent? {
+        var shown = post
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: sent.path)) ?? []) + ((try? FileManager.default.contentsOfDirectory(atPath: outbox.path)) ?? []) {
+            let data = FileManager.default.contents(atPath: sent.appendingPathComponent(name).path)
+                ?? FileManager.default.contents(atPath: outbox.appendingPathComponent(name).path)
+            guard let data, let edit = Self.envelope([UInt8](data)), edit.kind == .edit, edit.target == post.id else { continue }
+            if Envelope.precedes(shown, edit) { shown = edit }
+        }
+        return shown.content.postContent
+    }
+
     /// One of this resident's posts sent earlier, by id prefix.
     public func sentEnvelope(_ prefix: String) throws(NodeError) -> Envelope {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: sent.path)) ?? [])

@@ -472,6 +472,23 @@ extension EnvelopeStore {
         }
     }
 
+    /// Post `id` as the view shows it at `now`, or nil when it is not shown. One lookup.
+    public func viewItem(_ id: EnvelopeID, now: UInt64) throws(StoreError) -> ViewItem? {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            try Self.readItems(db, limit: 1, where: "vi.seq = (SELECT seq FROM envelope WHERE id = ?) AND vi.expiresAt > \(Int64(clamping: now))",
+                               arguments: [Data(id.bytes)]).first
+        }
+    }
+
+    /// The live hides naming post `id`, whatever their building.
+    public func hides(of id: EnvelopeID, now: UInt64) throws(StoreError) -> [Envelope] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, bytes FROM envelope WHERE kind = \(Kind.hide.rawValue) AND target = ? AND expiresAt > ?",
+                             arguments: [Data(id.bytes), Int64(clamping: now)]).map { try Self.storedEnvelope(id: $0[0], bytes: $0[1]) }
+        }
+    }
+
     /// How many items `query` names in all (its limit and offset aside).
     public func viewItemCount(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws(StoreError) -> Int {
         try purgeExpiredIfAny(now: now)

@@ -149,7 +149,27 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         let node = try options.openNode()
-        let envelope = try node.envelope(id)
+        var status: String?
+        var found = try? node.envelope(id)
+        // Not in the set: perhaps a resident's post waiting for moderation.
+        if found == nil, let held = try node.pending().first(where: { $0.envelope.id.hex.hasPrefix(id.lowercased()) })?.envelope {
+            found = held
+            status = "waiting for moderation; not shown or relayed until approved (palier approve \(held.id.shortHex), or palier reject)"
+        }
+        // Neither: the node's own sentence (unknown or ambiguous id).
+        let envelope = try found ?? node.envelope(id)
+        if status == nil, envelope.kind.isContent {
+            let now = node.now()
+            let hides = try node.store.hides(of: envelope.id, now: now)
+            if try node.store.viewItem(envelope.id, now: now) != nil {
+                status = "shown"
+            } else if let hide = hides.first, case .hide(let reason) = hide.content.payload {
+                let by = hide.author == hide.building ? "the building \(hide.building.shortText)" : "\(hide.author.shortText)"
+                status = "hidden by \(by)\(reason.isEmpty ? "" : ": \(reason)")"
+            } else {
+                status = "not shown here (its author has no role for it, it is for another building only, or it expired)"
+            }
+        }
         if hex {
             print(hexString(envelope.bytes))
             return
@@ -162,6 +182,7 @@ struct Show: AsyncParsableCommand {
         print("author:    \(c.author.text)")
         print("created:   \(TimeSpec.format(c.createdAt)) (hlc \(c.timestamp))")
         print("expires:   \(TimeSpec.format(c.expiresAt))")
+        if let status { print("status:    \(status)") }
         if let target = c.target { print("target:    \(target.hex)") }
         switch c.payload {
         case .post(let post), .edit(_, let post):
@@ -197,6 +218,19 @@ struct Edit: AsyncParsableCommand {
     @OptionGroup var content: ContentOptions
 
     func run() async throws {
+        if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
+            let home = ResidentMode.home
+            let target = try home.sentEnvelope(id)
+            guard target.kind.isContent, var post = home.latestContent(of: target) else { throw NodeError.notAPost(target.id, target.kind) }
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            try content.apply(to: &post, kind: target.kind, now: now)
+            let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
+                EnvelopeContent(kind: .edit, scope: target.content.scope, building: building, author: author, timestamp: timestamp,
+                                expiresAt: target.expiresAt, target: target.id, payload: .edit(kind: target.kind, content: post))
+            }
+            try await ResidentMode.deliver(focus: envelope, describe: ResidentMode.describe)
+            return
+        }
         let node = try options.openNode()
         let author = try signer.signingKey(node)
         let now = node.now()

@@ -151,6 +151,19 @@ import Testing
         }
         #expect(onKiosk, "the approved post is not on the kiosk page")
         #expect(atNeighbour, "the approved post did not reach the neighbouring building")
+        #expect(try admin(["show", heldID]).stdout.contains("status:    shown"))
+
+        // The resident edits it from their computer (held too: still a new member), then the
+        // admin approves the edit and hides the post.
+        let edited = try asResident(["edit", heldID, "--title", "Vide-grenier dimanche dans la cour"])
+        #expect(edited.status == 0, "\(edited.stderr)")
+        #expect(edited.stdout.contains("held for moderation"))
+        let editID = try #require(try admin(["pending"]).stdout.split(separator: " ").first.map(String.init))
+        #expect(try admin(["show", editID]).stdout.contains("status:    waiting for moderation"))
+        #expect(try admin(["approve", editID]).status == 0)
+        #expect(try admin(["list"]).stdout.contains("Vide-grenier dimanche dans la cour"))
+        #expect(try admin(["hide", heldID, "--reason", "hors sujet"]).status == 0)
+        #expect(try admin(["show", heldID]).stdout.contains(": hors sujet"))
         let alert = try asResident(["post", "alert", "--title", "Coupure d'eau"])
         #expect(alert.status == 77)
 
