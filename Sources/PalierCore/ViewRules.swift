@@ -9,8 +9,8 @@
 ///    `neighbourhood` or its building is the viewer.
 /// 4. Edits by the post's author with the post's kind: the latest of post and edits (timestamp,
 ///    then id) gives the content.
-/// 5. A retract by the target's author erases the target (a post or an edit), and a retracted
-///    post's edits, provided the retract expires no earlier than what it erases.
+/// 5. A retract by the target's author erases the target (a post, an edit or a hide), and a
+///    retracted post's edits, provided the retract expires no earlier than what it erases.
 /// 6. A hide by building B (its key, or a key B granted `admin`) removes the target if the target
 ///    belongs to B (everywhere), or if B is the viewer (on B's own screen).
 public enum ViewRules {
@@ -49,7 +49,8 @@ public enum ViewRules {
             guard post.content.scope == .neighbourhood || post.building == viewer else { continue }
             guard let authority = standing.authority(of: post.author, in: post.building, for: post.kind) else { continue }
             if isErased(post, by: retracts[post.id]) { continue }
-            if isHidden(post, by: hides[post.id], viewer: viewer, standing: standing) { continue }
+            let liveHides = hides[post.id]?.filter { !isErased($0, by: retracts[$0.id]) }
+            if isHidden(post, by: liveHides, viewer: viewer, standing: standing) { continue }
 
             var shown = post
             for edit in edits[post.id] ?? [] {
@@ -97,7 +98,8 @@ public enum ViewRules {
     }
 
     /// Whether a retract erases `victim`: same author, and the retract lives at least as long.
-    /// Only posts and edits can be erased. Shared with the store, which erases bodies physically.
+    /// Only posts, edits and hides can be erased (a retracted hide shows its post again).
+    /// Shared with the store, which erases bodies physically.
     public static func retract(_ retract: EnvelopeContent, erases victim: EnvelopeContent) -> Bool {
         retract.kind == .retract
             && self.retract(by: retract.author, until: retract.expiresAt,
@@ -109,7 +111,7 @@ public enum ViewRules {
         by retractAuthor: PublicKey, until retractExpiry: UInt64,
         erases victimKind: Kind, by victimAuthor: PublicKey, until victimExpiry: UInt64
     ) -> Bool {
-        (victimKind.isContent || victimKind == .edit) && retractAuthor == victimAuthor && retractExpiry >= victimExpiry
+        (victimKind.isContent || victimKind == .edit || victimKind == .hide) && retractAuthor == victimAuthor && retractExpiry >= victimExpiry
     }
 
     private static func isErased(_ victim: Envelope, by retracts: [Envelope]?) -> Bool {

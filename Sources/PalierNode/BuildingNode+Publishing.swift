@@ -129,6 +129,37 @@ extension BuildingNode {
         }
     }
 
+    /// Takes back this building's hides of a post (retracts of them, §5.2): it shows again.
+    /// Only a hide's author can take it back; `moderator` signs.
+    @discardableResult
+    public func unhide(_ idPrefix: String, as moderator: SigningKey) throws(NodeError) -> [Envelope] {
+        let target = try envelope(idPrefix)
+        let hides: [Envelope]
+        do { hides = try store.hides(of: target.id, now: now()).filter { $0.building == building } } catch { throw .wrap(error) }
+        guard !hides.isEmpty else { throw NodeError(.notHidden(target.id)) }
+        let own = hides.filter { $0.author == moderator.publicKey }
+        guard !own.isEmpty else { throw NodeError(.hiddenByOther(target.id, hides[0].author)) }
+        var retracts: [Envelope] = []
+        for hide in own {
+            retracts.append(try publish(signedBy: moderator) { timestamp in
+                EnvelopeContent(
+                    kind: .retract, scope: hide.content.scope, building: building, author: moderator.publicKey, timestamp: timestamp,
+                    expiresAt: hide.expiresAt, target: hide.id, payload: .retract
+                )
+            })
+        }
+        return retracts
+    }
+
+    /// This building's live hides, newest first, with the post each hides (nil: not held).
+    public func hidden() throws(NodeError) -> [(hide: Envelope, post: Envelope?)] {
+        do {
+            var hidden: [(hide: Envelope, post: Envelope?)] = []
+            for hide in try store.hides(in: building, now: now()) { hidden.append((hide, try store.envelope(hide.target!))) }
+            return hidden
+        } catch { throw .wrap(error) }
+    }
+
     /// Signs the configured profile.
     @discardableResult
     func publishProfile() throws(NodeError) -> Envelope {

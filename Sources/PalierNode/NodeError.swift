@@ -42,6 +42,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case nodeUnreachable([String], String)
         case wrongBuilding(PublicKey)
         case submissionRefused(ResidentMessage.Refusal, String)
+        case notHidden(EnvelopeID)
+        case hiddenByOther(EnvelopeID, PublicKey)
     }
     package let code: Code
 
@@ -75,6 +77,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .nodeUnreachable, .wrongBuilding: 69
         case .submissionRefused(.invalidEnvelope, _), .submissionRefused(.otherBuilding, _): 65
         case .submissionRefused: 77
+        case .notHidden: 66
+        case .hiddenByOther: 77
         }
     }
 
@@ -166,6 +170,10 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
         case .submissionRefused(let reason, let detail):
             Self.refusalSentence(reason, detail)
+        case .notHidden(let id):
+            "Post \(id.shortHex) is not hidden by this building."
+        case .hiddenByOther(let id, let key):
+            "Post \(id.shortHex) was hidden by \(key.shortText)…; only that key can take it back (palier unhide \(id.shortHex) --as <its identity>)."
         }
     }
 }

@@ -118,10 +118,11 @@ extension EnvelopeStore {
         let retract = Int64(Kind.retract.rawValue)
         // Held retracts matter only if there are any: one index seek tells.
         if try RawStatement(db, sql: "SELECT 1 FROM envelope WHERE kind = \(retract) AND target IS NOT NULL LIMIT 1").exists() {
-            // A fresh post or edit can be erased by a held retract naming it (or, for an edit, its post).
+            // A fresh post, edit or hide can be erased by a held retract naming it (or, for an
+            // edit, its post).
             let named = try RawStatement(db, sql: "SELECT author, expiresAt FROM envelope WHERE kind = \(retract) AND target = ?1")
             var probed = Set<EnvelopeID>()
-            for e in fresh where e.kind.isContent || e.kind == .edit {
+            for e in fresh where e.kind.isContent || e.kind == .edit || e.kind == .hide {
                 for id in e.kind == .edit ? [e.id, e.target!] : [e.id] where probed.insert(id).inserted {
                     named.bind(1, id.bytes)
                     defer { named.reset() }
@@ -163,8 +164,8 @@ extension EnvelopeStore {
                 let victimTarget = victims.isNull(4) ? nil : EnvelopeID(bytes: victims.blob(4))
                 if erases(kind, author, expiresAt, victimTarget, id: id) {
                     erased.append((id, author, expiresAt))
-                    // The post it was, or the post it edited, shows differently now.
-                    if let post = kind == .edit ? victimTarget : id { changes.posts.insert(post) }
+                    // The post it was, or the post it edited or hid, shows differently now.
+                    if let post = kind == .edit || kind == .hide ? victimTarget : id { changes.posts.insert(post) }
                 }
             }
             victims.reset()

@@ -489,6 +489,15 @@ extension EnvelopeStore {
         }
     }
 
+    /// The live hides by `building`, newest first.
+    public func hides(in building: PublicKey, now: UInt64) throws(StoreError) -> [Envelope] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, bytes FROM envelope WHERE building = ? AND kind = \(Kind.hide.rawValue) AND expiresAt > ? ORDER BY hlc DESC, id
+                """, arguments: [Data(building.bytes), Int64(clamping: now)]).map { try Self.storedEnvelope(id: $0[0], bytes: $0[1]) }
+        }
+    }
+
     /// How many items `query` names in all (its limit and offset aside).
     public func viewItemCount(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws(StoreError) -> Int {
         try purgeExpiredIfAny(now: now)

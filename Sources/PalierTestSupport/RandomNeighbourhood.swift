@@ -2,7 +2,8 @@ import PalierCore
 import PalierCrypto
 
 /// A random but reproducible history of a small neighbourhood: grants and revocations, profiles,
-/// posts of every kind, edits, retracts and hides by allowed and disallowed keys.
+/// posts of every kind, edits, retracts (of posts, edits and hides) and hides by allowed and
+/// disallowed keys.
 public struct RandomNeighbourhood {
     public let home: SigningKey
     public let neighbour: SigningKey
@@ -51,8 +52,11 @@ public struct RandomNeighbourhood {
                     at: max(time(), post.timestamp.millis)
                 ))
             case 75..<87 where !posts.isEmpty:
-                let target = Bool.random(using: &random) ? posts.randomElement(using: &random)!
-                    : envelopes.filter { $0.kind == .edit }.randomElement(using: &random).map { ($0, Self.signer(of: $0, among: people + buildings)) }
+                // A post, an edit or a hide (taken back), each a third of the time.
+                let pick = Int.random(in: 0..<3, using: &random)
+                let target = pick == 0 ? posts.randomElement(using: &random)!
+                    : envelopes.filter { $0.kind == (pick == 1 ? .edit : .hide) }.randomElement(using: &random)
+                        .map { ($0, Self.signer(of: $0, among: people + buildings)) }
                         ?? posts.randomElement(using: &random)!
                 let retractor = Int.random(in: 0..<4, using: &random) == 0 ? people.randomElement(using: &random)! : target.1
                 envelopes.append(Fixtures.retract(target.0, by: retractor, in: target.0.building, at: max(time(), target.0.timestamp.millis)))

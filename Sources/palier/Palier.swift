@@ -18,7 +18,7 @@ struct Palier: AsyncParsableCommand {
             Init.self, Run.self, Status.self, Identity.self, GrantCommand.self, Revoke.self,
             Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self, Feed.self,
             Network.self, Follow.self, Unfollow.self, Block.self, Unblock.self, Peers.self,
-            Quarantine.self, Enrol.self, Join.self, Outbox.self, Pending.self, Approve.self, Reject.self,
+            Quarantine.self, Enrol.self, Join.self, Outbox.self, Pending.self, Approve.self, Reject.self, Hidden.self, Unhide.self,
         ]
     )
 }

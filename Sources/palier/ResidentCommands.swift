@@ -212,3 +212,35 @@ struct Reject: AsyncParsableCommand {
         print("Rejected \(envelope.id.shortHex)\(reason.isEmpty ? "" : " (\(reason))"): deleted, never shown.")
     }
 }
+
+struct Hidden: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the posts this building hides, by whom and why.")
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        let node = try options.openNode()
+        let hidden = try node.hidden()
+        if hidden.isEmpty { print("This building hides no post.") }
+        for (hide, post) in hidden {
+            let title: String = if case .post(let content) = post?.content.payload { content.title } else { "(not held here)" }
+            let reason: String = if case .hide(let reason) = hide.content.payload, !reason.isEmpty { reason } else { "no reason given" }
+            let by = hide.author == node.building ? "the building"
+                : (try? node.store.membership(of: hide.author, in: node.building, now: node.now()))?.displayName ?? hide.author.shortText
+            print("\(hide.target!.shortHex)  \(title)")
+            print("              hidden by \(by) on \(TimeSpec.format(hide.content.createdAt)): \(reason) (palier unhide \(hide.target!.shortHex))")
+        }
+    }
+}
+
+struct Unhide: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a hidden post again (the hide's author takes it back).")
+    @OptionGroup var options: NodeOptions
+    @OptionGroup var signer: SignerOptions
+    @Argument(help: "The post's id or a unique prefix of it (see `palier hidden`).") var id: String
+
+    func run() async throws {
+        let node = try options.openNode()
+        let retracts = try node.unhide(id, as: try signer.signingKey(node))
+        print("\(id) shows again (\(retracts.count == 1 ? "retract" : "retracts") \(retracts.map(\.id.shortHex).joined(separator: ", ")) of the hide).")
+    }
+}

@@ -164,6 +164,12 @@ import Testing
         #expect(try admin(["list"]).stdout.contains("Vide-grenier dimanche dans la cour"))
         #expect(try admin(["hide", heldID, "--reason", "hors sujet"]).status == 0)
         #expect(try admin(["show", heldID]).stdout.contains(": hors sujet"))
+        #expect(try admin(["hidden"]).stdout.contains("hidden by the building"))
+        #expect(!(try admin(["list"]).stdout.contains("Vide-grenier dimanche")))
+        #expect(try admin(["unhide", heldID]).status == 0)
+        #expect(try admin(["list"]).stdout.contains("Vide-grenier dimanche dans la cour"))
+        #expect(try admin(["hidden"]).stdout.contains("This building hides no post."))
+        #expect(try admin(["unhide", heldID]).status == 66)
         let alert = try asResident(["post", "alert", "--title", "Coupure d'eau"])
         #expect(alert.status == 77)
 

@@ -171,4 +171,33 @@ import Testing
         #expect(ids == [retract.id])
         #expect(last > seen)
     }
+
+    /// A hide can be taken back: its author's retract erases it, and the post shows again, in
+    /// whatever order the three envelopes arrive (in one batch or one by one); the rules agree.
+    @Test func aRetractedHideShowsThePostAgainInAnyOrder() throws {
+        let post = Fixtures.post(by: building, in: building.publicKey, at: Fixtures.epoch, title: "Réunion")
+        let hide = Fixtures.hide(post, by: building, for: building.publicKey, at: Fixtures.epoch + 10, lifetime: 7 * Fixtures.day - 10)
+        let unhide = Fixtures.retract(hide, by: building, in: building.publicKey, at: Fixtures.epoch + 20)
+        #expect(unhide.expiresAt >= hide.expiresAt)
+        let all = [post, hide, unhide]
+        let orders: [[Int]] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+        for order in orders {
+            for batched in [true, false] {
+                let store = try makeStore()
+                if batched {
+                    _ = try store.ingest(order.map { all[$0].bytes }, now: now)
+                } else {
+                    for index in order { _ = try store.ingest([all[index].bytes], now: now) }
+                }
+                #expect(try store.view(now: now).items.map(\.id) == [post.id], "order \(order), batched \(batched)")
+                #expect(try store.envelope(hide.id) == nil, "the hide's bytes are erased")
+            }
+        }
+        #expect(ViewRules.view(of: all, now: now, viewer: building.publicKey).items.map(\.id) == [post.id])
+        #expect(ViewRules.view(of: [post, hide], now: now, viewer: building.publicKey).items.isEmpty)
+        // Only the hide's author takes it back.
+        let other = Fixtures.key(9)
+        let foreign = Fixtures.retract(hide, by: other, in: building.publicKey, at: Fixtures.epoch + 20)
+        #expect(ViewRules.view(of: [post, hide, foreign], now: now, viewer: building.publicKey).items.isEmpty)
+    }
 }
