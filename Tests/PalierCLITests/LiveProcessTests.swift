@@ -12,11 +12,7 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier")
     }
 
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Output = ProcessOutput
 
     let dataDir = makeTemporaryDirectory("palier-live").appendingPathComponent(".palier").path
 
@@ -25,17 +21,7 @@ import Testing
 
     @discardableResult
     func palier(arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments + ["--data-dir", dataDir]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try runProcess(Self.binary.path, arguments + ["--data-dir", dataDir])
     }
 
     @Test func refusalsGoToStderrWithTheirExitStatus() throws {

@@ -10,32 +10,14 @@ import Testing
 @Suite(.serialized) struct ResidentProcessTests {
     static let residentUserName = "palier-test-resident"
 
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Output = ProcessOutput
 
-    /// Runs the palier binary `copy` (as `user` when given) in `directory` with `environment`.
+    /// Runs the palier binary `binary` (as `user` through runuser, when given) in `directory`
+    /// with `environment`.
     static func run(_ binary: String, _ arguments: [String], in directory: String, environment: [String: String], user: String?) throws -> Output {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", "/usr/bin/env"] + environment.map { "\($0)=\($1)" } + [binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        guard let user else { return try runProcess(binary, arguments, in: directory, environment: environment) }
+        return try runProcess("/usr/sbin/runuser", ["-u", user, "--", "/usr/bin/env"] + environment.map { "\($0)=\($1)" } + [binary] + arguments,
+                              in: directory)
     }
 
     /// As root: a system user for the resident (made once), so that the resident's files are
@@ -76,10 +58,7 @@ import Testing
         // building B on the same network that follows A.
         let a = LiveProcessTests(), b = LiveProcessTests()
         let dataDir = a.dataDir
-        let admin: ([String]) throws -> Output = { arguments in
-            let output = try a.palier(arguments: arguments)
-            return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
-        }
+        let admin: ([String]) throws -> Output = { arguments in try a.palier(arguments: arguments) }
         #expect(try admin(["init", "--name", "Résidence des Lilas"]).status == 0)
         try b.palier("init", "--name", "Le Clos")
         let invite = try #require(try a.palier("network").stdout.split(separator: " ").first { $0.hasPrefix("palier-invite-") }
