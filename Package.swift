@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "palier",
             dependencies: [
-                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore", "CQRencode",
+                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore", "PalierDiscovery", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

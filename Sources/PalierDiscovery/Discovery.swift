@@ -47,12 +47,15 @@ public struct DiscoveredPeer: Hashable, Sendable {
     public var name: String?
     /// Where to dial it, best first.
     public var endpoints: [Endpoint]
+    /// The port of its residents' channel on the same hosts, when it announced one.
+    public var residentsPort: Int?
 
-    public init(id: String, building: PublicKey? = nil, name: String? = nil, endpoints: [Endpoint]) {
+    public init(id: String, building: PublicKey? = nil, name: String? = nil, endpoints: [Endpoint], residentsPort: Int? = nil) {
         self.id = id
         self.building = building
         self.name = name
         self.endpoints = endpoints
+        self.residentsPort = residentsPort
     }
 }
 

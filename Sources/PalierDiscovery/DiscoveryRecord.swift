@@ -22,17 +22,21 @@ public struct DiscoveryRecord: Hashable, Sendable {
     public var networkID: String
     /// The building's name, for logs and people; not trusted for anything.
     public var name: String
+    /// The port of the node's residents' channel (docs/protocol.md part 3), when it has one:
+    /// `res=` in the TXT record, on the same host as the service.
+    public var residentsPort: Int?
 
-    public init(version: UInt16 = SyncProtocol.version, building: PublicKey, networkID: String, name: String) {
+    public init(version: UInt16 = SyncProtocol.version, building: PublicKey, networkID: String, name: String, residentsPort: Int? = nil) {
         self.version = version
         self.building = building
         self.networkID = networkID
         self.name = name.prefix(utf8Bytes: Self.maximumNameBytes)
+        self.residentsPort = residentsPort.flatMap { (1...65535).contains($0) ? $0 : nil }
     }
 
     /// The TXT strings, in the order they are published.
     public var txt: [String] {
-        ["v=\(version)", "pk=\(building.text)", "net=\(networkID)", "name=\(name)"]
+        ["v=\(version)", "pk=\(building.text)", "net=\(networkID)", "name=\(name)"] + (residentsPort.map { ["res=\($0)"] } ?? [])
     }
 
     /// The service instance name to publish under: the building name cut to one DNS label.
@@ -79,7 +83,11 @@ public struct DiscoveryRecord: Hashable, Sendable {
         }
         let name = try text("name")
         guard name.utf8.count <= Self.maximumNameBytes else { throw .invalid("name", "longer than \(Self.maximumNameBytes) bytes") }
-        self.init(version: version, building: building, networkID: networkID, name: name)
+        // Optional: a value that is not a port leaves it out (sync does not need it).
+        let residentsPort = (try? text("res")).flatMap { value in
+            value.utf8.count <= 5 && value.utf8.allSatisfy { (0x30...0x39).contains($0) } ? Int(value) : nil
+        }
+        self.init(version: version, building: building, networkID: networkID, name: name, residentsPort: residentsPort)
     }
 }
 

@@ -51,6 +51,8 @@ public struct PeerDirectory: Sendable {
     private var instances: [ServiceInstance: (record: DiscoveryRecord, endpoint: Endpoint)] = [:]
     private var known: [PublicKey: DiscoveredPeer] = [:]
 
+    /// `networkID` empty: every network's services (a resident's machine looking for its
+    /// building, which knows no network).
     public init(own: PublicKey, networkID: String) {
         self.own = own
         self.networkID = networkID
@@ -70,7 +72,7 @@ public struct PeerDirectory: Sendable {
             let record = try DiscoveryRecord(txt: txt)
             if record.building == own {
                 outcome.ignored = .ownService
-            } else if record.networkID != networkID {
+            } else if !networkID.isEmpty && record.networkID != networkID {
                 outcome.ignored = .otherNetwork(record.networkID)
             } else {
                 accepted = record
@@ -114,8 +116,9 @@ public struct PeerDirectory: Sendable {
             let rank = { (e: Endpoint) in e.host.contains("%") ? 2 : e.host.contains(":") ? 1 : 0 }
             return (rank(a), a.host, a.port) < (rank(b), b.host, b.port)
         }
-        let name = mine.sorted { $0.key.description < $1.key.description }.first?.value.record.name
-        let peer = DiscoveredPeer(id: Self.peerID(building), building: building, name: name, endpoints: endpoints)
+        let first = mine.sorted { $0.key.description < $1.key.description }.first?.value.record
+        let peer = DiscoveredPeer(id: Self.peerID(building), building: building, name: first?.name, endpoints: endpoints,
+                                  residentsPort: first?.residentsPort)
         known[building] = peer
         if before == nil { return [.appeared(peer)] }
         return before == peer ? [] : [.changed(peer)]

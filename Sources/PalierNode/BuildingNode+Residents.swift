@@ -44,15 +44,14 @@ extension BuildingNode {
     @discardableResult
     public func approve(_ prefix: String) throws(NodeError) -> Envelope {
         let id = try resolvePending(prefix)
-        let envelope: Envelope?
-        do { envelope = try store.takePending(id) } catch { throw .wrap(error) }
-        guard let envelope else { throw NodeError(.unknownEnvelope(prefix)) }
+        let held: PendingPost?
+        do { held = try store.pendingPosts(now: now()).first { $0.envelope.id == id } } catch { throw .wrap(error) }
+        guard let envelope = held?.envelope else { throw NodeError(.unknownEnvelope(prefix)) }
+        // Stored first, then taken off the list: a failure in between leaves it waiting, never lost.
         let report: IngestReport
-        do { report = try store.ingest([envelope.bytes], now: now()) } catch {
-            try? store.hold(envelope, now: now())
-            throw .wrap(error)
-        }
+        do { report = try store.ingest([envelope.bytes], now: now()) } catch { throw .wrap(error) }
         if let problem = report.problem(at: 0) { throw NodeError(.refused(problem)) }
+        do { _ = try store.takePending(id) } catch { throw .wrap(error) }
         RunningNodeSignal.storeChanged(controlSocket: controlSocketPath)
         return envelope
     }
@@ -83,9 +82,9 @@ public struct BuildingResidentDesk: ResidentDesk {
 
     public init(node: BuildingNode) { self.node = node }
 
-    public func role(of key: PublicKey) async -> Role? {
+    public func role(of key: PublicKey) async throws -> Role? {
         guard key != node.building else { return nil }
-        return (try? node.store.membership(of: key, in: node.building, now: node.now()))?.flatMap(\.role)
+        return try node.store.membership(of: key, in: node.building, now: node.now())?.role
     }
 
     public func join(code: [UInt8], proof: [UInt8], handshakeHash: [UInt8], key: PublicKey) async -> ResidentJoinOutcome {
@@ -99,8 +98,13 @@ public struct BuildingResidentDesk: ResidentDesk {
         }
         let expected = NoiseHMAC.sha256(key: enrolment.secret, ResidentProtocol.joinMessage(handshakeHash: handshakeHash, resident: key))
         guard NoiseHMAC.equal(expected, proof) else {
-            let left = (try? node.store.recordWrongSecret(id: code)) ?? 0
-            return .refused(.wrongSecret, left > 0 ? "\(left)" : "0")
+            // A try that cannot be counted is not answered as one: the resident tries later.
+            do {
+                let left = try node.store.recordWrongSecret(id: code)
+                return .refused(.wrongSecret, "\(left)")
+            } catch {
+                return .refused(.retryLater, "the node could not count the try (\(error))")
+            }
         }
         do {
             guard try node.store.claimEnrolment(id: code, by: key, now: now) else {
@@ -113,7 +117,9 @@ public struct BuildingResidentDesk: ResidentDesk {
             let grant = try node.grant(enrolment.role, to: key, displayName: enrolment.displayName)
             return .joined(role: enrolment.role, displayName: enrolment.displayName, grant: grant.id)
         } catch {
-            try? node.store.releaseEnrolment(id: code)
+            do { try node.store.releaseEnrolment(id: code) } catch let release {
+                return .refused(.codeNotValid, "the node could not store the grant (\(error)) nor free the code again (\(release))")
+            }
             return .refused(.retryLater, "the node could not store the grant (\(error))")
         }
     }
@@ -131,7 +137,10 @@ public struct BuildingResidentDesk: ResidentDesk {
         let content = envelope.content
         guard content.author == key else { return refused(.notYourKey, "signed by another key") }
         guard content.building == node.building else { return refused(.otherBuilding, "for another building") }
-        let membership = try? node.store.membership(of: key, in: node.building, now: now)
+        let membership: Membership?
+        do { membership = try node.store.membership(of: key, in: node.building, now: now) } catch {
+            return refused(.retryLater, "the node cannot read its members just now (\(error))")
+        }
         if content.kind.isContent || content.kind == .hide {
             if case .failure(let why) = ViewRules.permission(of: key, in: node.building, for: content.kind, membership: membership) {
                 return refused(.notAllowed, "\(why)")

@@ -1,5 +1,6 @@
 import PalierCore
 import PalierCrypto
+import PalierDiscovery
 import PalierSync
 
 /// What became of one envelope from a resident's outbox.
@@ -23,10 +24,23 @@ public enum Delivery: Sendable {
 extension ResidentHome {
     /// Redeems `code` with this machine's key (made now if there is none) and remembers the
     /// building. Returns the key and the membership.
-    public func join(_ code: EnrolmentCode) async throws(NodeError) -> (key: SigningKey, membership: ResidentMembership) {
+    /// `discovery`: how to find the building's node on the local network (mDNS) when the
+    /// code's addresses do not answer or it has none.
+    public func join(_ code: EnrolmentCode, discovery: (any Discovery)? = nil) async throws(NodeError) -> (key: SigningKey, membership: ResidentMembership) {
         let key: SigningKey
         if let existing = try self.key() { key = existing } else { key = try createKey() }
-        let connection = try await open(addresses: code.addresses, building: code.building, key: key)
+        var addresses = code.addresses
+        let connection: ResidentConnection
+        do {
+            connection = try await open(addresses: addresses, building: code.building, key: key)
+        } catch {
+            guard let discovery, case .nodeUnreachable = error.code else { throw error }
+            addresses = await Self.find(code.building, with: discovery)
+            guard !addresses.isEmpty else {
+                throw NodeError(.nodeUnreachable(code.addresses + ["the local network (mDNS)"], "no answer, and the building was not found nearby"))
+            }
+            connection = try await open(addresses: addresses, building: code.building, key: key)
+        }
         defer { connection.close() }
         let joined: (role: Role, displayName: String, grant: EnvelopeID)
         do { joined = try await connection.join(code, key: key.publicKey) } catch let error as ResidentClientError {
@@ -35,7 +49,7 @@ extension ResidentHome {
             throw NodeError(.nodeUnreachable([], "\(error)"))
         }
         let membership = ResidentMembership(
-            building: code.building.text, addresses: code.addresses, role: joined.role.name, displayName: joined.displayName)
+            building: code.building.text, addresses: addresses, role: joined.role.name, displayName: joined.displayName)
         try save(membership)
         return (key, membership)
     }
@@ -103,6 +117,26 @@ extension ResidentHome {
             }
         }
         return deliveries
+    }
+
+    /// The residents' channel addresses `building` announces on the local network, looked for
+    /// during `within` at most.
+    static func find(_ building: PublicKey, with discovery: any Discovery, within: Duration = .seconds(4)) async -> [String] {
+        let (events, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
+        let browsing = Task { await discovery.run(port: nil, events: continuation) }
+        let deadline = Task {
+            try? await Task.sleep(for: within)
+            continuation.finish()
+        }
+        defer {
+            browsing.cancel()
+            deadline.cancel()
+        }
+        for await event in events {
+            guard case .appeared(let peer) = event, peer.building == building, let port = peer.residentsPort else { continue }
+            return peer.endpoints.map { Endpoint(host: $0.host, port: port).description }
+        }
+        return []
     }
 
     private func open(addresses: [String], building: PublicKey, key: SigningKey) async throws(NodeError) -> ResidentConnection {

@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// What the residents' channel asks of the building (PalierNode answers): who is a member,
 /// redeeming enrolment codes, and taking in residents' envelopes.
 public protocol ResidentDesk: Sendable {
-    /// The live role of `key` in the building, nil when it has none (never granted, revoked).
-    func role(of key: PublicKey) async -> Role?
+    /// The live role of `key` in the building, nil when it has none (never granted, revoked);
+    /// throws when the store cannot tell.
+    func role(of key: PublicKey) async throws -> Role?
     /// Redeems enrolment code `code` for `key` if `proof` is the code secret's HMAC of
     /// ``ResidentProtocol/joinMessage(handshakeHash:resident:)``.
     func join(code: [UInt8], proof: [UInt8], handshakeHash: [UInt8], key: PublicKey) async -> ResidentJoinOutcome
@@ -126,7 +127,13 @@ public struct ResidentService: Service {
                     }
                 case .submit(let envelope):
                     // Asked at each submission: a key revoked during the session is refused.
-                    guard await desk.role(of: session.key) != nil else {
+                    let role: Role?
+                    do { role = try await desk.role(of: session.key) } catch {
+                        logger.error("the store could not tell a resident's role", metadata: ["error": "\(error)"])
+                        bye(channel, .retryLater, "the node cannot read its members just now")
+                        return
+                    }
+                    guard role != nil else {
                         bye(channel, .notAMember, "this key holds no role in this building")
                         return
                     }

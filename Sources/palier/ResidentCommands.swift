@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import PalierCore
+import PalierDiscovery
 import PalierNode
+import PalierCrypto
+import Logging
 
 /// A resident's machine has no node: commands that post sign with the resident's own key
 /// (kept under ~/.config/palier) and send to the building's node. Resident mode applies when
@@ -111,7 +114,11 @@ struct Join: AsyncParsableCommand {
     func run() async throws {
         let parsed: EnrolmentCode
         do { parsed = try EnrolmentCode(text: code) } catch { throw NodeError.invalidCode(error) }
-        let (key, membership) = try await ResidentMode.home.join(parsed)
+        // Found over mDNS (browsing only, nothing published) when the code's addresses fail.
+        var logger = Logger(label: "palier")
+        logger.logLevel = .critical
+        let nearby = AvahiDiscovery(record: DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "", name: ""), logger: logger)
+        let (key, membership) = try await ResidentMode.home.join(parsed, discovery: nearby)
         print("Welcome, \(membership.displayName): you are now a \(membership.role) of your building.")
         print("Your key: \(key.publicKey.text)")
         print("Post with: palier post tip --title \"…\"")

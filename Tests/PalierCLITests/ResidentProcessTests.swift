@@ -96,6 +96,9 @@ import Testing
         let enrol = try admin(["enrol", "--role", "resident", "--name", "Camille, 3e étage", "--address", "127.0.0.1:\(port)"])
         #expect(enrol.status == 0)
         let code = try #require(enrol.stdout.split(separator: " ").first { $0.hasPrefix("palier-join-") }.map { String($0.split(separator: "\n")[0]) })
+        let made = try asResident(["identity", "new"])
+        #expect(made.status == 0 && made.stdout.contains("Your key: "))
+        #expect(try asResident(["identity", "new"]).status == 73, "a key is never replaced")
         var joined = try asResident(["join", code])
         for _ in 0..<50 where joined.status == 69 {
             // The node may still be starting.
@@ -151,6 +154,11 @@ import Testing
         #expect(try admin(["unhide", heldID]).status == 66)
         let alert = try asResident(["post", "alert", "--title", "Coupure d'eau"])
         #expect(alert.status == 77)
+        // Over the limits: one sentence, nothing signed, nothing waiting.
+        let long = try asResident(["post", "tip", "--title", String(repeating: "a", count: 121)])
+        #expect(long.status == 65)
+        #expect(long.stderr.contains("the title is 121 characters; the limit is 120"))
+        #expect(try asResident(["outbox"]).stdout.contains("Nothing waits"))
 
         // Offline: the post waits in the outbox, and goes at the next command.
         node.terminate()

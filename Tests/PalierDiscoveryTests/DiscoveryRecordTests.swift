@@ -66,4 +66,21 @@ import Testing
             try DiscoveryRecord(txt: bytes(["v=1", "pk=\(building.text)", "net=\(network)"]) + [Array("name=".utf8) + [0xff, 0xfe]])
         }
     }
+
+    @Test("res= carries the residents' port; a value that is not a port is left out and the record still counts")
+    func residentsPort() throws {
+        let key = Fixtures.key(3).publicKey
+        let record = DiscoveryRecord(building: key, networkID: "0123456789abcdef", name: "Les Lilas", residentsPort: 7482)
+        #expect(record.txt.last == "res=7482")
+        #expect(try DiscoveryRecord(txt: record.txt.map { Array($0.utf8) }) == record)
+        let plain = DiscoveryRecord(building: key, networkID: "0123456789abcdef", name: "Les Lilas")
+        #expect(plain.txt.count == 4)
+        for bad in ["res=0", "res=65536", "res=123456", "res=abc", "res=", "res=-1", "res=+80"] {
+            let read = try DiscoveryRecord(txt: (plain.txt + [bad]).map { Array($0.utf8) })
+            #expect(read.residentsPort == nil, "\(bad)")
+            #expect(read.building == key)
+        }
+        #expect(try DiscoveryRecord(txt: (plain.txt + ["RES=1"]).map { Array($0.utf8) }).residentsPort == 1)
+        #expect(try DiscoveryRecord(txt: (plain.txt + ["res=65535"]).map { Array($0.utf8) }).residentsPort == 65535)
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PalierCore
 import PalierCrypto
+import PalierDiscovery
 @testable import PalierNode
 import PalierStore
 import PalierSync
@@ -209,6 +210,32 @@ struct ResidentChannelTests {
         #expect(try await connection.submit(fifth.bytes).outcome == .accepted, "three posts on the node: no longer new")
         #expect(try lab.node.view().items.map(\.id).contains(fifth.id))
         connection.close()
+        await lab.stop()
+    }
+
+    @Test("when the code's address does not answer, join finds the building's node on the local network (its service's res= port) and remembers it")
+    func joinFindsTheNodeNearby() async throws {
+        let lab = try await ResidentsLab()
+        let lan = InMemoryLAN()
+        let port = try #require(Int(lab.address.split(separator: ":").last!))
+        // The node's service, as `palier run` publishes it (sync port aside), and another network's.
+        let record = DiscoveryRecord(building: lab.node.building, networkID: "0123456789abcdef", name: "Résidence des Lilas", residentsPort: port)
+        lan.publish(name: record.instanceName, txt: record.txt.map { Array($0.utf8) }, endpoint: Endpoint(host: "127.0.0.1", port: 7481))
+        let decoy = DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "fedcba9876543210", name: "Ailleurs", residentsPort: 1)
+        lan.publish(name: decoy.instanceName, txt: decoy.txt.map { Array($0.utf8) }, endpoint: Endpoint(host: "127.0.0.1", port: 7481))
+        var code = try lab.code()
+        code.addresses = ["127.0.0.1:1"]
+        let home = ResidentHome(path: makeTemporaryDirectory("palier-home").path)
+        let browser = InMemoryDiscovery(lan: lan, record: DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "", name: ""))
+        let (key, membership) = try await home.join(code, discovery: browser)
+        #expect(membership.addresses == [lab.address])
+        #expect(try lab.node.store.membership(of: key.publicKey, in: lab.node.building, now: lab.node.now())?.role == .resident)
+
+        // Not there at all: one sentence naming what was tried.
+        var lost = try lab.code()
+        lost.addresses = ["127.0.0.1:1"]
+        lost.building = SigningKey.generate().publicKey
+        await #expect(throws: NodeError.self) { _ = try await ResidentHome(path: makeTemporaryDirectory("palier-home").path).join(lost, discovery: browser) }
         await lab.stop()
     }
 }
