@@ -182,4 +182,26 @@ struct DiscoveryLabTests {
         #expect(reachedD != nil, "the post never reached D")
         #expect(try await Self.cli(d, "status").stdout.contains("Discovery: Local discovery is off because there is no D-Bus system bus (no \(lab.directory)/b4/bus)"))
     }
+
+    @Test("a resident's join finds the building's node over real mDNS when the code's address does not answer, and keeps the address found")
+    func residentJoinsOverMDNS() async throws {
+        let lab = try await AvahiLab.up(["b1", "r1"])
+        defer { lab.down() }
+        let a = try Self.node("Résidence des Lilas")
+        let (process, log) = try Self.run(a, in: "b1", lab: lab)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let enrol = try await Self.cli(a, "enrol", "--name", "Camille, 3e étage", "--address", "10.77.0.99:7482", "--no-qr")
+        let code = try #require(enrol.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("palier-join-") }.map(String.init))
+        // The resident's machine: another namespace with its own avahi-daemon, a HOME of its own.
+        let home = makeTemporaryDirectory("palier-lab-resident").path
+        var joined: ScriptResult?
+        _ = await Self.waitUntil(.seconds(60)) {
+            joined = try? await lab.run(in: "r1", ["/usr/bin/env", "HOME=\(home)", LiveProcessTests.binary.path, "join", code])
+            return joined?.status == 0
+        }
+        #expect(joined?.status == 0, "join failed: \(joined?.output ?? "") — node log: \(Self.lines(log).suffix(5).joined(separator: " | "))")
+        #expect(joined?.output.contains("Welcome, Camille, 3e étage") == true)
+        let membership = try String(contentsOfFile: home + "/.config/palier/building.json", encoding: .utf8)
+        #expect(membership.contains("\(AvahiLab.address(1)):7482"))
+    }
 }
