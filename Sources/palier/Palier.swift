@@ -12,6 +12,10 @@ struct Palier: AsyncParsableCommand {
         discussion: """
             Every command works on the data directory given by --data-dir, else $PALIER_DIR, \
             else ./.palier, whether or not `palier run` is running on it.
+
+            On a resident's own computer (no node there): `palier join <code>` once, then \
+            post, edit and retract sign with your own key (kept in ~/.config/palier) and go to \
+            your building's node; `palier outbox` shows what waits to be sent.
             """,
         version: "0.1.0",
         subcommands: [
