@@ -36,6 +36,10 @@ public struct ResidentService: Service {
         public var refill: Duration = .seconds(3)
         /// A connection with nothing to say for this long is closed.
         public var idleTimeout: Duration = .seconds(60)
+        /// Connections at once from one address, and in all: the channel is open to anyone on
+        /// the network (no network key), so a handshake costs the node before it knows who talks.
+        public var connectionsPerAddress = 8
+        public var connections = 64
 
         public init(transport: any SyncTransport) { self.transport = transport }
     }
@@ -46,6 +50,8 @@ public struct ResidentService: Service {
     let logger: Logger
     private let buckets = NIOLockedValueBox<[PublicKey: (tokens: Double, at: ContinuousClock.Instant)]>([:])
     private let port = NIOLockedValueBox<Int?>(nil)
+    /// Open connections by remote address.
+    private let open = NIOLockedValueBox<[String: Int]>([:])
 
     public init(settings: Settings, signingKey: SigningKey, desk: any ResidentDesk, logger: Logger) {
         self.settings = settings
@@ -61,6 +67,11 @@ public struct ResidentService: Service {
         let listener: SyncListener
         do {
             listener = try await settings.transport.listen { [self] channel, remote in
+                guard admit(channel) else {
+                    logger.warning("too many residents' connections; one refused", metadata: ["address": "\(remote)"])
+                    // A failed initializer makes NIO close the connection.
+                    return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                }
                 let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
@@ -149,6 +160,26 @@ public struct ResidentService: Service {
                 }
             }
         }
+    }
+
+    /// Counts `channel` against its address's and the total limit; false (and nothing counted)
+    /// when either is reached. The count goes when the channel closes.
+    private func admit(_ channel: any Channel) -> Bool {
+        let address = channel.remoteAddress?.ipAddress ?? "?"
+        let admitted = open.withLockedValue { open in
+            guard open[address, default: 0] < settings.connectionsPerAddress, open.values.reduce(0, +) < settings.connections else { return false }
+            open[address, default: 0] += 1
+            return true
+        }
+        if admitted {
+            channel.closeFuture.whenComplete { [open] _ in
+                open.withLockedValue { open in
+                    open[address, default: 1] -= 1
+                    if open[address] == 0 { open[address] = nil }
+                }
+            }
+        }
+        return admitted
     }
 
     /// Takes one submission token from `key`'s bucket.

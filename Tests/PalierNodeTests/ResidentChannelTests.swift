@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import PalierCore
 import PalierCrypto
@@ -236,6 +239,48 @@ struct ResidentChannelTests {
         lost.addresses = ["127.0.0.1:1"]
         lost.building = SigningKey.generate().publicKey
         await #expect(throws: NodeError.self) { _ = try await ResidentHome(path: makeTemporaryDirectory("palier-home").path).join(lost, discovery: browser) }
+        await lab.stop()
+    }
+
+    @Test("connections that never finish a handshake take at most eight places per address; past that they are closed at once; a resident gets in once they go")
+    func connectionFloodFromOneAddress() async throws {
+        let lab = try await ResidentsLab()
+        let port = try #require(Int(lab.address.split(separator: ":").last!))
+        // Twelve sockets that say nothing.
+        var sockets: [Int32] = []
+        for _ in 0..<12 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            sockets.append(fd)
+        }
+        defer { for fd in sockets { close(fd) } }
+        // The four past the limit read end-of-file at once; the first eight stay open.
+        func closedByTheNode(_ fd: Int32) -> Bool {
+            var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollfd, 1, 2_000) == 1 else { return false }
+            var byte: UInt8 = 0
+            return recv(fd, &byte, 1, 0) == 0
+        }
+        #expect(sockets.suffix(4).allSatisfy(closedByTheNode))
+        #expect(!sockets.prefix(8).contains { fd in
+            var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&pollfd, 1, 0) == 1
+        })
+        // A resident still gets in once the silent ones go (here: closed by their owner).
+        for fd in sockets { close(fd) }
+        sockets = []
+        let camille = SigningKey.generate()
+        _ = try await eventually(within: .seconds(5)) { (try? await lab.connect(camille)) != nil }
+        let connection = try await lab.connect(camille)
+        #expect(try await connection.join(try lab.code(), key: camille.publicKey).role == .resident)
+        connection.close()
         await lab.stop()
     }
 }
