@@ -5,7 +5,9 @@ import Testing
 
 /// Real `palier run` processes in network namespaces, each building with its own D-Bus and
 /// avahi-daemon (scripts/avahi-lab.sh): discovery over real mDNS, with nothing sent outside.
-@Suite(.enabled(if: AvahiLab.isAvailable, "needs root, ip netns, avahi-daemon and dbus-daemon: see `scripts/avahi-lab.sh check`"))
+/// One lab at a time: their timings (a service gone within 10 s, back within 5 s) are the
+/// daemons', which two labs at once slow down.
+@Suite(.serialized, .enabled(if: AvahiLab.isAvailable, "needs root, ip netns, avahi-daemon and dbus-daemon: see `scripts/avahi-lab.sh check`"))
 struct DiscoveryLabTests {
     /// A node with the kiosk page off and sync on the default port (each namespace has its own).
     static func node(_ name: String, joining invite: String? = nil, staticPeers: [String] = []) throws -> LiveProcessTests {
