@@ -84,8 +84,8 @@ public struct DiscoveryRecord: Hashable, Sendable {
         let name = try text("name")
         guard name.utf8.count <= Self.maximumNameBytes else { throw .invalid("name", "longer than \(Self.maximumNameBytes) bytes") }
         // Optional: a value that is not a port leaves it out (sync does not need it).
-        let residentsPort = (try? text("res")).flatMap { value in
-            value.utf8.count <= 5 && value.utf8.allSatisfy { (0x30...0x39).contains($0) } ? Int(value) : nil
+        let residentsPort = values["res"].flatMap { value in
+            value.count <= 5 && value.allSatisfy { (0x30...0x39).contains($0) } ? Int(String(decoding: value, as: UTF8.self)) : nil
         }
         self.init(version: version, building: building, networkID: networkID, name: name, residentsPort: residentsPort)
     }

@@ -25,13 +25,11 @@ extension BuildingNode {
 
 extension BuildingNode {
     /// Whether a resident's post from `author` waits for an admin (`residents.moderation`).
-    func mustHold(from author: PublicKey) -> Bool {
+    func mustHold(from author: PublicKey) throws(StoreError) -> Bool {
         switch configuration.residents.moderation {
         case .none: false
         case .all: true
-        case .newMembers:
-            // Unknown counts (a store failure) hold: waiting is safer than showing.
-            ((try? store.postCount(by: author, in: building)) ?? 0) < ResidentsConfiguration.Moderation.newMemberPosts
+        case .newMembers: try store.postCount(by: author, in: building) < ResidentsConfiguration.Moderation.newMemberPosts
         }
     }
 
@@ -149,7 +147,11 @@ public struct BuildingResidentDesk: ResidentDesk {
             // Grants and profiles are the building key's.
             return refused(.notAllowed, "a resident does not send \(content.kind.name)")
         }
-        if content.kind.isContent || content.kind == .edit, node.mustHold(from: key) {
+        let hold: Bool
+        do { hold = try (content.kind.isContent || content.kind == .edit) && node.mustHold(from: key) } catch {
+            return refused(.retryLater, "the node cannot read its posts just now (\(error))")
+        }
+        if hold {
             // Checked like any envelope (signature, rules, admission), then kept aside.
             let verified: Envelope
             do {
@@ -158,7 +160,11 @@ public struct BuildingResidentDesk: ResidentDesk {
             } catch {
                 return refused(.invalidEnvelope, "\(error)")
             }
-            if (try? node.store.envelope(verified.id)) != nil { return ResidentMessage.Answer(id: envelope.id, outcome: .alreadyStored) }
+            do {
+                if try node.store.envelope(verified.id) != nil { return ResidentMessage.Answer(id: envelope.id, outcome: .alreadyStored) }
+            } catch {
+                return refused(.retryLater, "the node cannot read its posts just now (\(error))")
+            }
             do { try node.store.hold(verified, now: now) } catch { return refused(.retryLater, "\(error)") }
             return ResidentMessage.Answer(id: envelope.id, outcome: .held)
         }

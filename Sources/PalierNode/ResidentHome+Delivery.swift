@@ -77,7 +77,7 @@ extension ResidentHome {
     /// took leave it; those refused for good too (with the reason); the others wait for the
     /// next command (the node unreachable, full, or asking to slow down).
     public func flush() async throws(NodeError) -> [Delivery] {
-        let waiting = waiting()
+        let waiting = try waiting()
         guard !waiting.isEmpty else { return [] }
         let (key, membership, building) = try member()
         let connection: ResidentConnection

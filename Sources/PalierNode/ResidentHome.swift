@@ -62,8 +62,15 @@ public struct ResidentHome: Sendable {
 
     /// A timestamp after every one this machine signed (a hybrid clock kept in `clock`).
     func nextTimestamp(wallMillis: UInt64) throws(NodeError) -> HybridTimestamp {
-        let text = (try? String(contentsOf: clockFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        var clock = HybridLogicalClock(last: HybridTimestamp(rawValue: text.flatMap { UInt64($0) } ?? 0))
+        var last: UInt64 = 0
+        if FileManager.default.fileExists(atPath: clockFile.path) {
+            guard let data = FileManager.default.contents(atPath: clockFile.path),
+                  let value = UInt64(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw NodeError(.io("\(clockFile.path) could not be read; remove it and try again (the next post takes the time of day)."))
+            }
+            last = value
+        }
+        var clock = HybridLogicalClock(last: HybridTimestamp(rawValue: last))
         let next = clock.tick(wallMillis: wallMillis)
         do { try String(next.rawValue).write(to: clockFile, atomically: true, encoding: .utf8) } catch {
             throw NodeError(.io("\(clockFile.path) could not be written: \(error.localizedDescription)."))
@@ -93,11 +100,16 @@ public struct ResidentHome: Sendable {
     }
 
     /// Envelopes waiting for the building's node, in the order they were signed.
-    public func waitingEnvelopes() -> [Envelope] { waiting() }
+    public func waitingEnvelopes() throws(NodeError) -> [Envelope] { try waiting() }
 
-    /// Envelopes waiting, in the order they were signed (a retract after its post).
-    func waiting() -> [Envelope] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: outbox.path)) ?? []
+    /// Envelopes waiting, in the order they were signed (a retract after its post). No outbox
+    /// yet is an empty one; one that cannot be listed is an error, never "nothing waits".
+    func waiting() throws(NodeError) -> [Envelope] {
+        guard FileManager.default.fileExists(atPath: outbox.path) else { return [] }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: outbox.path) } catch {
+            throw NodeError(.io("The outbox \(outbox.path) could not be read: \(error.localizedDescription)."))
+        }
         return names.compactMap { name in
             FileManager.default.contents(atPath: outbox.appendingPathComponent(name).path).flatMap { Self.envelope([UInt8]($0)) }
         }.sorted { $0.timestamp < $1.timestamp }

@@ -153,7 +153,11 @@ public struct ResidentService: Service {
                         bye(channel, .rateLimited, "too many posts at once; try again in a minute")
                         return
                     }
-                    send(channel, .answer(await desk.submit(envelope, from: session.key)))
+                    let answer = await desk.submit(envelope, from: session.key)
+                    if answer.reason == .retryLater {
+                        logger.error("a resident's post could not be taken in; it stays in their outbox", metadata: ["detail": "\(answer.detail)"])
+                    }
+                    send(channel, .answer(answer))
                 case .identity, .joined, .answer, .bye:
                     bye(channel, .protocolViolation, "a resident does not send that message")
                     return

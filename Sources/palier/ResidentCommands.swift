@@ -134,7 +134,7 @@ struct Outbox: AsyncParsableCommand {
     struct ShowOutbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "List what waits to be sent.")
         func run() async throws {
-            let waiting = ResidentMode.home.waitingEnvelopes()
+            let waiting = try ResidentMode.home.waitingEnvelopes()
             if waiting.isEmpty { print("Nothing waits to be sent.") }
             for envelope in waiting { print(ResidentMode.describe(envelope)) }
         }
@@ -143,7 +143,7 @@ struct Outbox: AsyncParsableCommand {
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send what waits, now.")
         func run() async throws {
-            guard !ResidentMode.home.waitingEnvelopes().isEmpty else {
+            guard try !ResidentMode.home.waitingEnvelopes().isEmpty else {
                 print("Nothing waits to be sent.")
                 return
             }
