@@ -15,11 +15,29 @@ extension BuildingNode {
             throw NodeError(.invalid(.tooLong("display name", length: name.unicodeScalars.count, limit: Limits.maximumDisplayNameScalars, unit: "characters")))
         }
         guard validFor > 0, validFor <= Limits.maximumLifetimeMillis else { throw NodeError(.expiryInThePast(TimeSpec.format(now()))) }
-        let id = SodiumCrypto.randomBytes(ResidentMessage.codeIDLength)
+        // The short form names the code by its id's first two bytes: unique among open codes.
+        let taken: Set<UInt16>
+        do { taken = Set(try store.openEnrolments(now: now()).map { Enrolment.shortID(of: $0.id) }) } catch { throw .wrap(error) }
+        var id = SodiumCrypto.randomBytes(ResidentMessage.codeIDLength)
+        while taken.contains(Enrolment.shortID(of: id)) { id = SodiumCrypto.randomBytes(ResidentMessage.codeIDLength) }
         let secret = SodiumCrypto.randomBytes(EnrolmentCode.secretLength)
         let enrolment = Enrolment(id: id, secret: secret, role: role, displayName: name, expiresAt: now() + validFor)
         do { try store.addEnrolment(enrolment) } catch { throw .wrap(error) }
         return (EnrolmentCode(building: building, id: id, secret: secret, addresses: addresses), enrolment)
+    }
+}
+
+extension Enrolment {
+    /// The id of the code's short form: its id's first two bytes, big-endian.
+    static func shortID(of id: [UInt8]) -> UInt16 { UInt16(id[0]) << 8 | UInt16(id[1]) }
+
+    /// The code's short form, to type (docs/protocol.md §15.8): its short id, and 36 bits of
+    /// secret taken from HMAC-SHA-256(secret, "palier-short-code-v1"), so that one enrolment
+    /// has one short form and knowing it tells nothing of the long form's secret.
+    public var shortCode: ShortEnrolmentCode {
+        let derived = NoiseHMAC.sha256(key: secret, Array("palier-short-code-v1".utf8))
+        let top = derived.prefix(5).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return ShortEnrolmentCode(shortID: Self.shortID(of: id), secret: top >> 4)
     }
 }
 
@@ -104,10 +122,34 @@ public struct BuildingResidentDesk: ResidentDesk {
                 return .refused(.retryLater, "the node could not count the try (\(error))")
             }
         }
+        return await redeem(code: code, key: key, spentTry: false)
+    }
+
+    public func openShortCode(_ shortID: UInt16) async -> ShortCodeOpening {
+        let now = node.now()
+        let enrolment: Enrolment?
+        do { enrolment = try node.store.openEnrolments(now: now).first { Enrolment.shortID(of: $0.id) == shortID } } catch {
+            return .refused(.retryLater, "the node could not read its codes (\(error))")
+        }
+        guard let enrolment else { return .refused(.codeNotValid, "this code is unknown, expired, already used or burnt") }
+        // Every run of the PAKE is a guess: the try is spent before it starts.
+        let left: Int?
+        do { left = try node.store.spendTry(id: enrolment.id, now: now) } catch {
+            return .refused(.retryLater, "the node could not count the try (\(error))")
+        }
+        guard let left else { return .refused(.codeNotValid, "this code was used a moment ago") }
+        return .open(code: enrolment.id, password: enrolment.shortCode.password, triesLeft: left)
+    }
+
+    public func redeem(code: [UInt8], key: PublicKey, spentTry: Bool) async -> ResidentJoinOutcome {
+        let now = node.now()
+        let enrolment: Enrolment
         do {
-            guard try node.store.claimEnrolment(id: code, by: key, now: now) else {
+            guard let found = try node.store.enrolment(id: code),
+                  try node.store.claimEnrolment(id: code, by: key, now: now, spentTry: spentTry) else {
                 return .refused(.codeNotValid, "this code was used a moment ago")
             }
+            enrolment = found
         } catch {
             return .refused(.retryLater, "the node could not record the code (\(error))")
         }

@@ -41,6 +41,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case joinRefused(ResidentMessage.Refusal, String)
         case nodeUnreachable([String], String)
         case wrongBuilding(PublicKey)
+        case codeNotProven(PublicKey)
         case submissionRefused(ResidentMessage.Refusal, String)
         case notHidden(EnvelopeID)
         case hiddenByOther(EnvelopeID, PublicKey)
@@ -74,7 +75,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .invalidCode: 64
         case .joinRefused(.retryLater, _), .submissionRefused(.retryLater, _), .submissionRefused(.rateLimited, _): 75  // EX_TEMPFAIL
         case .joinRefused: 77
-        case .nodeUnreachable, .wrongBuilding: 69
+        case .nodeUnreachable, .wrongBuilding, .codeNotProven: 69
         case .submissionRefused(.invalidEnvelope, _), .submissionRefused(.otherBuilding, _): 65
         case .submissionRefused: 77
         case .notHidden: 66
@@ -147,7 +148,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .notJoined:
             "This computer has not joined a building yet: ask your building's admin for a code, then run `palier join <code>`."
         case .invalidCode(.notACode):
-            "That is not an enrolment code: it starts with palier-join-; ask your building's admin for one."
+            "That is not an enrolment code: a code is 12 characters such as K7QM-2XPA-9RTD, or a long one starting with palier-join-; ask your building's admin for one."
         case .invalidCode(.mistyped):
             "That code has a typing mistake (its check does not match); copy it again, or scan its QR code."
         case .invalidCode(.damaged):
@@ -168,6 +169,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "Your building's node could not be reached (tried \(tried.joined(separator: ", ")): \(error)); check that this computer is on the building's network."
         case .wrongBuilding(let key):
             "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
+        case .codeNotProven(let key):
+            "The node that answered (\(key.shortText)…) does not know this code, so it is not your building's: nothing was sent. Give your building's node with --address host:port."
         case .submissionRefused(let reason, let detail):
             Self.refusalSentence(reason, detail)
         case .notHidden(let id):

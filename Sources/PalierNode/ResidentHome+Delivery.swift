@@ -24,12 +24,11 @@ public enum Delivery: Sendable {
 extension ResidentHome {
     /// Redeems `code` with this machine's key (made now if there is none) and remembers the
     /// building. Returns the key and the membership.
-    /// `discovery`: how to find the building's node on the local network (mDNS) when the
-    /// code's addresses do not answer or it has none.
-    public func join(_ code: EnrolmentCode, discovery: (any Discovery)? = nil) async throws(NodeError) -> (key: SigningKey, membership: ResidentMembership) {
-        let key: SigningKey
-        if let existing = try self.key() { key = existing } else { key = try createKey() }
-        var addresses = code.addresses
+    /// `addresses`: where to reach the node before the code's own; `discovery`: how to find the
+    /// building's node on the local network (mDNS) when none of them answers.
+    public func join(_ code: EnrolmentCode, addresses extra: [String] = [], discovery: (any Discovery)? = nil) async throws(NodeError) -> (key: SigningKey, membership: ResidentMembership) {
+        let key = try keyForJoining()
+        var addresses = extra + code.addresses
         let connection: ResidentConnection
         do {
             connection = try await open(addresses: addresses, building: code.building, key: key)
@@ -37,21 +36,76 @@ extension ResidentHome {
             guard let discovery, case .nodeUnreachable = error.code else { throw error }
             addresses = await Self.find(code.building, with: discovery)
             guard !addresses.isEmpty else {
-                throw NodeError(.nodeUnreachable(code.addresses + ["the local network (mDNS)"], "no answer, and the building was not found nearby"))
+                throw NodeError(.nodeUnreachable(extra + code.addresses + ["the local network (mDNS)"], "no answer, and the building was not found nearby"))
             }
             connection = try await open(addresses: addresses, building: code.building, key: key)
         }
         defer { connection.close() }
         let joined: (role: Role, displayName: String, grant: EnvelopeID)
-        do { joined = try await connection.join(code, key: key.publicKey) } catch let error as ResidentClientError {
+        do { joined = try await connection.join(code, key: key.publicKey) } catch {
             throw Self.nodeError(error, joining: true)
-        } catch {
-            throw NodeError(.nodeUnreachable([], "\(error)"))
         }
-        let membership = ResidentMembership(
-            building: code.building.text, addresses: addresses, role: joined.role.name, displayName: joined.displayName)
+        return (key, try remember(joined, building: code.building, addresses: addresses))
+    }
+
+    /// Redeems a short code (docs/protocol.md §15.8) with this machine's key: at `addresses`
+    /// when given, else at each building that announces its residents' channel nearby (mDNS),
+    /// as they appear during `within`, until one knows the code. The building is the one whose
+    /// node proved it knows the code.
+    public func join(_ code: ShortEnrolmentCode, addresses: [String], discovery: (any Discovery)?, within: Duration = .seconds(6)) async throws(NodeError) -> (key: SigningKey, membership: ResidentMembership) {
+        let key = try keyForJoining()
+        guard addresses.isEmpty, let discovery else {
+            return (key, try await redeem(code, at: addresses, key: key))
+        }
+        let (events, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
+        let browsing = Task { await discovery.run(port: nil, events: continuation) }
+        let deadline = Task {
+            try? await Task.sleep(for: within)
+            continuation.finish()
+        }
+        defer {
+            browsing.cancel()
+            deadline.cancel()
+        }
+        var asked: Set<PublicKey> = []
+        var last: NodeError?
+        for await event in events {
+            guard case .appeared(let peer) = event, let port = peer.residentsPort, let building = peer.building, !asked.contains(building) else { continue }
+            asked.insert(building)
+            let candidates = peer.endpoints.map { Endpoint(host: $0.host, port: port).description }
+            do throws(NodeError) {
+                return (key, try await redeem(code, at: candidates, key: key))
+            } catch {
+                // Another building does not know the code, or one did not answer: ask the next.
+                switch error.code {
+                case .joinRefused(.codeNotValid, _), .nodeUnreachable: last = error
+                default: throw error
+                }
+            }
+        }
+        throw last ?? NodeError(.nodeUnreachable(["the local network (mDNS)"], "no building's node was found nearby"))
+    }
+
+    private func redeem(_ code: ShortEnrolmentCode, at addresses: [String], key: SigningKey) async throws(NodeError) -> ResidentMembership {
+        let connection = try await open(addresses: addresses, building: nil, key: key)
+        defer { connection.close() }
+        let joined: (role: Role, displayName: String, grant: EnvelopeID)
+        do { joined = try await connection.join(code) } catch {
+            if case .codeNotProven = error { throw NodeError(.codeNotProven(connection.node)) }
+            throw Self.nodeError(error, joining: true)
+        }
+        return try remember(joined, building: connection.node, addresses: addresses)
+    }
+
+    private func keyForJoining() throws(NodeError) -> SigningKey {
+        if let existing = try key() { return existing }
+        return try createKey()
+    }
+
+    private func remember(_ joined: (role: Role, displayName: String, grant: EnvelopeID), building: PublicKey, addresses: [String]) throws(NodeError) -> ResidentMembership {
+        let membership = ResidentMembership(building: building.text, addresses: addresses, role: joined.role.name, displayName: joined.displayName)
         try save(membership)
-        return (key, membership)
+        return membership
     }
 
     /// This machine's key and building, or why it cannot post yet.
@@ -81,22 +135,17 @@ extension ResidentHome {
         guard !waiting.isEmpty else { return [] }
         let (key, membership, building) = try member()
         let connection: ResidentConnection
-        do { connection = try await open(addresses: membership.addresses, building: building, key: key) } catch let error as NodeError {
+        do { connection = try await open(addresses: membership.addresses, building: building, key: key) } catch {
             return waiting.map { .waiting($0, error) }
-        } catch {
-            return waiting.map { .waiting($0, NodeError(.nodeUnreachable([], "\(error)"))) }
         }
         defer { connection.close() }
         var deliveries: [Delivery] = []
         for (index, envelope) in waiting.enumerated() {
             let answer: ResidentMessage.Answer
-            do { answer = try await connection.submit(envelope.bytes) } catch let error as ResidentClientError {
+            do { answer = try await connection.submit(envelope.bytes) } catch {
                 // Unreachable, rate-limited, revoked: all of it waits, and the reason is said.
                 let why = Self.nodeError(error, joining: false)
                 deliveries += waiting[index...].map { .waiting($0, why) }
-                return deliveries
-            } catch {
-                deliveries += waiting[index...].map { .waiting($0, NodeError(.nodeUnreachable([], "\(error)"))) }
                 return deliveries
             }
             switch answer.outcome {
@@ -139,13 +188,11 @@ extension ResidentHome {
         return []
     }
 
-    private func open(addresses: [String], building: PublicKey, key: SigningKey) async throws(NodeError) -> ResidentConnection {
+    private func open(addresses: [String], building: PublicKey?, key: SigningKey) async throws(NodeError) -> ResidentConnection {
         do {
             return try await ResidentConnection.open(addresses: addresses, building: building, key: key)
-        } catch let error as ResidentClientError {
-            throw Self.nodeError(error, joining: false)
         } catch {
-            throw NodeError(.nodeUnreachable(addresses, "\(error)"))
+            throw Self.nodeError(error, joining: false)
         }
     }
 
@@ -153,6 +200,7 @@ extension ResidentHome {
         switch error {
         case .unreachable(let tried, let last): NodeError(.nodeUnreachable(tried, last))
         case .wrongBuilding(let key): NodeError(.wrongBuilding(key))
+        case .codeNotProven: NodeError(.nodeUnreachable([], "the node that answered does not know this code"))
         case .refused(let reason, let text): joining ? NodeError(.joinRefused(reason, text)) : NodeError(.submissionRefused(reason, text))
         case .connectionLost: NodeError(.nodeUnreachable([], "the connection was lost"))
         case .unexpectedAnswer: NodeError(.nodeUnreachable([], "the node answered something unexpected"))

@@ -78,12 +78,26 @@ extension EnvelopeStore {
         }
     }
 
-    /// Marks code `id` redeemed by `key`, if it still can be: true for exactly one caller.
-    public func claimEnrolment(id: [UInt8], by key: PublicKey, now: UInt64) throws(StoreError) -> Bool {
+    /// Spends one try of code `id` before its secret is tried (a short code's PAKE, whose every
+    /// run is a guess): the tries left after it, or nil when the code cannot be redeemed.
+    public func spendTry(id: [UInt8], now: UInt64) throws(StoreError) -> Int? {
         try write { db in
             try db.execute(sql: """
-                UPDATE enrolment SET usedAt = ?, usedBy = ? WHERE id = ? AND usedAt IS NULL AND triesLeft > 0 AND expiresAt > ?
-                """, arguments: [Int64(clamping: now), Data(key.bytes), Data(id), Int64(clamping: now)])
+                UPDATE enrolment SET triesLeft = triesLeft - 1 WHERE id = ? AND usedAt IS NULL AND triesLeft > 0 AND expiresAt > ?
+                """, arguments: [Data(id), Int64(clamping: now)])
+            guard db.changesCount == 1 else { return nil }
+            return try Int.fetchOne(db, sql: "SELECT triesLeft FROM enrolment WHERE id = ?", arguments: [Data(id)])
+        }
+    }
+
+    /// Marks code `id` redeemed by `key`, if it still can be: true for exactly one caller.
+    /// `spentTry`: the try of this redemption was spent beforehand (``spendTry(id:now:)``), so the
+    /// code may have none left.
+    public func claimEnrolment(id: [UInt8], by key: PublicKey, now: UInt64, spentTry: Bool = false) throws(StoreError) -> Bool {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE enrolment SET usedAt = ?, usedBy = ? WHERE id = ? AND usedAt IS NULL AND triesLeft >= ? AND expiresAt > ?
+                """, arguments: [Int64(clamping: now), Data(key.bytes), Data(id), spentTry ? 0 : 1, Int64(clamping: now)])
             return db.changesCount == 1
         }
     }

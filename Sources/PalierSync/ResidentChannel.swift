@@ -14,12 +14,24 @@ public protocol ResidentDesk: Sendable {
     /// Redeems enrolment code `code` for `key` if `proof` is the code secret's HMAC of
     /// ``ResidentProtocol/joinMessage(handshakeHash:resident:)``.
     func join(code: [UInt8], proof: [UInt8], handshakeHash: [UInt8], key: PublicKey) async -> ResidentJoinOutcome
+    /// Opens the open code whose short form is named `shortID` for one PAKE run (§15.8),
+    /// spending one of its tries: every run is a guess.
+    func openShortCode(_ shortID: UInt16) async -> ShortCodeOpening
+    /// Redeems code `code` for `key`, whose secret the session proved by the short code's PAKE;
+    /// `spentTry`: the run's try was spent by ``openShortCode(_:)``.
+    func redeem(code: [UInt8], key: PublicKey, spentTry: Bool) async -> ResidentJoinOutcome
     /// Takes in one envelope submitted by member `key`.
     func submit(_ envelope: [UInt8], from key: PublicKey) async -> ResidentMessage.Answer
 }
 
 public enum ResidentJoinOutcome: Sendable, Equatable {
     case joined(role: Role, displayName: String, grant: EnvelopeID)
+    case refused(ResidentMessage.Refusal, String)
+}
+
+public enum ShortCodeOpening: Sendable, Equatable {
+    /// The code's id, its short form's password (§15.8) and the tries left after this one.
+    case open(code: [UInt8], password: [UInt8], triesLeft: Int)
     case refused(ResidentMessage.Refusal, String)
 }
 
@@ -98,6 +110,8 @@ public struct ResidentService: Service {
 
     private func serve(channel: any Channel, events: AsyncStream<SyncInbound>, remote: String) async {
         var resident: (key: PublicKey, handshakeHash: [UInt8])?
+        /// A short code's PAKE run waiting for the resident's confirmation.
+        var claim: (code: [UInt8], key: CPaceKey, triesLeft: Int)?
         let lastActivity = NIOLockedValueBox(ContinuousClock.now)
         let idle = Task { [timeout = settings.idleTimeout] in
             // Closed after `idleTimeout` without a message.
@@ -158,7 +172,50 @@ public struct ResidentService: Service {
                         logger.error("a resident's post could not be taken in; it stays in their outbox", metadata: ["detail": "\(answer.detail)"])
                     }
                     send(channel, .answer(answer))
-                case .identity, .joined, .answer, .bye:
+                case .claim(let shortID, let element):
+                    guard claim == nil else {
+                        bye(channel, .protocolViolation, "one claim per connection")
+                        return
+                    }
+                    switch await desk.openShortCode(shortID) {
+                    case .refused(let reason, let text):
+                        logger.notice("a short code was refused", metadata: ["key": "\(session.key.shortText)", "reason": "\(text)"])
+                        bye(channel, reason, text)
+                        return
+                    case .open(let code, let password, let left):
+                        let run: CPace
+                        let key: CPaceKey
+                        do {
+                            run = try CPace(password: password, sessionID: session.handshakeHash)
+                            key = try run.key(peerElement: element, initiator: false)
+                        } catch {
+                            bye(channel, .protocolViolation, "that claim's element is not valid")
+                            return
+                        }
+                        claim = (code, key, left)
+                        send(channel, .challenge(element: run.element, confirmation: key.confirmation(initiator: false)))
+                    }
+                case .confirm(let confirmation):
+                    guard let pending = claim else {
+                        bye(channel, .protocolViolation, "a confirmation without a claim")
+                        return
+                    }
+                    guard NoiseHMAC.equal(confirmation, pending.key.confirmation(initiator: true)) else {
+                        logger.notice("a short code was mistaken", metadata: ["key": "\(session.key.shortText)", "triesLeft": "\(pending.triesLeft)"])
+                        bye(channel, .wrongSecret, "\(pending.triesLeft)")
+                        return
+                    }
+                    switch await desk.redeem(code: pending.code, key: session.key, spentTry: true) {
+                    case .joined(let role, let name, let grant):
+                        send(channel, .joined(role: role, displayName: name, grant: grant))
+                        logger.notice("a resident joined with a short code", metadata: ["key": "\(session.key.shortText)", "role": "\(role)"])
+                        claim = nil
+                    case .refused(let reason, let text):
+                        logger.notice("a join was refused", metadata: ["key": "\(session.key.shortText)", "reason": "\(text)"])
+                        bye(channel, reason, text)
+                        return
+                    }
+                case .identity, .joined, .answer, .bye, .challenge:
                     bye(channel, .protocolViolation, "a resident does not send that message")
                     return
                 }

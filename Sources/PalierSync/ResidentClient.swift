@@ -15,6 +15,8 @@ public enum ResidentClientError: Error, Sendable, Equatable {
     case wrongBuilding(PublicKey)
     /// The node closed the session with a reason.
     case refused(ResidentMessage.Refusal, String)
+    /// A node accepted a short code without proving that it knows it: not the building's.
+    case codeNotProven
     /// The connection ended or the node did not answer in time.
     case connectionLost
     /// The node answered something that does not belong here.
@@ -28,10 +30,13 @@ public final class ResidentConnection: @unchecked Sendable {
     private var events: AsyncStream<SyncInbound>.AsyncIterator
     /// The handshake hash, which the join proof binds to.
     public let handshakeHash: [UInt8]
+    /// The key the node proved: its building's.
+    public let node: PublicKey
     public let timeout: Duration
 
-    /// Dials the first of `addresses` that answers and proves `building`.
-    public static func open(addresses: [String], building: PublicKey, key: SigningKey, timeout: Duration = .seconds(10)) async throws(ResidentClientError) -> ResidentConnection {
+    /// Dials the first of `addresses` that answers and proves `building` (nil: any building,
+    /// for a short code, which the node then has to prove it knows).
+    public static func open(addresses: [String], building: PublicKey?, key: SigningKey, timeout: Duration = .seconds(10)) async throws(ResidentClientError) -> ResidentConnection {
         var tried: [String] = []
         var lastError = "no address to try"
         for address in addresses {
@@ -65,19 +70,20 @@ public final class ResidentConnection: @unchecked Sendable {
                 lastError = "the handshake did not complete"
                 continue
             }
-            guard proven == building else {
+            if let building, proven != building {
                 channel.close(promise: nil)
                 throw .wrongBuilding(proven)
             }
-            return ResidentConnection(channel: channel, events: events, handshakeHash: hash, timeout: timeout)
+            return ResidentConnection(channel: channel, events: events, handshakeHash: hash, node: proven, timeout: timeout)
         }
         throw .unreachable(tried: tried, lastError: lastError)
     }
 
-    private init(channel: any Channel, events: AsyncStream<SyncInbound>.AsyncIterator, handshakeHash: [UInt8], timeout: Duration) {
+    private init(channel: any Channel, events: AsyncStream<SyncInbound>.AsyncIterator, handshakeHash: [UInt8], node: PublicKey, timeout: Duration) {
         self.channel = channel
         self.events = events
         self.handshakeHash = handshakeHash
+        self.node = node
         self.timeout = timeout
     }
 
@@ -105,6 +111,26 @@ public final class ResidentConnection: @unchecked Sendable {
         case .joined(let role, let name, let grant): return (role, name, grant)
         default: throw .unexpectedAnswer
         }
+    }
+
+    /// Redeems a short code for this session's key (§15.8): a CPace run bound to the session,
+    /// in which the node proves it knows the code before the resident confirms. A node that
+    /// does not know it learns only that its one guess was wrong.
+    public func join(_ code: ShortEnrolmentCode) async throws(ResidentClientError) -> (role: Role, displayName: String, grant: EnvelopeID) {
+        let run: CPace
+        do { run = try CPace(password: code.password, sessionID: handshakeHash) } catch { throw .unexpectedAnswer }
+        guard case .challenge(let element, let confirmation) = try await ask(.claim(shortID: code.shortID, element: run.element)) else {
+            throw .unexpectedAnswer
+        }
+        let key: CPaceKey
+        do { key = try run.key(peerElement: element, initiator: true) } catch { throw .unexpectedAnswer }
+        // Confirmed even when the node's confirmation is wrong: the node then says how many
+        // tries are left, and a wrong confirmation tells it nothing.
+        let nodeKnowsTheCode = NoiseHMAC.equal(confirmation, key.confirmation(initiator: false))
+        let answer = try await ask(.confirm(key.confirmation(initiator: true)))
+        guard nodeKnowsTheCode else { throw .codeNotProven }
+        guard case .joined(let role, let name, let grant) = answer else { throw .unexpectedAnswer }
+        return (role, name, grant)
     }
 
     /// Submits one signed envelope and returns the node's answer.

@@ -61,6 +61,8 @@ struct Enrol: AsyncParsableCommand {
         discussion: """
             The resident runs `palier join <code>` on their own computer: their key gets the role, \
             signed by the building key. The code works once, for the given time (default 48h).
+            It prints a short code to type (K7QM-2XPA-9RTD: the resident's computer finds the node on \
+            the building's network) and the full code with a QR code (it names the building and the node's addresses).
             Example: palier enrol --role resident --name "Camille, 3e étage"
             """
     )
@@ -87,14 +89,21 @@ struct Enrol: AsyncParsableCommand {
             : !settings.publicAddresses.isEmpty ? settings.publicAddresses
             : LocalAddresses.ipv4().map { "\($0):\(settings.port)" }
         let (code, enrolment) = try node.enrol(role, displayName: name, validFor: until - now, addresses: addresses)
+        let short = enrolment.shortCode.text
         print("Code for \(enrolment.displayName) (\(role.name)), valid once until \(TimeSpec.format(enrolment.expiresAt)):")
         print("")
-        print("  palier join \(code.text)")
+        print("  palier join \(short)")
         print("")
-        print("The resident runs that line on their own computer; their key never leaves it.")
+        print("The resident types that line on their own computer, on the building's network (the node is found by itself); their key never leaves it.")
+        if let first = code.addresses.first {
+            print("From another network: palier join \(short) --address \(first)")
+        }
+        print("")
+        print("The same code in full (it names the building and where its node is), to copy or scan:")
+        print("")
+        print("  palier join \(code.text)")
         if qr, let symbol = QRCodeText.render(code.text, caseInsensitive: true, colours: isatty(STDOUT_FILENO) == 1) {
             print("")
-            print("Or scan it (the same code):")
             print(symbol)
         }
         if code.addresses.isEmpty {
@@ -109,18 +118,27 @@ struct Join: AsyncParsableCommand {
         discussion: "Makes your key if you have none (kept in ~/.config/palier), proves the code to the building's node and receives your role."
     )
 
-    @Argument(help: "The code, starting with palier-join-.") var code: String
+    @Argument(help: "The code: 12 characters such as K7QM-2XPA-9RTD, or the full code starting with palier-join-.") var code: String
+    @Option(help: "Where your building's node listens (host:port), if your admin gave it; repeat for several. Default: the code's addresses, else the buildings found on this network.")
+    var address: [String] = []
 
     func run() async throws {
-        let parsed: EnrolmentCode
-        do { parsed = try EnrolmentCode(text: code) } catch { throw NodeError.invalidCode(error) }
-        // Found over mDNS (browsing only, nothing published) when the code's addresses fail.
+        // Found over mDNS (browsing only, nothing published) when no address is known or answers.
         var logger = Logger(label: "palier")
         logger.logLevel = .critical
         let nearby = AvahiDiscovery(record: DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "", name: ""), logger: logger)
-        let (key, membership) = try await ResidentMode.home.join(parsed, discovery: nearby)
-        print("Welcome, \(membership.displayName): you are now a \(membership.role) of your building.")
-        print("Your key: \(key.publicKey.text)")
+        let joined: (key: SigningKey, membership: ResidentMembership)
+        if code.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix(EnrolmentCode.prefix) {
+            let parsed: EnrolmentCode
+            do { parsed = try EnrolmentCode(text: code) } catch { throw NodeError.invalidCode(error) }
+            joined = try await ResidentMode.home.join(parsed, addresses: address, discovery: nearby)
+        } else {
+            let parsed: ShortEnrolmentCode
+            do { parsed = try ShortEnrolmentCode(text: code) } catch { throw NodeError.invalidCode(error) }
+            joined = try await ResidentMode.home.join(parsed, addresses: address, discovery: nearby)
+        }
+        print("Welcome, \(joined.membership.displayName): you are now a \(joined.membership.role) of your building.")
+        print("Your key: \(joined.key.publicKey.text)")
         print("Post with: palier post tip --title \"…\"")
     }
 }

@@ -50,6 +50,9 @@ struct ResidentVectorTests {
             .submit([UInt8](repeating: 7, count: Limits.maximumEnvelopeBytes)),
             .answer(.init(id: EnvelopeID(bytes: Array(0..<32))!, outcome: .refused, reason: .notAllowed, detail: String(repeating: "é", count: 200))),
             .bye(.rateLimited, ""),
+            .claim(shortID: 0xFFFF, element: [UInt8](repeating: 1, count: 32)),
+            .challenge(element: [UInt8](repeating: 2, count: 32), confirmation: [UInt8](repeating: 3, count: 32)),
+            .confirm([UInt8](repeating: 4, count: 32)),
         ]
         for message in messages {
             let bytes = message.encoded()
@@ -68,7 +71,7 @@ struct ResidentVectorTests {
             }
         }
         #expect(throws: SyncMessageError.self) { _ = try ResidentMessage.decode([0x03] + [UInt8](repeating: 0, count: Limits.maximumEnvelopeBytes + 1)) }
-        #expect(throws: SyncMessageError.self) { _ = try ResidentMessage.decode([0x06]) }
+        #expect(throws: SyncMessageError.self) { _ = try ResidentMessage.decode([0x09]) }
         #expect(throws: SyncMessageError.self) { _ = try ResidentMessage.decode([0xFF]) }
         // An unknown refusal reads as .other, an unknown outcome or role is refused.
         #expect(try ResidentMessage.decode([0x05, 0x77, 0x00]) == .bye(.other, ""))
@@ -98,5 +101,90 @@ struct ResidentVectorTests {
         }
         let long = String(repeating: "h", count: EnrolmentCode.maximumAddressBytes + 1)
         #expect(EnrolmentCode(building: code.building, id: Self.codeID, secret: Self.secret, addresses: [long, "a:1"]).addresses == ["a:1"])
+    }
+
+    // MARK: Short codes (§15.8)
+
+    static let shortCodeText = "0411-4D2P-F282"
+
+    @Test("the short code, CPace run and messages of §15.8")
+    func shortCodeVectors() throws {
+        let code = ShortEnrolmentCode(shortID: 0x0102, secret: 0x1_2345_6789)
+        #expect(code.text == Self.shortCodeText)
+        #expect(code.canonical == "04114D2PF282")
+        #expect(try ShortEnrolmentCode(text: " o4ii-4d2p-f282 ") == code)  // O and I read as 0 and 1, any case
+        #expect(try ShortEnrolmentCode(text: "04114 D2PF 282") == code)
+
+        let resident = try CPace(password: code.password, sessionID: Self.handshakeHash, scalarSeed: Array(0x40..<0x80))
+        let node = try CPace(password: code.password, sessionID: Self.handshakeHash, scalarSeed: Array(0x80..<0xC0))
+        #expect(hexString(CPace.generator(password: code.password, sessionID: Self.handshakeHash))
+                == "30f4f30155f9e4f7e753284e421cd2ed5afb93ae2aef98a71afbd635dd5b2776")
+        #expect(hexString(resident.element) == "9491c7a0e37c43b3385fce4096cfe3c16baac418c6503784d4b3bc6e70521c2d")
+        #expect(hexString(node.element) == "768284472c60e64a0ae3c64467dfd481f505f199c2d50fed206c57796efb8b63")
+        let residentKey = try resident.key(peerElement: node.element, initiator: true)
+        let nodeKey = try node.key(peerElement: resident.element, initiator: false)
+        #expect(hexString(residentKey.bytes) == "8cb3f12f8b9e88fb0423e0eac682fbb596e64c596c27350b1299130c2df87d7d")
+        #expect(nodeKey.bytes == residentKey.bytes)
+        let residentConfirmation = residentKey.confirmation(initiator: true)
+        let nodeConfirmation = nodeKey.confirmation(initiator: false)
+        #expect(hexString(residentConfirmation) == "c6bb600814db374d26b06bb829cbf3386c0e974122c023227707fa033e90def2")
+        #expect(hexString(nodeConfirmation) == "9cf2f4bb8509c86c0949a3a1565c5212b0da40974b19d76ec468c8399b41d57d")
+
+        #expect(hexString(ResidentMessage.claim(shortID: code.shortID, element: resident.element).encoded())
+                == "0601029491c7a0e37c43b3385fce4096cfe3c16baac418c6503784d4b3bc6e70521c2d")
+        #expect(hexString(ResidentMessage.challenge(element: node.element, confirmation: nodeConfirmation).encoded())
+                == "07768284472c60e64a0ae3c64467dfd481f505f199c2d50fed206c57796efb8b63"
+                + "9cf2f4bb8509c86c0949a3a1565c5212b0da40974b19d76ec468c8399b41d57d")
+        #expect(hexString(ResidentMessage.confirm(residentConfirmation).encoded())
+                == "08c6bb600814db374d26b06bb829cbf3386c0e974122c023227707fa033e90def2")
+    }
+
+    @Test("a wrong password or another session gives another key; an invalid element is refused")
+    func cpaceMismatch() throws {
+        let right = Array("04114D2PF282".utf8)
+        let wrong = Array("04114D2PF283".utf8)
+        let resident = try CPace(password: right, sessionID: Self.handshakeHash)
+        let node = try CPace(password: right, sessionID: Self.handshakeHash)
+        let guesser = try CPace(password: wrong, sessionID: Self.handshakeHash)
+        let otherSession = try CPace(password: right, sessionID: Array(Self.handshakeHash.reversed()))
+        let agreed = try resident.key(peerElement: node.element, initiator: true).bytes
+        #expect(agreed == (try node.key(peerElement: resident.element, initiator: false).bytes))
+        #expect(agreed != (try guesser.key(peerElement: node.element, initiator: true).bytes))
+        #expect((try node.key(peerElement: guesser.element, initiator: false).bytes) != (try guesser.key(peerElement: node.element, initiator: true).bytes))
+        #expect((try node.key(peerElement: otherSession.element, initiator: false).bytes) != (try otherSession.key(peerElement: node.element, initiator: true).bytes))
+        // The identity, a non-canonical encoding, a short or long element.
+        for element in [[UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xFF, count: 32), [UInt8](repeating: 1, count: 31), [UInt8](repeating: 0, count: 33)] {
+            #expect(throws: CPaceError.invalidElement) { _ = try node.key(peerElement: element, initiator: false) }
+        }
+        #expect(throws: CPaceError.invalidInput) { _ = try CPace(password: [UInt8](repeating: 0, count: 256), sessionID: Self.handshakeHash) }
+        #expect(throws: CPaceError.invalidInput) { _ = try CPace(password: right, sessionID: Self.handshakeHash, scalarSeed: [1]) }
+    }
+
+    @Test("every mistyped character of a short code is caught; its fields at 0, 1, max − 1 and max")
+    func shortCodeChecks() throws {
+        for (id, secret) in [(UInt16(0), UInt64(0)), (1, 1), (0xFFFE, ShortEnrolmentCode.secretLimit - 2), (0xFFFF, ShortEnrolmentCode.secretLimit - 1)] {
+            let code = ShortEnrolmentCode(shortID: id, secret: secret)
+            #expect(try ShortEnrolmentCode(text: code.text) == code)
+        }
+        let canonical = Array(ShortEnrolmentCode(shortID: 0xBEEF, secret: 0xA_BCDE_F012).canonical)
+        var swapsCaught = 0
+        for position in canonical.indices {
+            for replacement in ShortEnrolmentCode.alphabet where replacement != canonical[position] {
+                var typo = canonical
+                typo[position] = replacement
+                #expect(throws: EnrolmentCodeError.mistyped) { _ = try ShortEnrolmentCode(text: String(typo)) }
+            }
+            if position + 1 < canonical.count, canonical[position] != canonical[position + 1] {
+                var swapped = canonical
+                swapped.swapAt(position, position + 1)
+                if (try? ShortEnrolmentCode(text: String(swapped))) == nil { swapsCaught += 1 }
+            }
+        }
+        #expect(swapsCaught >= 10)
+        #expect(throws: EnrolmentCodeError.notACode) { _ = try ShortEnrolmentCode(text: "0411-4D2P-F28") }
+        #expect(throws: EnrolmentCodeError.notACode) { _ = try ShortEnrolmentCode(text: "0411-4D2P-F2822") }
+        #expect(throws: EnrolmentCodeError.notACode) { _ = try ShortEnrolmentCode(text: "0411-4D2P-F28U") }
+        #expect(throws: EnrolmentCodeError.notACode) { _ = try ShortEnrolmentCode(text: "0411-4D2P-F28é") }
+        #expect(throws: EnrolmentCodeError.notACode) { _ = try ShortEnrolmentCode(text: "") }
     }
 }

@@ -38,6 +38,12 @@ public enum ResidentMessage: Hashable, Sendable {
     case answer(Answer)
     /// Either side closes; `reason` says why (``Refusal``), `text` is the sender's sentence.
     case bye(Refusal, String)
+    /// Resident: redeem the short code whose id is `shortID` (§15.8): the resident's CPace element.
+    case claim(shortID: UInt16, element: [UInt8])
+    /// Node: its CPace element and its confirmation that it holds the same key.
+    case challenge(element: [UInt8], confirmation: [UInt8])
+    /// Resident: its confirmation; the node answers `joined` or `bye`.
+    case confirm([UInt8])
 
     public struct Answer: Hashable, Sendable {
         public enum Outcome: UInt8, Sendable {
@@ -95,10 +101,14 @@ public enum ResidentMessage: Hashable, Sendable {
 
     public enum MessageType: UInt8, Sendable {
         case identity = 0x00, join = 0x01, joined = 0x02, submit = 0x03, answer = 0x04, bye = 0x05
+        case claim = 0x06, challenge = 0x07, confirm = 0x08
     }
 
     public static let codeIDLength = 8
     public static let proofLength = 32
+    /// A CPace element (ristretto255) and a confirmation (HMAC-SHA-256).
+    public static let elementLength = 32
+    public static let confirmationLength = 32
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
@@ -129,6 +139,17 @@ public enum ResidentMessage: Hashable, Sendable {
             w.u8(MessageType.bye.rawValue)
             w.u8(reason.rawValue)
             w.string8(String(text.prefix(utf8Bytes: 255)))
+        case .claim(let shortID, let element):
+            w.u8(MessageType.claim.rawValue)
+            w.u16(shortID)
+            w.raw(element)
+        case .challenge(let element, let confirmation):
+            w.u8(MessageType.challenge.rawValue)
+            w.raw(element)
+            w.raw(confirmation)
+        case .confirm(let confirmation):
+            w.u8(MessageType.confirm.rawValue)
+            w.raw(confirmation)
         }
         return w.bytes
     }
@@ -162,6 +183,12 @@ public enum ResidentMessage: Hashable, Sendable {
         case .bye:
             let reason = Refusal(rawValue: try r.u8()) ?? .other
             message = .bye(reason, try r.string8())
+        case .claim:
+            message = .claim(shortID: try r.u16(), element: try r.raw(elementLength))
+        case .challenge:
+            message = .challenge(element: try r.raw(elementLength), confirmation: try r.raw(confirmationLength))
+        case .confirm:
+            message = .confirm(try r.raw(confirmationLength))
         }
         guard r.isAtEnd else { throw .trailingBytes }
         return message
