@@ -42,6 +42,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case nodeUnreachable([String], String)
         case wrongBuilding(PublicKey)
         case codeNotProven(PublicKey)
+        case cannotLookNearby(String)
         case submissionRefused(ResidentMessage.Refusal, String)
         case notHidden(EnvelopeID)
         case hiddenByOther(EnvelopeID, PublicKey)
@@ -75,7 +76,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .invalidCode: 64
         case .joinRefused(.retryLater, _), .submissionRefused(.retryLater, _), .submissionRefused(.rateLimited, _): 75  // EX_TEMPFAIL
         case .joinRefused: 77
-        case .nodeUnreachable, .wrongBuilding, .codeNotProven: 69
+        case .nodeUnreachable, .wrongBuilding, .codeNotProven, .cannotLookNearby: 69
         case .submissionRefused(.invalidEnvelope, _), .submissionRefused(.otherBuilding, _): 65
         case .submissionRefused: 77
         case .notHidden: 66
@@ -150,7 +151,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .invalidCode(.notACode):
             "That is not an enrolment code: a code is 12 characters such as K7QM-2XPA-9RTD, or a long one starting with palier-join-; ask your building's admin for one."
         case .invalidCode(.mistyped):
-            "That code has a typing mistake (its check does not match); copy it again, or scan its QR code."
+            "That code has a typing mistake (its check does not match): check each character against the one you were given, or scan its QR code."
         case .invalidCode(.damaged):
             "That code is damaged or incomplete; ask your building's admin for a new one."
         case .invalidCode(.newerVersion):
@@ -169,6 +170,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "Your building's node could not be reached (tried \(tried.joined(separator: ", ")): \(error)); check that this computer is on the building's network."
         case .wrongBuilding(let key):
             "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
+        case .cannotLookNearby(let reason):
+            "This computer cannot look for your building's node on the network: \(reason). Give the node's address: palier join <code> --address host:port (your building's admin has it)."
         case .codeNotProven(let key):
             "The node that answered (\(key.shortText)…) does not know this code, so it is not your building's: nothing was sent. Give your building's node with --address host:port."
         case .submissionRefused(let reason, let detail):
@@ -205,4 +208,5 @@ extension NodeError {
     public static func roleMayNotPost(_ role: Role, _ kind: Kind) -> Self { Self(.roleMayNotPost(role, kind)) }
     public static func notAPost(_ id: EnvelopeID, _ kind: Kind) -> Self { Self(.notAPost(id, kind)) }
     public static let notJoined = Self(.notJoined)
+    public static func cannotLookNearby(_ reason: String) -> Self { Self(.cannotLookNearby(reason)) }
 }

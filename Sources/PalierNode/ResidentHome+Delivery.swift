@@ -22,6 +22,9 @@ public enum Delivery: Sendable {
 }
 
 extension ResidentHome {
+    /// How a search over mDNS is named among the addresses tried.
+    public static let nearby = "the local network (mDNS)"
+
     /// Redeems `code` with this machine's key (made now if there is none) and remembers the
     /// building. Returns the key and the membership.
     /// `addresses`: where to reach the node before the code's own; `discovery`: how to find the
@@ -36,7 +39,7 @@ extension ResidentHome {
             guard let discovery, case .nodeUnreachable = error.code else { throw error }
             addresses = await Self.find(code.building, with: discovery)
             guard !addresses.isEmpty else {
-                throw NodeError(.nodeUnreachable(extra + code.addresses + ["the local network (mDNS)"], "no answer, and the building was not found nearby"))
+                throw NodeError(.nodeUnreachable(extra + code.addresses + [Self.nearby], "no answer, and the building was not found nearby"))
             }
             connection = try await open(addresses: addresses, building: code.building, key: key)
         }
@@ -83,7 +86,7 @@ extension ResidentHome {
                 }
             }
         }
-        throw last ?? NodeError(.nodeUnreachable(["the local network (mDNS)"], "no building's node was found nearby"))
+        throw last ?? NodeError(.nodeUnreachable([Self.nearby], "no building's node was found nearby"))
     }
 
     private func redeem(_ code: ShortEnrolmentCode, at addresses: [String], key: SigningKey) async throws(NodeError) -> ResidentMembership {

@@ -145,7 +145,8 @@ public final class ResidentConnection: @unchecked Sendable {
         channel.close(promise: nil)
     }
 
-    private func ask(_ message: ResidentMessage) async throws(ResidentClientError) -> ResidentMessage {
+    /// Sends one message and waits for the answer (a `bye` is thrown as a refusal).
+    package func ask(_ message: ResidentMessage) async throws(ResidentClientError) -> ResidentMessage {
         channel.writeAndFlush(message.encoded(), promise: nil)
         guard case .message(let bytes) = await Self.next(&events, channel: channel, timeout: timeout) else { throw .connectionLost }
         guard let answer = try? ResidentMessage.decode(bytes) else { throw .unexpectedAnswer }

@@ -5,6 +5,7 @@ import PalierDiscovery
 import PalierNode
 import PalierCrypto
 import Logging
+import Synchronization
 
 /// A resident's machine has no node: commands that post sign with the resident's own key
 /// (kept under ~/.config/palier) and send to the building's node. Resident mode applies when
@@ -96,14 +97,15 @@ struct Enrol: AsyncParsableCommand {
         print("")
         print("The resident types that line on their own computer, on the building's network (the node is found by itself); their key never leaves it.")
         if let first = code.addresses.first {
-            print("From another network: palier join \(short) --address \(first)")
+            print("If their computer does not find the node: palier join \(short) --address \(first)")
         }
         print("")
-        print("The same code in full (it names the building and where its node is), to copy or scan:")
+        print("Or the full code, which names the building and where its node is (to copy):")
         print("")
         print("  palier join \(code.text)")
         if qr, let symbol = QRCodeText.render(code.text, caseInsensitive: true, colours: isatty(STDOUT_FILENO) == 1) {
             print("")
+            print("Or scan it (the full code):")
             print(symbol)
         }
         if code.addresses.isEmpty {
@@ -126,7 +128,20 @@ struct Join: AsyncParsableCommand {
         // Found over mDNS (browsing only, nothing published) when no address is known or answers.
         var logger = Logger(label: "palier")
         logger.logLevel = .critical
-        let nearby = AvahiDiscovery(record: DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "", name: ""), logger: logger)
+        let unavailable = Mutex<String?>(nil)
+        let nearby = AvahiDiscovery(record: DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "", name: ""), logger: logger) { status in
+            if case .unavailable(let reason) = status { unavailable.withLock { $0 = reason } }
+        }
+        do {
+            try await join(discovery: nearby)
+        } catch let error as NodeError {
+            // Not found nearby because this computer cannot look: say so, and what to do.
+            guard case .nodeUnreachable(let tried, _) = error.code, tried.last == ResidentHome.nearby, let reason = unavailable.withLock({ $0 }) else { throw error }
+            throw NodeError.cannotLookNearby(reason)
+        }
+    }
+
+    private func join(discovery nearby: AvahiDiscovery) async throws {
         let joined: (key: SigningKey, membership: ResidentMembership)
         if code.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix(EnrolmentCode.prefix) {
             let parsed: EnrolmentCode

@@ -185,7 +185,7 @@ struct DiscoveryLabTests {
         #expect(try await Self.cli(d, "status").stdout.contains("Discovery: Local discovery is off because there is no D-Bus system bus (no \(lab.directory)/b4/bus)"))
     }
 
-    @Test("a resident's join finds the building's node over real mDNS when the code's address does not answer, and keeps the address found")
+    @Test("a resident's join finds the building's node over real mDNS when the code's address does not answer, and with a typed short code; it keeps the address found")
     func residentJoinsOverMDNS() async throws {
         let lab = try await AvahiLab.up(["b1", "r1"])
         defer { lab.down() }
@@ -205,5 +205,17 @@ struct DiscoveryLabTests {
         #expect(joined?.output.contains("Welcome, Camille, 3e étage") == true)
         let membership = try String(contentsOfFile: home + "/.config/palier/building.json", encoding: .utf8)
         #expect(membership.contains("\(AvahiLab.address(1)):7482"))
+
+        // The short code, typed: no address, no building key; the node is found over mDNS
+        // and proves it knows the code.
+        let second = try await Self.cli(a, "enrol", "--name", "Dominique, 5e étage", "--no-qr")
+        let short = try #require(second.stdout.split(separator: "\n").first { $0.hasPrefix("  palier join ") }.map { String($0.dropFirst(14)) })
+        let otherHome = makeTemporaryDirectory("palier-lab-resident").path
+        let typed = try await lab.run(in: "r1", ["/usr/bin/env", "HOME=\(otherHome)", LiveProcessTests.binary.path, "join", short])
+        #expect(typed.status == 0, "join \(short) failed: \(typed.output)")
+        #expect(typed.output.contains("Welcome, Dominique, 5e étage"))
+        let found = try String(contentsOfFile: otherHome + "/.config/palier/building.json", encoding: .utf8)
+        let building = try Self.key(of: a)
+        #expect(found.contains("\(AvahiLab.address(1)):7482") && found.contains(building))
     }
 }

@@ -96,14 +96,17 @@ import Testing
         let enrol = try admin(["enrol", "--role", "resident", "--name", "Camille, 3e étage", "--address", "127.0.0.1:\(port)"])
         #expect(enrol.status == 0)
         let code = try #require(enrol.stdout.split(separator: " ").first { $0.hasPrefix("palier-join-") }.map { String($0.split(separator: "\n")[0]) })
+        // The short form, to type: the first `palier join` line.
+        let short = try #require(enrol.stdout.split(separator: "\n").first { $0.hasPrefix("  palier join ") }.map { String($0.dropFirst(14)) })
+        #expect(short.count == 14, "\(enrol.stdout)")
         let made = try asResident(["identity", "new"])
         #expect(made.status == 0 && made.stdout.contains("Your key: "))
         #expect(try asResident(["identity", "new"]).status == 73, "a key is never replaced")
-        var joined = try asResident(["join", code])
+        var joined = try asResident(["join", short, "--address", "127.0.0.1:\(port)"])
         for _ in 0..<50 where joined.status == 69 {
             // The node may still be starting.
             try await Task.sleep(for: .milliseconds(100))
-            joined = try asResident(["join", code])
+            joined = try asResident(["join", short, "--address", "127.0.0.1:\(port)"])
         }
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(joined.stdout.contains("Welcome, Camille, 3e étage"))

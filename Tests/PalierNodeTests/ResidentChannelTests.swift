@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import NIOCore
 import PalierCore
 import PalierCrypto
 import PalierDiscovery
@@ -42,6 +43,16 @@ final class ResidentsLab: Sendable {
 
     func code(_ role: Role = .resident, name: String = "Camille, 3e étage", validFor: UInt64 = BuildingNode.defaultEnrolmentValidity) throws -> EnrolmentCode {
         try node.enrol(role, displayName: name, validFor: validFor, addresses: [address]).code
+    }
+
+    /// A code's short form, to type.
+    func shortCode(validFor: UInt64 = BuildingNode.defaultEnrolmentValidity) throws -> ShortEnrolmentCode {
+        try node.enrol(.resident, displayName: "Camille, 3e étage", validFor: validFor, addresses: [address]).enrolment.shortCode
+    }
+
+    /// A connection that accepts whichever building answers (a short code names none).
+    func connectAnywhere(_ key: SigningKey) async throws -> ResidentConnection {
+        try await ResidentConnection.open(addresses: [address], building: nil, key: key)
     }
 
     func connect(_ key: SigningKey) async throws -> ResidentConnection {
@@ -286,5 +297,173 @@ struct ResidentChannelTests {
         #expect(try await connection.join(try lab.code(), key: camille.publicKey).role == .resident)
         connection.close()
         await lab.stop()
+    }
+
+    // MARK: Short codes
+
+    @Test("a resident joins with the short code (a PAKE over the session): the building is the node that proved it; the code then works no more, in either form")
+    func shortCodeJoins() async throws {
+        let lab = try await ResidentsLab()
+        let made = try lab.node.enrol(.resident, displayName: "Camille, 3e étage", addresses: [lab.address])
+        let camille = SigningKey.generate()
+        let connection = try await lab.connectAnywhere(camille)
+        #expect(connection.node == lab.node.building)
+        let joined = try await connection.join(try ShortEnrolmentCode(text: made.enrolment.shortCode.text.lowercased()))
+        #expect(joined.role == .resident && joined.displayName == "Camille, 3e étage")
+        connection.close()
+        #expect(try lab.node.store.membership(of: camille.publicKey, in: lab.node.building, now: lab.node.now())?.role == .resident)
+        let other = SigningKey.generate()
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connectAnywhere(other).join(made.enrolment.shortCode)
+        }
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connect(other).join(made.code, key: other.publicKey)
+        }
+        // palier's short form of an enrolment (node-local, docs/protocol.md §15.8).
+        let example = Enrolment(id: Array(0..<8), secret: Array(16..<32), role: .resident, displayName: "x", expiresAt: 1)
+        #expect(example.shortCode.canonical == "000GSPGT7MJJ")
+        // Open codes never share a short id.
+        let ids = try (0..<40).map { _ in Enrolment.shortID(of: try lab.node.enrol(.resident, displayName: "n", addresses: []).enrolment.id) }
+        #expect(Set(ids).count == ids.count)
+        await lab.stop()
+    }
+
+    @Test("a wrong short code costs a try per run (five, then burnt, even for the right one); unknown or expired codes are refused; nothing is granted")
+    func badShortCodes() async throws {
+        let lab = try await ResidentsLab()
+        let right = try lab.shortCode()
+        let wrong = ShortEnrolmentCode(shortID: right.shortID, secret: (right.secret + 1) % ShortEnrolmentCode.secretLimit)
+        var keys: [SigningKey] = []
+        for left in (0..<ResidentProtocol.maximumJoinTries).reversed() {
+            let key = SigningKey.generate()
+            keys.append(key)
+            await #expect(throws: ResidentClientError.refused(.wrongSecret, "\(left)")) { _ = try await lab.connectAnywhere(key).join(wrong) }
+        }
+        let late = SigningKey.generate()
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connectAnywhere(late).join(right)
+        }
+        for key in keys + [late] {
+            #expect(try lab.node.store.membership(of: key.publicKey, in: lab.node.building, now: lab.node.now()) == nil)
+        }
+
+        // A run left unconfirmed still costs its try.
+        let second = try lab.shortCode()
+        let silent = try await lab.connectAnywhere(SigningKey.generate())
+        let run = try CPace(password: second.password, sessionID: silent.handshakeHash)
+        guard case .challenge = try await silent.ask(.claim(shortID: second.shortID, element: run.element)) else {
+            Issue.record("no challenge")
+            return
+        }
+        silent.close()
+        let enrolment = try #require(try lab.node.store.openEnrolments(now: lab.node.now()).first { $0.shortCode == second })
+        #expect(enrolment.triesLeft == ResidentProtocol.maximumJoinTries - 1)
+
+        // An identity element, a confirmation without a claim: protocol violations.
+        await #expect(throws: ResidentClientError.refused(.protocolViolation, "that claim's element is not valid")) {
+            _ = try await lab.connectAnywhere(SigningKey.generate()).ask(.claim(shortID: second.shortID, element: [UInt8](repeating: 0, count: 32)))
+        }
+        await #expect(throws: ResidentClientError.refused(.protocolViolation, "a confirmation without a claim")) {
+            _ = try await lab.connectAnywhere(SigningKey.generate()).ask(.confirm([UInt8](repeating: 0, count: 32)))
+        }
+
+        let brief = try lab.shortCode(validFor: 1)
+        try await Task.sleep(for: .milliseconds(5))
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connectAnywhere(SigningKey.generate()).join(brief)
+        }
+        // Unknown: an id no open code has.
+        let open = Set(try lab.node.store.openEnrolments(now: lab.node.now()).map { $0.shortCode.shortID })
+        let unknown = ShortEnrolmentCode(shortID: (0...UInt16.max).first { !open.contains($0) }!, secret: 1)
+        await #expect(throws: ResidentClientError.refused(.codeNotValid, "this code is unknown, expired, already used or burnt")) {
+            _ = try await lab.connectAnywhere(SigningKey.generate()).join(unknown)
+        }
+        await lab.stop()
+    }
+
+    @Test("with a short code and no address, join asks each building nearby until one knows the code; a node that accepts without proving it is refused")
+    func shortCodeFindsItsBuildingNearby() async throws {
+        let ours = try await ResidentsLab()
+        let neighbour = try await ResidentsLab()
+        let lan = InMemoryLAN()
+        for lab in [neighbour, ours] {
+            let port = try #require(Int(lab.address.split(separator: ":").last!))
+            let record = DiscoveryRecord(building: lab.node.building, networkID: "0123456789abcdef", name: "Résidence", residentsPort: port)
+            lan.publish(name: record.instanceName, txt: record.txt.map { Array($0.utf8) }, endpoint: Endpoint(host: "127.0.0.1", port: 7481))
+        }
+        let code = try ours.shortCode()
+        let home = ResidentHome(path: makeTemporaryDirectory("palier-home").path)
+        let browser = InMemoryDiscovery(lan: lan, record: DiscoveryRecord(building: SigningKey.generate().publicKey, networkID: "", name: ""))
+        let (key, membership) = try await home.join(code, addresses: [], discovery: browser)
+        #expect(membership.buildingKey == ours.node.building && membership.addresses == [ours.address])
+        #expect(try ours.node.store.membership(of: key.publicKey, in: ours.node.building, now: ours.node.now())?.role == .resident)
+        #expect(try neighbour.node.store.membership(of: key.publicKey, in: neighbour.node.building, now: neighbour.node.now()) == nil)
+
+        // No building knows it: one sentence.
+        let stranger = ShortEnrolmentCode(shortID: code.shortID, secret: code.secret)
+        await #expect(throws: NodeError.self) {
+            _ = try await ResidentHome(path: makeTemporaryDirectory("palier-home").path).join(stranger, addresses: [], discovery: browser, within: .seconds(2))
+        }
+
+        // An impostor that answers "joined" without knowing the code: nothing is remembered.
+        let impostor = try await ImpostorNode.start()
+        let fooled = ResidentHome(path: makeTemporaryDirectory("palier-home").path)
+        let code2 = try ours.shortCode()
+        do {
+            _ = try await fooled.join(code2, addresses: [impostor.address], discovery: nil)
+            Issue.record("the impostor was believed")
+        } catch {
+            guard case .codeNotProven(let key) = error.code else { Issue.record("\(error)"); return }
+            #expect(key == impostor.key.publicKey)
+        }
+        #expect(try fooled.membership() == nil)
+        impostor.listener.close()
+        await ours.stop()
+        await neighbour.stop()
+    }
+}
+
+/// A node that plays the residents' channel without knowing any code: its challenge carries a
+/// made-up confirmation, and it answers any confirmation with `joined`.
+struct ImpostorNode {
+    let key = SigningKey.generate()
+    var listener: SyncListener! = nil
+    var address = ""
+
+    static func start() async throws -> ImpostorNode {
+        var node = ImpostorNode()
+        let key = node.key
+        node.listener = try await TCPTransport(host: "127.0.0.1", port: 0).listen { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandlers([
+                    ByteToMessageHandler(SyncFrameDecoder()),
+                    MessageToByteHandler(SyncFrameEncoder()),
+                    NoiseSessionHandler(initiator: false, signingKey: key, profile: .residents),
+                    Handler(),
+                ])
+            }
+        }
+        node.address = "127.0.0.1:\(node.listener.port!)"
+        return node
+    }
+
+    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = SyncInbound
+        typealias OutboundOut = [UInt8]
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .message(let bytes) = unwrapInboundIn(data), let message = try? ResidentMessage.decode(bytes) else { return }
+            let answer: ResidentMessage
+            switch message {
+            case .claim:
+                let guess = try! CPace(password: Array("000000000000".utf8), sessionID: Array(repeating: 0, count: 32))
+                answer = .challenge(element: guess.element, confirmation: [UInt8](repeating: 9, count: 32))
+            case .confirm:
+                answer = .joined(role: .resident, displayName: "Camille", grant: EnvelopeID(bytes: [UInt8](repeating: 1, count: 32))!)
+            default:
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(answer.encoded()), promise: nil)
+        }
     }
 }

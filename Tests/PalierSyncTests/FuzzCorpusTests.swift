@@ -138,10 +138,14 @@ import Testing
                 ("submit", ResidentMessage.submit(tip.bytes).encoded()),
                 ("answer", ResidentMessage.answer(.init(id: tip.id, outcome: .refused, reason: .notAllowed, detail: "a resident may not post an alert")).encoded()),
                 ("bye", ResidentMessage.bye(.wrongSecret, "4").encoded()),
+                ("claim", ResidentMessage.claim(shortID: 0x0102, element: Array(0..<32)).encoded()),
+                ("challenge", ResidentMessage.challenge(element: Array(0..<32), confirmation: Array(32..<64)).encoded()),
+                ("confirm", ResidentMessage.confirm(Array(32..<64)).encoded()),
             ],
             "FuzzEnrolmentCode": [
                 ("code", Array(EnrolmentCode(building: b, id: Array(0..<8), secret: Array(16..<32), addresses: ["192.168.1.20:7482", "[fe80::1%eth0]:7482"]).text.utf8)),
                 ("code-no-address", Array(EnrolmentCode(building: b, id: Array(0..<8), secret: Array(16..<32), addresses: []).text.uppercased().utf8)),
+                ("short", Array(ShortEnrolmentCode(shortID: 0x0102, secret: 0x1_2345_6789).text.utf8)),
             ],
         ]
     }
