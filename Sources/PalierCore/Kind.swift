@@ -22,6 +22,16 @@ public enum Kind: UInt8, CaseIterable, Sendable, Codable, CustomStringConvertibl
     /// Control kinds that name another envelope (the `target` field).
     public var hasTarget: Bool { self == .edit || self == .retract || self == .hide }
 
+    /// Where a post of this kind goes unless its author says otherwise: notices, flashes and
+    /// alerts are about the building (its lift, its water, its meetings) and stay on its node;
+    /// the rest is for the neighbourhood.
+    public var defaultScope: Scope {
+        switch self {
+        case .notice, .flash, .alert: .building
+        default: .neighbourhood
+        }
+    }
+
     /// Grants may live 400 days; everything else 90.
     public var maximumLifetimeMillis: UInt64 {
         self == .grant ? Limits.maximumGrantLifetimeMillis : Limits.maximumLifetimeMillis

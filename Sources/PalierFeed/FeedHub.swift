@@ -12,7 +12,7 @@ public actor FeedHub {
     public let store: EnvelopeStore
     public let configuration: ScreenConfiguration
     let clock: any WallClock
-    let buildingName: String
+    public let buildingName: String
     /// Events queued per subscriber before they are coalesced into a snapshot.
     let subscriberBuffer: Int
     /// Called by ``markShown()`` with the highest envelope row the playlist was made from.
@@ -107,7 +107,7 @@ public actor FeedHub {
         seenChanges = changes
         let lastRow = try store.lastRowID()
         let next = try Self.playlist(store: store, now: now, configuration: configuration, policy: try store.federationPolicy(),
-                                     safeText: textCache.safeText)
+                                     buildingName: buildingName, safeText: textCache.safeText)
         textCache.keepOnlyUsed()
         let events = PlaylistDiff.events(from: playlist, to: next, at: now)
         playlist = next
@@ -121,19 +121,39 @@ public actor FeedHub {
     /// order) are read, and the next change is the store's earliest over every shown post. The
     /// same playlist as ``PlaylistRules`` gives from the whole view (a property test holds it).
     public static func playlist(store: EnvelopeStore, now: UInt64, configuration: ScreenConfiguration, policy: FederationPolicy,
+                                buildingName: String? = nil,
                                 safeText: @escaping PlaylistRules.SafeText = PlaylistRules.safeText) throws(StoreError) -> Playlist {
         let bound = max(configuration.maximumItems, 1)
-        let buildings = [store.building] + policy.followed.subtracting(policy.blocked).subtracting([store.building]).sorted()
-        var queries = Kind.contentKinds.filter { $0 != .event && $0 != .flash }.map { ViewQuery(kinds: [$0], limit: bound) }
+        let local = store.building
+        let buildings = [local] + policy.followed.subtracting(policy.blocked).subtracting([local]).sorted()
+        // Each kind from the buildings whose posts of that kind this screen shows.
+        func from(_ kind: Kind) -> [PublicKey] { policy.buildings(showing: kind, local: local) }
+        var queries = Kind.contentKinds.filter { $0 != .event && $0 != .flash }.map { ViewQuery(kinds: [$0], limit: bound, buildings: from($0)) }
+        // Flashes that pre-empt (the building's own, by these roles) and the others apart.
         let preempting = PlaylistRules.preemptingFlashRoles
-        queries.append(ViewQuery(kinds: [.flash], roles: preempting, limit: bound))
-        queries.append(ViewQuery(kinds: [.flash], roles: Role.allCases.filter { !preempting.contains($0) }, limit: bound))
-        queries.append(ViewQuery(kinds: [.event], order: .agenda(leadTime: configuration.eventLeadTimeMillis), limit: bound))
+        queries.append(ViewQuery(kinds: [.flash], roles: preempting, limit: bound, buildings: [local]))
+        queries.append(ViewQuery(kinds: [.flash], roles: Role.allCases.filter { !preempting.contains($0) }, limit: bound, buildings: [local]))
+        // A neighbour's alerts and flashes never pre-empt: read apart, so that they cannot take
+        // the places of this building's own.
+        queries[queries.firstIndex { $0.kinds == [.alert] }!].buildings = [local]
+        for kind in [Kind.alert, .flash] {
+            let neighbours = Array(from(kind).dropFirst())
+            if !neighbours.isEmpty { queries.append(ViewQuery(kinds: [kind], limit: bound, buildings: neighbours)) }
+        }
+        queries.append(ViewQuery(kinds: [.event], order: .agenda(leadTime: configuration.eventLeadTimeMillis), limit: bound, buildings: from(.event)))
         let items = try store.viewItems(queries, buildings: buildings, now: now)
         var playlist = PlaylistRules.playlist(
-            view: BuildingView(items: items, memberships: [], profiles: []), now: now, viewer: store.building,
+            view: BuildingView(items: items, memberships: [], profiles: []), now: now, viewer: store.building, viewerName: buildingName,
             configuration: configuration, policy: policy, safeText: safeText)
-        let later = try store.nextViewChange(after: now, leadTime: configuration.eventLeadTimeMillis, buildings: buildings)
+        // The next change among the posts this screen may show: all of this building's, and
+        // the followed kinds of each followed building (grouped by the kinds they show).
+        var later = try store.nextViewChange(after: now, leadTime: configuration.eventLeadTimeMillis, buildings: [local])
+        let groups = Dictionary(grouping: buildings.dropFirst()) { policy.kinds(from: $0) }
+        for (kinds, members) in groups.sorted(by: { Kind.mask($0.key) < Kind.mask($1.key) }) {
+            let next = try store.nextViewChange(after: now, leadTime: configuration.eventLeadTimeMillis, buildings: members,
+                                                kinds: Kind.contentKinds.filter(kinds.contains))
+            later = [later, next].compactMap { $0 }.min()
+        }
         playlist.nextChange = [playlist.nextChange, later].compactMap { $0 }.min()
         return playlist
     }

@@ -4,15 +4,32 @@ import NIOCore
 import ServiceLifecycle
 
 /// The kiosk web server on loopback: the screen page, `/feed.json` (the current snapshot) and
-/// `/events` (Server-Sent Events carrying the feed's lines).
+/// `/events` (Server-Sent Events carrying the feed's lines). It answers only requests named to
+/// it (`Host` 127.0.0.1, localhost, [::1] or a configured name): a web page elsewhere that
+/// points a name of its own at 127.0.0.1 (DNS rebinding) cannot read the feed.
 public enum KioskServer {
-    public static func service(hub: FeedHub, host: String = "127.0.0.1", port: Int, logger: Logger) -> some Service {
+    public struct Page: Sendable {
+        public var language: String
+        public var panel: KioskPanel?
+        /// Names besides 127.0.0.1, localhost and [::1] that the page may be reached by.
+        public var hostNames: [String]
+
+        public init(language: String = "fr", panel: KioskPanel? = nil, hostNames: [String] = []) {
+            self.language = language
+            self.panel = panel
+            self.hostNames = hostNames
+        }
+    }
+
+    public static func service(hub: FeedHub, host: String = "127.0.0.1", port: Int, page: Page = Page(), logger: Logger) -> some Service {
         let router = Router()
+        router.add(middleware: HostCheck(allowed: Set(["127.0.0.1", "localhost", "[::1]"] + page.hostNames.map { $0.lowercased() }), logger: logger))
+        let html = KioskPage.render(language: page.language, building: hub.buildingName, panel: page.panel)
         router.get("/") { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: KioskPage.html))
+                body: .init(byteBuffer: ByteBuffer(string: html))
             )
         }
         router.get("/feed.json") { _, _ in
@@ -48,5 +65,27 @@ public enum KioskServer {
             configuration: .init(address: .hostname(host, port: port), serverName: "palier"),
             logger: logger
         )
+    }
+}
+
+/// Refuses a request whose `Host` is not one of the kiosk's names (421), port aside.
+struct HostCheck<Context: RequestContext>: RouterMiddleware {
+    let allowed: Set<String>
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let authority = (request.head.authority ?? "").lowercased()
+        guard allowed.contains(Self.hostName(authority)) else {
+            logger.warning("kiosk request for another host refused", metadata: ["host": "\(authority)"])
+            return Response(status: .misdirectedRequest, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "This screen answers only to its own name.\n")))
+        }
+        return try await next(request, context)
+    }
+
+    /// The host of `host[:port]`, brackets kept for IPv6 (`[::1]:7480` → `[::1]`).
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return String(authority[...end]) }
+        return String(authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 }

@@ -54,10 +54,11 @@ extension BuildingNode {
     }
 
     /// Follows (shows on this screen), blocks (refuses and never relays), or forgets a stance
-    /// towards another building.
-    public func setStance(_ stance: BuildingStance?, for building: PublicKey) throws(NodeError) {
+    /// towards another building. `kinds`: for a follow, the kinds of its posts shown here (nil:
+    /// ``FederationPolicy/defaultFollowedKinds``).
+    public func setStance(_ stance: BuildingStance?, for building: PublicKey, kinds: Set<Kind>? = nil) throws(NodeError) {
         guard building != self.building else { throw NodeError(.ownBuilding) }
-        do { try store.setStance(stance, for: building, now: now()) } catch { throw .wrap(error) }
+        do { try store.setStance(stance, for: building, kinds: kinds, now: now()) } catch { throw .wrap(error) }
         RunningNodeSignal.storeChanged(controlSocket: controlSocketPath)
     }
 

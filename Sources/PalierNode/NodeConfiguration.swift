@@ -1,5 +1,6 @@
 import Foundation
 import PalierCore
+import PalierFeed
 
 /// The node's settings, stored as `config.json` in its data directory.
 public struct NodeConfiguration: Codable, Sendable, Hashable {
@@ -96,6 +97,9 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var problem: String? {
         if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first { return problem }
         if (latitude == nil) != (longitude == nil) { return "latitude and longitude must be given together" }
+        if !KioskPage.languages.contains(feed.language) {
+            return "feed.language is \"\(feed.language)\"; the screen speaks \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " or "))"
+        }
         return nil
     }
 
@@ -125,10 +129,17 @@ public struct FeedSettings: Codable, Sendable, Hashable {
     public var promoShare = 0.2
     /// Days before its start an event appears on the screen.
     public var eventLeadDays = 7
+    /// The screen's language: "fr" (the default) or "en"; dates and times follow it.
+    public var language = "fr"
+    /// Names the kiosk page may be reached by besides 127.0.0.1, localhost and [::1] (a
+    /// screen on the local network that opens `http://node-name:7480/`).
+    public var kioskHostNames: [String] = []
+    /// The building's panel (caretaker, emergency numbers) on a quiet or empty screen.
+    public var panel: KioskPanel?
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case runtimeDirectory, group, kioskPort, promoShare, eventLeadDays }
+    enum CodingKeys: String, CodingKey { case runtimeDirectory, group, kioskPort, promoShare, eventLeadDays, language, kioskHostNames, panel }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -137,6 +148,9 @@ public struct FeedSettings: Codable, Sendable, Hashable {
         kioskPort = try c.decodeIfPresent(Int.self, forKey: .kioskPort) ?? 7480
         promoShare = try c.decodeIfPresent(Double.self, forKey: .promoShare) ?? 0.2
         eventLeadDays = try c.decodeIfPresent(Int.self, forKey: .eventLeadDays) ?? 7
+        language = try c.decodeIfPresent(String.self, forKey: .language) ?? "fr"
+        kioskHostNames = try c.decodeIfPresent([String].self, forKey: .kioskHostNames) ?? []
+        panel = try c.decodeIfPresent(KioskPanel.self, forKey: .panel)
     }
 }
 

@@ -90,7 +90,8 @@ public final class NodeRuntime: Sendable {
         }
         let kiosk = options.kiosk && settings.kioskPort > 0
         if kiosk {
-            services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, logger: logger)))
+            let page = KioskServer.Page(language: settings.language, panel: settings.panel, hostNames: settings.kioskHostNames)
+            services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, page: page, logger: logger)))
         }
         services.append(.init(service: FeedService(
             hub: hub,

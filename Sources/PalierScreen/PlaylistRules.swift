@@ -46,8 +46,14 @@ public struct Playlist: Hashable, Sendable {
 
 /// The screen's rules, pure: the same view, time and settings always give the same playlist.
 ///
-/// - An `alert`, or a `flash` by the building, an admin, the landlord or the elevator company,
-///   pre-empts the rotation until it expires. Alerts come before flashes, newest first.
+/// - This building's `alert`s, and its `flash`es by the building, an admin, the landlord or the
+///   elevator company, pre-empt the rotation until they expire. Alerts come before flashes,
+///   newest first. A followed neighbour's alert or flash never pre-empts: it is an item of the
+///   rotation, with the notices (and shows only if the follow takes that kind).
+/// - A followed building's posts show only in the kinds its follow takes
+///   (``FederationPolicy/defaultFollowedKinds`` unless set), labelled with its name; a neighbour
+///   whose name reads as ours (case, accents, spaces and punctuation aside) is named by its
+///   key's short form instead, and no neighbour's post is marked official.
 /// - Events are on the screen from `eventLeadTimeMillis` before their start until their end,
 ///   in agenda order (start, then id), after the notices.
 /// - Notices, then tips and classifieds, newest first.
@@ -70,7 +76,8 @@ public enum PlaylistRules {
 
     /// - Parameter policy: whose posts this screen shows besides its own building's (followed
     ///   buildings), and whose never (blocked ones).
-    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, configuration: ScreenConfiguration = .init(),
+    /// - Parameter viewerName: this building's name, which no neighbour may appear under.
+    public static func playlist(view: BuildingView, now: UInt64, viewer: PublicKey, viewerName: String? = nil, configuration: ScreenConfiguration = .init(),
                                 policy: FederationPolicy = FederationPolicy(), safeText: SafeText = PlaylistRules.safeText) -> Playlist {
         typealias Entry = (entry: ViewItem, from: UInt64, until: UInt64)
         var preempting: [Entry] = []
@@ -81,7 +88,8 @@ public enum PlaylistRules {
         var nextChange: UInt64?
         func schedule(_ t: UInt64) { if t > now { nextChange = min(nextChange ?? t, t) } }
 
-        for entry in view.items where entry.expiresAt > now && policy.screenShows(building: entry.building, local: viewer) {
+        let ourName = viewerName.map(ScreenText.folded)
+        for entry in view.items where entry.expiresAt > now && policy.screenShows(building: entry.building, kind: entry.kind, local: viewer) {
             schedule(entry.expiresAt)
             var from = entry.postedAt.millis
             var until = entry.expiresAt
@@ -95,15 +103,15 @@ public enum PlaylistRules {
             }
             let kept = (entry, from, until)
             switch entry.kind {
-            case _ where preempts(entry): preempting.append(kept)
-            case .notice: notices.append(kept)
+            case _ where preempts(entry, viewer: viewer): preempting.append(kept)
+            case .notice, .alert, .flash: notices.append(kept)
             case .event: events.append((entry.content.event!.startsAt, kept))
             case .promo: promos.append(kept)
             default: chatter.append(kept)
             }
         }
         func item(_ kept: Entry) -> ScreenItem {
-            screenItem(kept.entry, from: kept.from, until: kept.until, viewer: viewer, configuration: configuration, safeText: safeText)
+            screenItem(kept.entry, from: kept.from, until: kept.until, viewer: viewer, viewerName: ourName, configuration: configuration, safeText: safeText)
         }
         let bound = max(configuration.maximumItems, 1)
         // Alerts before flashes; the view's order (newest first, then id) within each.
@@ -147,9 +155,9 @@ public enum PlaylistRules {
     /// or the elevator company.
     public static let preemptingFlashRoles: [Role?] = [nil, .admin, .landlord, .elevator]
 
-    /// Alerts, and flashes by ``preemptingFlashRoles``.
-    static func preempts(_ entry: ViewItem) -> Bool {
-        entry.kind == .alert || (entry.kind == .flash && preemptingFlashRoles.contains(entry.role))
+    /// This building's alerts, and its flashes by ``preemptingFlashRoles``.
+    static func preempts(_ entry: ViewItem, viewer: PublicKey) -> Bool {
+        entry.building == viewer && (entry.kind == .alert || (entry.kind == .flash && preemptingFlashRoles.contains(entry.role)))
     }
 
     static func priority(_ kind: Kind) -> Int {
@@ -161,11 +169,18 @@ public enum PlaylistRules {
         }
     }
 
-    static func screenItem(_ entry: ViewItem, from: UInt64, until: UInt64, viewer: PublicKey, configuration: ScreenConfiguration,
+    /// `viewerName`: this building's name, folded (``ScreenText/folded(_:)``).
+    static func screenItem(_ entry: ViewItem, from: UInt64, until: UInt64, viewer: PublicKey, viewerName: String?, configuration: ScreenConfiguration,
                            safeText: SafeText = PlaylistRules.safeText) -> ScreenItem {
         let (title, body) = safeText(entry, configuration)
         let official: Set<Role> = [.admin, .council, .syndic, .landlord, .elevator, .city]
-        let buildingName = ScreenText.safe(entry.buildingName ?? entry.building.shortText, limit: Limits.maximumBuildingNameScalars)
+        let local = entry.building == viewer
+        var name = entry.buildingName ?? ""
+        if !local, name.isEmpty || ScreenText.folded(name) == viewerName || ScreenText.folded(name).isEmpty {
+            // A neighbour that names itself as we do is known by its key.
+            name = entry.building.shortText + "…"
+        }
+        let buildingName = ScreenText.safe(name.isEmpty ? entry.building.shortText : name, limit: Limits.maximumBuildingNameScalars)
         let authorName = ScreenText.safe(entry.authorName, limit: Limits.maximumDisplayNameScalars)
         return ScreenItem(
             id: entry.id.hex,
@@ -176,12 +191,12 @@ public enum PlaylistRules {
             author: .init(
                 name: authorName.isEmpty ? buildingName : authorName,
                 role: entry.role?.name ?? "building",
-                verified: entry.role.map { official.contains($0) } ?? true
+                verified: local && (entry.role.map { official.contains($0) } ?? true)
             ),
             building: buildingName,
-            local: entry.building == viewer,
+            local: local,
             priority: priority(entry.kind),
-            preempts: preempts(entry),
+            preempts: preempts(entry, viewer: viewer),
             from: from,
             until: until,
             displaySeconds: displaySeconds(kind: entry.kind, characters: title.count + body.count),

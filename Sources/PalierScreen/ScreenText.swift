@@ -1,3 +1,5 @@
+import Foundation
+
 /// Makes posted text safe to put on a shared screen.
 ///
 /// Bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) would let a post
@@ -29,6 +31,17 @@ public enum ScreenText {
         let cleaned = String(scalars)
         guard cleaned.count > limit else { return cleaned }
         return String(cleaned.prefix(max(limit - 1, 0))).trimmingTrailingSpaces() + "…"
+    }
+}
+
+extension ScreenText {
+    /// A name as people read it: without case, accents, spaces, punctuation or invisible
+    /// characters ("Résidence des Lilas" and "residence  DES-lilas" fold the same).
+    public static func folded(_ name: String) -> String {
+        let plain = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        return String(String.UnicodeScalarView(plain.unicodeScalars.filter { scalar in
+            !isNeutralised(scalar) && (scalar.properties.isAlphabetic || scalar.properties.numericType != nil)
+        }))
     }
 }
 

@@ -110,23 +110,27 @@ extension EnvelopeStore {
     public func federationPolicy() throws(StoreError) -> FederationPolicy {
         try read { db in
             var stances: [PublicKey: BuildingStance] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT building, policy FROM building_policy") {
+            var kinds: [PublicKey: Set<Kind>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT building, policy, kinds FROM building_policy") {
                 let key: Data = row[0]
                 if let building = PublicKey(bytes: [UInt8](key)), let stance = BuildingStance(rawValue: UInt8(clamping: row[1] as Int)) {
                     stances[building] = stance
+                    if let mask = row[2] as Int64? { kinds[building] = Kind.kinds(mask: mask) }
                 }
             }
-            return FederationPolicy(stances: stances)
+            return FederationPolicy(stances: stances, kinds: kinds)
         }
     }
 
-    /// Records (or with nil, forgets) this building's stance towards `building`.
-    public func setStance(_ stance: BuildingStance?, for building: PublicKey, now: UInt64) throws(StoreError) {
+    /// Records (or with nil, forgets) this building's stance towards `building`; `kinds`: for a
+    /// follow, the kinds of its posts that show here (nil: the default ones).
+    public func setStance(_ stance: BuildingStance?, for building: PublicKey, kinds: Set<Kind>? = nil, now: UInt64) throws(StoreError) {
         try write { db in
             if let stance {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO building_policy (building, policy, updatedAt) VALUES (?, ?, ?)",
-                    arguments: [Data(building.bytes), Int(stance.rawValue), Int64(clamping: now)])
+                    sql: "INSERT OR REPLACE INTO building_policy (building, policy, updatedAt, kinds) VALUES (?, ?, ?, ?)",
+                    arguments: [Data(building.bytes), Int(stance.rawValue), Int64(clamping: now),
+                                stance == .follow ? kinds.map(Kind.mask) : nil])
             } else {
                 try db.execute(sql: "DELETE FROM building_policy WHERE building = ?", arguments: [Data(building.bytes)])
             }

@@ -437,8 +437,12 @@ public struct ViewQuery: Sendable, Hashable {
     public var offset: Int
     /// Buildings whose posts are left out (blocked ones).
     public var excluding: [PublicKey]
+    /// The buildings whose posts this query reads, in place of those given to the read (nil).
+    public var buildings: [PublicKey]?
 
-    public init(kinds: [Kind], roles: [Role?]? = nil, order: Order = .newest, limit: Int, offset: Int = 0, excluding: [PublicKey] = []) {
+    public init(kinds: [Kind], roles: [Role?]? = nil, order: Order = .newest, limit: Int, offset: Int = 0, excluding: [PublicKey] = [],
+                buildings: [PublicKey]? = nil) {
+        self.buildings = buildings
         self.kinds = kinds
         self.roles = roles
         self.order = order
@@ -453,7 +457,7 @@ extension EnvelopeStore {
     /// at `now`, in the view's order for `.newest`.
     public func viewItems(_ query: ViewQuery, buildings: [PublicKey]?, now: UInt64) throws(StoreError) -> [ViewItem] {
         try purgeExpiredIfAny(now: now)
-        return try read { db in try Self.readItems(db, query, buildings: buildings, now: now) }
+        return try read { db in try Self.readItems(db, query, buildings: query.buildings ?? buildings, now: now) }
     }
 
     /// Several queries in one read transaction: the union of their items, in the view's order.
@@ -463,7 +467,7 @@ extension EnvelopeStore {
             var seen = Set<EnvelopeID>()
             var items: [ViewItem] = []
             for query in queries {
-                for item in try Self.readItems(db, query, buildings: buildings, now: now) where seen.insert(item.id).inserted {
+                for item in try Self.readItems(db, query, buildings: query.buildings ?? buildings, now: now) where seen.insert(item.id).inserted {
                     items.append(item)
                 }
             }
@@ -543,11 +547,13 @@ extension EnvelopeStore {
 
     /// The next instant after `now` at which a post of `buildings` expires, or an event of theirs
     /// comes within `leadTime` of its start, or ends: when the screen next changes by itself.
-    public func nextViewChange(after now: UInt64, leadTime: UInt64, buildings: [PublicKey]?) throws(StoreError) -> UInt64? {
+    /// `kinds`: only posts of these kinds count (nil: all).
+    public func nextViewChange(after now: UInt64, leadTime: UInt64, buildings: [PublicKey]?, kinds: [Kind]? = nil) throws(StoreError) -> UInt64? {
         try purgeExpiredIfAny(now: now)
         let lead = Int64(clamping: leadTime)
         let t = Int64(clamping: now)
-        let (filter, arguments) = Self.buildingFilter(buildings)
+        var (filter, arguments) = Self.buildingFilter(buildings)
+        if let kinds { filter += " AND vi.kind IN (\(kinds.isEmpty ? "NULL" : kinds.map { "\($0.rawValue)" }.joined(separator: ",")))" }
         return try read { db in
             // Three index seeks rather than one scan: the first expiry, and the first start and
             // end of an event to come.

@@ -138,6 +138,10 @@ public final class EnvelopeStore: Sendable {
         migrator.registerMigration("v7: residents' posts held for moderation") { db in
             try db.execute(sql: pendingMigration)
         }
+        migrator.registerMigration("v8: the kinds a follow shows") { db in
+            // NULL: the default kinds (FederationPolicy.defaultFollowedKinds).
+            try db.execute(sql: "ALTER TABLE building_policy ADD COLUMN kinds INTEGER")
+        }
         return migrator
     }
 

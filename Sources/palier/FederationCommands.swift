@@ -70,12 +70,36 @@ extension StanceCommand {
     }
 }
 
-struct Follow: StanceCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a neighbouring building's posts on this building's screen.")
+struct Follow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a neighbouring building's posts on this building's screen.",
+        discussion: """
+            By default its events, tips, classifieds and promos show here; its notices, flashes and \
+            alerts are about its own building and stay on its screen. Its alerts never take over this screen.
+            Example: palier follow <key> --kinds event,tip,classified,promo,notice
+            """)
     @OptionGroup var options: NodeOptions
     @Argument(help: "The building's public key (text form).") var building: String
-    static let stance: BuildingStance? = .follow
-    static let verb = "Following"
+    @Option(help: "The kinds of its posts to show, separated by commas (default: event,tip,classified,promo).")
+    var kinds: String?
+
+    func run() async throws {
+        var chosen: Set<Kind>?
+        if let kinds {
+            var set: Set<Kind> = []
+            for name in kinds.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                guard let kind = Kind(name: name), kind.isContent else { throw NodeError.unknownKind(name) }
+                set.insert(kind)
+            }
+            guard !set.isEmpty else { throw ValidationError("--kinds needs at least one kind: \(Kind.contentKinds.map(\.name).joined(separator: ", ")).") }
+            chosen = set
+        }
+        let node = try options.openNode()
+        let key = try node.publicKey(named: building)
+        try node.setStance(.follow, for: key, kinds: chosen)
+        let shown = chosen ?? FederationPolicy.defaultFollowedKinds
+        print("Following \(key.shortText)…: its \(Kind.contentKinds.filter(shown.contains).map(\.name).joined(separator: ", ")) show on this screen.")
+    }
 }
 
 struct Unfollow: StanceCommand {

@@ -50,8 +50,8 @@ struct Post: AsyncParsableCommand {
     @OptionGroup var content: ContentOptions
     @Option(help: "When the post disappears: a duration (7d, 36h) or a date; at most 90 days (default 7 days, or the event's end).")
     var expires: String?
-    @Option(help: "building: this node only; neighbourhood: every node of the network.")
-    var scope: Scope = .neighbourhood
+    @Option(help: "building: this node only; neighbourhood: every node of the network. Default: building for notices, flashes and alerts, neighbourhood for the rest.")
+    var scope: Scope?
 
     func run() async throws {
         guard let kind = Kind(name: kind), kind.isContent else { throw NodeError.unknownKind(kind) }
@@ -67,7 +67,7 @@ struct Post: AsyncParsableCommand {
         var post = PostContent(title: "")
         try content.apply(to: &post, kind: kind, now: now)
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
-        let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope, as: author)
+        let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope ?? kind.defaultScope, as: author)
         print("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).")
     }
 
@@ -82,7 +82,7 @@ struct Post: AsyncParsableCommand {
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
             ?? post.event.map { $0.endsAt > now ? $0.endsAt : now + BuildingNode.defaultPostLifetime } ?? now + BuildingNode.defaultPostLifetime
         let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
-            EnvelopeContent(kind: kind, scope: scope, building: building, author: author, timestamp: timestamp, expiresAt: expiry, payload: .post(post))
+            EnvelopeContent(kind: kind, scope: scope ?? kind.defaultScope, building: building, author: author, timestamp: timestamp, expiresAt: expiry, payload: .post(post))
         }
         try await ResidentMode.deliver(focus: envelope, describe: ResidentMode.describe)
     }

@@ -22,9 +22,10 @@ import Testing
         let report = try store.ingest(world.envelopes.map(\.bytes), now: start)
         taken = (report.accepted + report.erasedOnArrival).compactMap { byID[$0] }
 
-        let policy: FederationPolicy = switch Int.random(in: 0..<3, using: &random) {
+        let policy: FederationPolicy = switch Int.random(in: 0..<4, using: &random) {
         case 0: FederationPolicy()
         case 1: FederationPolicy(followed: [world.neighbour.publicKey])
+        case 2: FederationPolicy(followed: [world.neighbour.publicKey], followedKinds: [world.neighbour.publicKey: Set(Kind.contentKinds)])
         default: FederationPolicy(followed: [world.neighbour.publicKey], blocked: [world.neighbour.publicKey])
         }
         let configuration = ScreenConfiguration(
@@ -33,8 +34,9 @@ import Testing
             maximumItems: Int.random(in: 1...8, using: &random))
         for now in [start, start + Fixtures.day + 1_800_000, start + 10 * Fixtures.day, start + 70 * Fixtures.day] {
             let expected = PlaylistRules.playlist(
-                view: ViewRules.view(of: taken, now: now, viewer: home), now: now, viewer: home, configuration: configuration, policy: policy)
-            let actual = try FeedHub.playlist(store: store, now: now, configuration: configuration, policy: policy)
+                view: ViewRules.view(of: taken, now: now, viewer: home), now: now, viewer: home, viewerName: "Les Lilas",
+                configuration: configuration, policy: policy)
+            let actual = try FeedHub.playlist(store: store, now: now, configuration: configuration, policy: policy, buildingName: "Les Lilas")
             #expect(actual.items.map(\.id) == expected.items.map(\.id), "seed \(seed) at +\((now - start) / 3_600_000) h")
             #expect(actual == expected, "seed \(seed) at +\((now - start) / 3_600_000) h")
         }

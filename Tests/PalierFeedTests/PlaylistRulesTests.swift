@@ -45,6 +45,77 @@ import Testing
         #expect(titles(FederationPolicy(blocked: [b])).contains("Chez nous"))
     }
 
+    @Test("a followed neighbour's alert and flash never take over this screen: they are labelled items of the rotation; ours pre-empt")
+    func neighboursNeverPreempt() {
+        let neighbour = Fixtures.key(6)
+        let n = neighbour.publicKey
+        let theirAlert = Fixtures.post(.alert, by: neighbour, in: n, at: now - 3_000, lifetime: Fixtures.day, title: "Coupure d'eau chez eux")
+        let theirFlash = Fixtures.post(.flash, by: neighbour, in: n, at: now - 2_000, title: "Ascenseur en panne chez eux")
+        let ourAlert = Fixtures.post(.alert, by: building, in: b, at: now - 1_000, lifetime: Fixtures.day, title: "Coupure d'eau chez nous")
+        let tip = Fixtures.post(.tip, by: resident, in: b, at: now - 4_000, title: "Vélo")
+        let view = ViewRules.view(of: grants + [theirAlert, theirFlash, ourAlert, tip], now: now, viewer: b)
+        let everything = FederationPolicy(followed: [n], followedKinds: [n: Set(Kind.contentKinds)])
+        let list = PlaylistRules.playlist(view: view, now: now, viewer: b, policy: everything)
+        #expect(list.items.map(\.title) == ["Coupure d'eau chez nous", "Ascenseur en panne chez eux", "Coupure d'eau chez eux", "Vélo"])
+        #expect(list.items.map(\.preempts) == [true, false, false, false])
+        #expect(list.items.map(\.local) == [true, false, false, true])
+        // Without our alert, nothing pre-empts: the screen keeps its rotation.
+        let calm = ViewRules.view(of: grants + [theirAlert, theirFlash, tip], now: now, viewer: b)
+        #expect(PlaylistRules.playlist(view: calm, now: now, viewer: b, policy: everything).items.allSatisfy { !$0.preempts })
+    }
+
+    @Test("a follow shows a neighbour's events, tips, classifieds and promos by default, or the kinds it names")
+    func followByKind() {
+        let neighbour = Fixtures.key(6)
+        let n = neighbour.publicKey
+        let posts = Kind.contentKinds.enumerated().map { index, kind in
+            Fixtures.post(kind, by: neighbour, in: n, at: now - UInt64(1_000 * (index + 1)), lifetime: Fixtures.day, title: kind.name)
+        }
+        let view = ViewRules.view(of: grants + posts, now: now, viewer: b)
+        func kinds(_ policy: FederationPolicy) -> Set<String> {
+            // Promos get half the time, so that one shows beside three other posts.
+            Set(PlaylistRules.playlist(view: view, now: now, viewer: b, configuration: ScreenConfiguration(promoShare: 0.5), policy: policy).items.map(\.kind))
+        }
+        #expect(kinds(FederationPolicy(followed: [n])) == ["event", "tip", "classified", "promo"])
+        #expect(kinds(FederationPolicy(followed: [n], followedKinds: [n: [.event]])) == ["event"])
+        #expect(kinds(FederationPolicy(followed: [n], followedKinds: [n: [.notice, .alert]])) == ["notice", "alert"])
+        // Kinds set for a building that is then blocked count for nothing.
+        #expect(kinds(FederationPolicy(followed: [n], blocked: [n], followedKinds: [n: Set(Kind.contentKinds)])).isEmpty)
+        #expect(Kind.kinds(mask: Kind.mask([.event, .promo])) == [.event, .promo])
+        #expect(Kind.kinds(mask: -1) == Set(Kind.contentKinds))
+        #expect(Kind.kinds(mask: 0).isEmpty)
+    }
+
+    @Test("a neighbour's post names its building; one that calls itself as we do is named by its key, and no neighbour is marked official")
+    func neighbourLabels() {
+        let neighbour = Fixtures.key(6), lookalike = Fixtures.key(7)
+        let profiles = [
+            Fixtures.profile(of: building, name: "Résidence des Lilas"),
+            Fixtures.profile(of: neighbour, name: "Les Tilleuls"),
+            Fixtures.profile(of: lookalike, name: "  RESIDENCE des-lilas "),
+        ]
+        let ours = Fixtures.post(.event, by: building, in: b, at: now - 1_000, title: "Chez nous")
+        let theirs = Fixtures.post(.event, by: neighbour, in: neighbour.publicKey, at: now - 2_000, title: "Aux Tilleuls")
+        let fake = Fixtures.post(.event, by: lookalike, in: lookalike.publicKey, at: now - 3_000, title: "Faux Lilas")
+        let view = ViewRules.view(of: grants + profiles + [ours, theirs, fake], now: now, viewer: b)
+        let list = PlaylistRules.playlist(view: view, now: now, viewer: b, viewerName: "Résidence des Lilas",
+                                          policy: FederationPolicy(followed: [neighbour.publicKey, lookalike.publicKey]))
+        let byTitle = Dictionary(uniqueKeysWithValues: list.items.map { ($0.title, $0) })
+        #expect(byTitle["Chez nous"]?.building == "Résidence des Lilas")
+        #expect(byTitle["Chez nous"]?.author.verified == true)
+        #expect(byTitle["Aux Tilleuls"]?.building == "Les Tilleuls")
+        #expect(byTitle["Faux Lilas"]?.building == lookalike.publicKey.shortText + "…")
+        #expect(byTitle["Aux Tilleuls"]?.author.verified == false && byTitle["Faux Lilas"]?.author.verified == false)
+        #expect(ScreenText.folded("Résidence des Lilas") == ScreenText.folded("residence\u{200B} DES   lilas!"))
+        #expect(ScreenText.folded("Les Tilleuls") != ScreenText.folded("Les Lilas"))
+    }
+
+    @Test("notices, flashes and alerts stay in their building unless told; the rest goes to the neighbourhood")
+    func defaultScopes() {
+        #expect(Kind.contentKinds.filter { $0.defaultScope == .building } == [.notice, .flash, .alert])
+        #expect(Kind.contentKinds.filter { $0.defaultScope == .neighbourhood } == [.tip, .classified, .event, .promo])
+    }
+
     @Test func alertsAndAuthorisedFlashesPreemptTheRotation() {
         let tip = Fixtures.post(.tip, by: resident, in: b, title: "Vélo")
         let flash = Fixtures.post(.flash, by: elevator, in: b, at: Fixtures.epoch + 1, title: "Maintenance 14 h")
