@@ -24,7 +24,7 @@ run: build
 # other node within 1 s) run in a second phase of their own, so that the CPU-heavy property and
 # simulation tests of the first phase cannot starve them; the discovery lab (avahi-daemons in
 # network namespaces, a restart timed against a goal) in a third.
-LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|LiveProcessTests|FeedCommandTests|KioskBrowserTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
+LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|LiveProcessTests|FeedCommandTests|KioskBrowserTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests|KioskLayoutTests
 LAB_TESTS := DiscoveryLabTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests, then

@@ -109,7 +109,7 @@ def main() -> int:
         page.evaluate("window.palierMark = 'same page'")
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         alert = json.dumps(alert_text)
-        shown = (f"document.getElementById('alert').classList.contains('on') && "
+        shown = (f"document.body.classList.contains('alerting') && "
                  f"document.getElementById('alert').innerText.includes({alert})")
         if not page.wait_for(shown, timeout=10):
             print(f"FAIL: the alert {alert_text!r} never showed; the page showed: {page.evaluate('document.body.innerText')!r}")

@@ -21,9 +21,14 @@ public enum KioskServer {
         }
     }
 
+    /// The names the kiosk answers to.
+    static func hostNames(_ page: Page) -> Set<String> {
+        Set(["127.0.0.1", "localhost", "[::1]"] + page.hostNames.map { $0.lowercased() })
+    }
+
     public static func service(hub: FeedHub, host: String = "127.0.0.1", port: Int, page: Page = Page(), logger: Logger) -> some Service {
         let router = Router()
-        router.add(middleware: HostCheck(allowed: Set(["127.0.0.1", "localhost", "[::1]"] + page.hostNames.map { $0.lowercased() }), logger: logger))
+        router.add(middleware: HostCheck(allowed: hostNames(page), logger: logger))
         let html = KioskPage.render(language: page.language, building: hub.buildingName, panel: page.panel)
         router.get("/") { _, _ in
             Response(
@@ -87,5 +92,12 @@ struct HostCheck<Context: RequestContext>: RouterMiddleware {
     static func hostName(_ authority: String) -> String {
         if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return String(authority[...end]) }
         return String(authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+}
+
+/// Whether the kiosk with `page`'s settings answers a request for `authority` (tests, docs).
+public enum HostCheckProbe {
+    public static func allowed(_ page: KioskServer.Page, _ authority: String) -> Bool {
+        KioskServer.hostNames(page).contains(HostCheck<BasicRequestContext>.hostName(authority.lowercased()))
     }
 }

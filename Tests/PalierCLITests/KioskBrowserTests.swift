@@ -111,4 +111,19 @@ import Testing
         #expect(!node.isRunning, "palier run still running 10 s after SIGTERM with an open event stream")
         #expect(node.terminationStatus == 0)
     }
+
+    @Test("a browser started before the node waits on the launcher page, then opens the kiosk page by itself")
+    func theLauncherWaitsForTheNode() async throws {
+        let live = LiveProcessTests()
+        try live.palier("init", "--name", "Les Tilleuls")
+        let port = Self.freePort()
+        try live.configure("feed", ["kioskPort": port])
+        try live.configure("sync", ["port": 0])
+        let check = try await onOwnThread { try runProjectScript("scripts/kiosk-launcher.py", interpreter: "python3", [
+            packageRoot.appendingPathComponent("examples/screen/launcher.html").path, "http://127.0.0.1:\(port)/",
+            "--", LiveProcessTests.binary.path, "run", "--data-dir", live.dataDir,
+        ]) }
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("opens http://127.0.0.1:\(port)/ by itself"), "\(check.output)")
+    }
 }
