@@ -133,6 +133,20 @@ public enum EnvelopeCodec {
             w.u64(event.endsAt)
             w.string16(event.place)
         }
+        for ext in extensions(of: post) {
+            w.u8(ext.tag)
+            w.u16(UInt16(ext.value.count))
+            w.raw(ext.value)
+        }
+    }
+
+    /// A post's extensions in the order they are written: by tag.
+    static func extensions(of post: PostContent) -> [PostExtension] {
+        func u64(_ v: UInt64) -> [UInt8] { (0..<8).reversed().map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        var all = post.otherExtensions
+        if let from = post.showsFrom { all.append(PostExtension(tag: PostExtension.showsFrom, value: u64(from))) }
+        if let until = post.showsUntil { all.append(PostExtension(tag: PostExtension.showsUntil, value: u64(until))) }
+        return all.sorted { $0.tag < $1.tag }
     }
 
     private static func readPost(kind: Kind, from r: inout ByteReader) throws(EnvelopeError) -> PostContent {
@@ -145,6 +159,27 @@ public enum EnvelopeCodec {
             let end = try r.u64()
             event = EventDetails(startsAt: start, endsAt: end, place: try r.string16("place"))
         }
-        return PostContent(title: title, body: body, language: language, event: event)
+        var post = PostContent(title: title, body: body, language: language, event: event)
+        // Extensions run up to the signature: tag, 2-byte length, value; tags strictly increasing.
+        var previous: UInt8?
+        while r.remaining > Signature.byteCount {
+            // Fewer bytes than an extension's tag and length: stray bytes, not an extension.
+            guard r.remaining - Signature.byteCount >= 3 else { throw .trailingBytes(r.remaining - Signature.byteCount) }
+            let tag = try r.u8()
+            let length = Int(try r.u16())
+            guard length <= r.remaining - Signature.byteCount else { throw .truncated }
+            let value = try r.raw(length)
+            if let previous, tag <= previous { throw .invalidExtension(tag) }
+            previous = tag
+            switch tag {
+            case PostExtension.showsFrom, PostExtension.showsUntil:
+                guard value.count == 8 else { throw .invalidExtension(tag) }
+                let time = value.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                if tag == PostExtension.showsFrom { post.showsFrom = time } else { post.showsUntil = time }
+            default:
+                post.otherExtensions.append(PostExtension(tag: tag, value: value))
+            }
+        }
+        return post
     }
 }

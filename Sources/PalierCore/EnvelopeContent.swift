@@ -6,12 +6,37 @@ public struct PostContent: Hashable, Sendable {
     public var language: String
     /// Present for events only.
     public var event: EventDetails?
+    /// When screens start showing it (Unix ms; extension 1, docs/protocol.md §2.2.1). nil: at once.
+    public var showsFrom: UInt64?
+    /// When screens stop showing it, if before the envelope's expiry (extension 2). An edit
+    /// sets it to take a post off the screens early.
+    public var showsUntil: UInt64?
+    /// Extensions this version does not know, kept so that the signed bytes stay the same.
+    public var otherExtensions: [PostExtension]
 
-    public init(title: String, body: String = "", language: String = "", event: EventDetails? = nil) {
+    public init(title: String, body: String = "", language: String = "", event: EventDetails? = nil,
+                showsFrom: UInt64? = nil, showsUntil: UInt64? = nil, otherExtensions: [PostExtension] = []) {
         self.title = title
         self.body = body
         self.language = language
         self.event = event
+        self.showsFrom = showsFrom
+        self.showsUntil = showsUntil
+        self.otherExtensions = otherExtensions
+    }
+}
+
+/// A post extension as it travels: a tag and its value (docs/protocol.md §2.2.1).
+public struct PostExtension: Hashable, Sendable {
+    public static let showsFrom: UInt8 = 1
+    public static let showsUntil: UInt8 = 2
+
+    public var tag: UInt8
+    public var value: [UInt8]
+
+    public init(tag: UInt8, value: [UInt8]) {
+        self.tag = tag
+        self.value = value
     }
 }
 

@@ -21,6 +21,8 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
         case editOfNonContentKind(UInt8)
         case notSignedByBuilding(Kind)
         case invalidCoordinates
+        case invalidExtension(UInt8)
+        case neverShown
         case badSignature
         case expired
         case fromTheFuture(secondsAhead: UInt64)
@@ -55,6 +57,10 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
     public static func editOfNonContentKind(_ k: UInt8) -> Self { Self(.editOfNonContentKind(k)) }
     public static func notSignedByBuilding(_ kind: Kind) -> Self { Self(.notSignedByBuilding(kind)) }
     public static let invalidCoordinates = Self(.invalidCoordinates)
+    /// A post extension out of order, repeated, or of the wrong length for its tag.
+    public static func invalidExtension(_ tag: UInt8) -> Self { Self(.invalidExtension(tag)) }
+    /// A post that starts showing after it stops or expires.
+    public static let neverShown = Self(.neverShown)
     /// The signature does not verify for the author's key.
     public static let badSignature = Self(.badSignature)
     /// Its expiry has passed.
@@ -80,6 +86,8 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
         case .unknownScope(let s): "scope code \(s) is unknown"
         case .unknownRole(let r): "role code \(r) is unknown"
         case .invalidFlag(let f): "the \(f) flag must be 0 or 1"
+        case .invalidExtension(let tag): "post extension \(tag) is out of order, repeated, or of the wrong length"
+        case .neverShown: "the post would never be shown: it starts showing after it stops (or after it expires)"
         case .invalidUTF8(let f): "the \(f) is not valid UTF-8"
         case .tooLong(let f, let length, let limit, let unit): "the \(f) is \(length) \(unit); the limit is \(limit) \(unit)"
         case .empty(let f): "the \(f) must not be empty"

@@ -16,11 +16,11 @@ public enum EnvelopeRules {
         switch c.payload {
         case .post(let post):
             guard c.kind.isContent, (post.event != nil) == (c.kind == .event) else { throw .unknownKind(c.kind.rawValue) }
-            try checkPost(post)
+            try checkPost(post, expiresAt: c.expiresAt)
         case .edit(let kind, let post):
             guard c.kind == .edit else { throw .unknownKind(c.kind.rawValue) }
             guard kind.isContent, (post.event != nil) == (kind == .event) else { throw .editOfNonContentKind(kind.rawValue) }
-            try checkPost(post)
+            try checkPost(post, expiresAt: c.expiresAt)
         case .retract:
             guard c.kind == .retract else { throw .unknownKind(c.kind.rawValue) }
         case .hide(let reason):
@@ -43,7 +43,15 @@ public enum EnvelopeRules {
         }
     }
 
-    static func checkPost(_ post: PostContent) throws(EnvelopeError) {
+    static func checkPost(_ post: PostContent, expiresAt: UInt64) throws(EnvelopeError) {
+        // Shown at some time: from before until, and before the envelope is gone.
+        let from = post.showsFrom ?? 0
+        guard from < min(post.showsUntil ?? .max, expiresAt) else { throw .neverShown }
+        var tags = Set<UInt8>()
+        for ext in post.otherExtensions {
+            guard ext.tag != PostExtension.showsFrom, ext.tag != PostExtension.showsUntil, ext.value.count <= Int(UInt16.max),
+                  tags.insert(ext.tag).inserted else { throw .invalidExtension(ext.tag) }
+        }
         try checkLine(post.title, field: "title", limit: Limits.maximumTitleScalars, allowEmpty: false)
         let bodyBytes = post.body.utf8.count
         guard bodyBytes <= Limits.maximumBodyBytes else {

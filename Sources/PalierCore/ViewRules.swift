@@ -58,6 +58,10 @@ public enum ViewRules {
                 if isErased(edit, by: retracts[edit.id]) || isErased(edit, by: retracts[post.id]) { continue }
                 if Envelope.precedes(shown, edit) { shown = edit }
             }
+            // An edit may take the post off the screens early (shows-until): it is gone then.
+            let content = shown.content.postContent!
+            let until = min(post.expiresAt, content.showsUntil ?? .max)
+            guard until > now else { continue }
             let buildingName = profiles[post.building].flatMap { envelope -> String? in
                 if case .profile(let p) = envelope.content.payload { return p.name }
                 return nil
@@ -71,11 +75,11 @@ public enum ViewRules {
                 role: authority.role,
                 authorName: authority.displayName ?? buildingName ?? "",
                 buildingName: buildingName,
-                content: shown.content.postContent!,
+                content: content,
                 postedAt: post.timestamp,
                 revision: shown.id,
                 editedAt: shown.id == post.id ? nil : shown.timestamp,
-                expiresAt: post.expiresAt,
+                expiresAt: until,
                 grant: authority.grant
             ))
         }

@@ -54,8 +54,10 @@ public struct Playlist: Hashable, Sendable {
 ///   (``FederationPolicy/defaultFollowedKinds`` unless set), labelled with its name; a neighbour
 ///   whose name reads as ours (case, accents, spaces and punctuation aside) is named by its
 ///   key's short form instead, and no neighbour's post is marked official.
-/// - Events are on the screen from `eventLeadTimeMillis` before their start until their end,
-///   in agenda order (start, then id), after the notices.
+/// - Events are on the screen from `eventLeadTimeMillis` before their start (or from their
+///   shows-from) until their end, in agenda order (start, then id), after the notices.
+/// - A post with a shows-from is on the screen from then on; one whose edit set a shows-until
+///   leaves it then (the view gives it that expiry).
 /// - Notices, then tips and classifieds, newest first.
 /// - Promos, newest first, as long as their seconds stay within `promoShare` of a turn of the
 ///   rotation; the rest wait for more content or for older promos to expire.
@@ -94,12 +96,19 @@ public enum PlaylistRules {
             var from = entry.postedAt.millis
             var until = entry.expiresAt
             if let event = entry.content.event {
-                let appears = event.startsAt > configuration.eventLeadTimeMillis ? event.startsAt - configuration.eventLeadTimeMillis : 0
+                // From its shows-from if it has one, else from the lead time before its start.
+                let appears = entry.content.showsFrom
+                    ?? (event.startsAt > configuration.eventLeadTimeMillis ? event.startsAt - configuration.eventLeadTimeMillis : 0)
                 schedule(appears)
                 schedule(event.endsAt)
                 guard now >= appears, now < event.endsAt else { continue }
                 from = appears
                 until = min(until, event.endsAt)
+            } else if let showsFrom = entry.content.showsFrom {
+                // Scheduled: on the screen from then on.
+                schedule(showsFrom)
+                guard now >= showsFrom else { continue }
+                from = max(from, showsFrom)
             }
             let kept = (entry, from, until)
             switch entry.kind {

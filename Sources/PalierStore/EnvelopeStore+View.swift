@@ -133,7 +133,8 @@ extension EnvelopeStore {
             role INTEGER,                -- NULL: the building key posted
             grantID BLOB,
             startsAt INTEGER,            -- the shown event's times
-            endsAt INTEGER
+            endsAt INTEGER,
+            showsFrom INTEGER            -- v9; here for stores that reach v5 after it was added
         );
         CREATE INDEX view_item_newest ON view_item(hlc DESC, id);
         CREATE INDEX view_item_kind ON view_item(kind, hlc DESC, id);
@@ -243,8 +244,8 @@ extension EnvelopeStore {
             self.viewer = viewer
             post = try RawStatement(db, sql: "SELECT seq, bytes FROM envelope WHERE id = ?1")
             upsert = try RawStatement(db, sql: """
-                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt, seq)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                INSERT OR REPLACE INTO view_item (id, kind, scope, building, author, hlc, expiresAt, revision, revisionHLC, role, grantID, startsAt, endsAt, seq, showsFrom)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                 """)
             delete = try RawStatement(db, sql: "DELETE FROM view_item WHERE seq = ?1")
             edits = try RawStatement(db, sql: "SELECT id, bytes FROM envelope WHERE kind = \(Kind.edit.rawValue) AND target = ?1")
@@ -275,14 +276,16 @@ extension EnvelopeStore {
                 return
             }
             let (shown, granted) = row
-            let event = shown.content.postContent?.event
+            let content = shown.content.postContent
+            let event = content?.event
             upsert.bind(1, id.bytes)
             upsert.bind(2, Int64(envelope.kind.rawValue))
             upsert.bind(3, Int64(envelope.content.scope.rawValue))
             upsert.bind(4, envelope.building.bytes)
             upsert.bind(5, envelope.author.bytes)
             upsert.bind(6, Int64(bitPattern: envelope.timestamp.rawValue))
-            upsert.bind(7, Int64(clamping: envelope.expiresAt))
+            // An edit's shows-until ends the post's time early.
+            upsert.bind(7, Int64(clamping: min(envelope.expiresAt, content?.showsUntil ?? .max)))
             upsert.bind(8, shown.id.bytes)
             upsert.bind(9, Int64(bitPattern: shown.timestamp.rawValue))
             if let role = granted.role { upsert.bind(10, Int64(role.rawValue)) } else { upsert.bindNull(10) }
@@ -295,6 +298,7 @@ extension EnvelopeStore {
                 upsert.bindNull(13)
             }
             upsert.bind(14, seq)
+            if let from = content?.showsFrom { upsert.bind(15, Int64(clamping: from)) } else { upsert.bindNull(15) }
             try upsert.run()
         }
 
@@ -384,8 +388,10 @@ extension EnvelopeStore {
         return items
     }
 
-    static func readView(_ db: Database) throws -> BuildingView {
-        let items = try readItems(db)
+    /// The view at `now`: a post taken off the screens early by an edit's shows-until keeps its
+    /// row (with that time as its expiry) until its envelope goes, but is not in the view.
+    static func readView(_ db: Database, now: UInt64) throws -> BuildingView {
+        let items = try readItems(db, where: "vi.expiresAt > \(Int64(clamping: now))")
         var memberships: [Membership] = []
         for row in try Row.fetchAll(db, sql: """
             SELECT building, subject, role, displayName, hlc, expiresAt, grantID FROM view_standing ORDER BY building, subject
@@ -439,10 +445,13 @@ public struct ViewQuery: Sendable, Hashable {
     public var excluding: [PublicKey]
     /// The buildings whose posts this query reads, in place of those given to the read (nil).
     public var buildings: [PublicKey]?
+    /// Only what a screen shows now: not the posts scheduled to show later (`showsFrom`).
+    public var onScreen: Bool
 
     public init(kinds: [Kind], roles: [Role?]? = nil, order: Order = .newest, limit: Int, offset: Int = 0, excluding: [PublicKey] = [],
-                buildings: [PublicKey]? = nil) {
+                buildings: [PublicKey]? = nil, onScreen: Bool = false) {
         self.buildings = buildings
+        self.onScreen = onScreen
         self.kinds = kinds
         self.roles = roles
         self.order = order
@@ -557,8 +566,9 @@ extension EnvelopeStore {
         return try read { db in
             // Three index seeks rather than one scan: the first expiry, and the first start and
             // end of an event to come.
-            let appears = "(CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END)"
+            let appears = "COALESCE(vi.showsFrom, CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END)"
             let queries = [
+                "SELECT min(vi.showsFrom) FROM view_item vi WHERE vi.showsFrom > \(t) AND vi.expiresAt > \(t) AND \(filter)",
                 "SELECT vi.expiresAt FROM view_item vi WHERE vi.expiresAt > \(t) AND \(filter) ORDER BY vi.expiresAt LIMIT 1",
                 "SELECT min(\(appears)) FROM view_item vi WHERE vi.kind = \(Kind.event.rawValue) AND vi.startsAt IS NOT NULL AND \(appears) > \(t) AND vi.expiresAt > \(t) AND \(filter)",
                 "SELECT min(vi.endsAt) FROM view_item vi WHERE vi.kind = \(Kind.event.rawValue) AND vi.startsAt IS NOT NULL AND vi.endsAt > \(t) AND vi.expiresAt > \(t) AND \(filter)",
@@ -599,8 +609,11 @@ extension EnvelopeStore {
             conditions.append(alternatives.isEmpty ? "0" : "(" + alternatives.joined(separator: " OR ") + ")")
         }
         if case .agenda(let leadTime) = query.order {
+            // An event shows from its shows-from, else from `leadTime` before its start.
             let lead = Int64(clamping: leadTime)
-            conditions.append("vi.startsAt IS NOT NULL AND (CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END) <= \(t) AND vi.endsAt > \(t)")
+            conditions.append("vi.startsAt IS NOT NULL AND COALESCE(vi.showsFrom, CASE WHEN vi.startsAt > \(lead) THEN vi.startsAt - \(lead) ELSE 0 END) <= \(t) AND vi.endsAt > \(t)")
+        } else if query.onScreen {
+            conditions.append("(vi.showsFrom IS NULL OR vi.showsFrom <= \(t))")
         }
         return (conditions.joined(separator: " AND "), arguments)
     }

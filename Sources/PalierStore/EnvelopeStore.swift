@@ -142,6 +142,14 @@ public final class EnvelopeStore: Sendable {
             // NULL: the default kinds (FederationPolicy.defaultFollowedKinds).
             try db.execute(sql: "ALTER TABLE building_policy ADD COLUMN kinds INTEGER")
         }
+        migrator.registerMigration("v9: posts scheduled to show later") { db in
+            // Envelopes stored before could not carry the shows-from extension: NULL is right.
+            // A store that reached v5 after this version has the column already.
+            if try !db.columns(in: "view_item").contains(where: { $0.name == "showsFrom" }) {
+                try db.execute(sql: "ALTER TABLE view_item ADD COLUMN showsFrom INTEGER")
+            }
+            try db.execute(sql: "CREATE INDEX view_item_scheduled ON view_item(showsFrom) WHERE showsFrom IS NOT NULL")
+        }
         return migrator
     }
 
@@ -181,7 +189,7 @@ public final class EnvelopeStore: Sendable {
     /// what has expired first, if anything has.
     public func view(now: UInt64) throws(StoreError) -> BuildingView {
         try purgeExpiredIfAny(now: now)
-        return try read { db in try Self.readView(db) }
+        return try read { db in try Self.readView(db, now: now) }
     }
 
     /// BLAKE2b-256 of the view's canonical bytes: equal on two nodes exactly when they show the same.

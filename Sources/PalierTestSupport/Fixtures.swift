@@ -17,13 +17,13 @@ public enum Fixtures {
     public static func post(
         _ kind: Kind = .tip, by author: SigningKey, in building: PublicKey, at millis: UInt64 = epoch,
         counter: UInt16 = 0, lifetime: UInt64 = 7 * day, scope: Scope = .neighbourhood,
-        title: String = "Bonjour", body: String = "Le marché de la place est ouvert dimanche."
+        title: String = "Bonjour", body: String = "Le marché de la place est ouvert dimanche.", showsFrom: UInt64? = nil
     ) -> Envelope {
         let event = kind == .event ? EventDetails(startsAt: millis + day, endsAt: millis + day + 3_600_000, place: "Cour") : nil
         return sign(author, EnvelopeContent(
             kind: kind, scope: scope, building: building, author: author.publicKey,
             timestamp: HybridTimestamp(millis: millis, counter: counter), expiresAt: millis + lifetime,
-            payload: .post(PostContent(title: title, body: body, language: "fr", event: event))
+            payload: .post(PostContent(title: title, body: body, language: "fr", event: event, showsFrom: showsFrom))
         ))
     }
 
@@ -41,10 +41,11 @@ public enum Fixtures {
 
     /// An edit of `target` by its author.
     public static func edit(
-        _ target: Envelope, by author: SigningKey, title: String, at millis: UInt64, counter: UInt16 = 0
+        _ target: Envelope, by author: SigningKey, title: String, at millis: UInt64, counter: UInt16 = 0, showsUntil: UInt64? = nil
     ) -> Envelope {
         var content = target.content.postContent!
         content.title = title
+        if let showsUntil { content.showsUntil = showsUntil }
         return sign(author, EnvelopeContent(
             kind: .edit, scope: target.content.scope, building: target.building, author: author.publicKey,
             timestamp: HybridTimestamp(millis: millis, counter: counter), expiresAt: target.expiresAt,

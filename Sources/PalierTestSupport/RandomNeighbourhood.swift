@@ -35,21 +35,30 @@ public struct RandomNeighbourhood {
                 envelopes.append(Fixtures.profile(of: building, name: "Immeuble \(Int.random(in: 0..<99, using: &random))", at: time()))
             case 22..<60:
                 let author = Bool.random(using: &random) ? building : people.randomElement(using: &random)!
+                let kind = Kind.contentKinds.randomElement(using: &random)!
+                let at = time()
+                let counter = UInt16.random(in: 0..<4, using: &random)
+                let lifetime = UInt64.random(in: 1...90, using: &random) * Fixtures.day
+                let scope: Scope = Int.random(in: 0..<5, using: &random) == 0 ? .building : .neighbourhood
+                let number = Int.random(in: 0..<1000, using: &random)
+                // One post in seven is scheduled to show up to a day later (from the draws
+                // already made, so that the worlds of earlier seeds stay the same).
                 let post = Fixtures.post(
-                    Kind.contentKinds.randomElement(using: &random)!, by: author, in: building.publicKey, at: time(),
-                    counter: UInt16.random(in: 0..<4, using: &random),
-                    lifetime: UInt64.random(in: 1...90, using: &random) * Fixtures.day,
-                    scope: Int.random(in: 0..<5, using: &random) == 0 ? .building : .neighbourhood,
-                    title: "post \(Int.random(in: 0..<1000, using: &random))"
+                    kind, by: author, in: building.publicKey, at: at, counter: counter, lifetime: lifetime, scope: scope,
+                    title: "post \(number)", showsFrom: number % 7 == 0 ? at + UInt64(number % 24) * 3_600_000 : nil
                 )
                 envelopes.append(post)
                 posts.append((post, author))
             case 60..<75 where !posts.isEmpty:
                 let (post, author) = posts.randomElement(using: &random)!
                 let editor = Int.random(in: 0..<5, using: &random) == 0 ? people.randomElement(using: &random)! : author
+                let number = Int.random(in: 0..<1000, using: &random)
+                let at = max(time(), post.timestamp.millis)
+                // One edit in five takes its post off the screens early.
+                let until = number % 5 == 0 ? min(at + UInt64(number % 72 + 1) * 3_600_000, post.expiresAt) : nil
                 envelopes.append(Fixtures.edit(
-                    post, by: editor, title: "edit \(Int.random(in: 0..<1000, using: &random))",
-                    at: max(time(), post.timestamp.millis)
+                    post, by: editor, title: "edit \(number)", at: at,
+                    showsUntil: until.flatMap { $0 > (post.content.postContent?.showsFrom ?? 0) ? $0 : nil }
                 ))
             case 75..<87 where !posts.isEmpty:
                 // A post, an edit or a hide (taken back), each a third of the time.

@@ -109,6 +109,52 @@ import Testing
         )
     }
 
+    @Test("shows-from, shows-until and unknown extensions read back as signed; bad extensions are refused")
+    func postExtensions() throws {
+        let expiry = Fixtures.epoch + Fixtures.day
+        // Each time field at 0, 1, its largest valid value − 1 and its largest valid value.
+        for from in [UInt64(0), 1, expiry - 2, expiry - 1] {
+            let envelope = try alice.sign(content(PostContent(title: "t", showsFrom: from)))
+            #expect(try validator.decode(envelope.bytes).content.postContent?.showsFrom == from)
+        }
+        for until in [UInt64(1), 2, UInt64.max - 1, UInt64.max] {
+            let envelope = try alice.sign(content(PostContent(title: "t", showsUntil: until)))
+            #expect(try validator.decode(envelope.bytes).content.postContent?.showsUntil == until)
+        }
+        #expect(throws: EnvelopeError.neverShown) { try alice.sign(content(PostContent(title: "t", showsFrom: expiry))) }
+        #expect(throws: EnvelopeError.neverShown) { try alice.sign(content(PostContent(title: "t", showsFrom: .max))) }
+        #expect(throws: EnvelopeError.neverShown) { try alice.sign(content(PostContent(title: "t", showsUntil: 0))) }
+        #expect(throws: EnvelopeError.neverShown) { try alice.sign(content(PostContent(title: "t", showsFrom: 10, showsUntil: 10))) }
+
+        // An extension of a later version is kept: the bytes, the id and the signature stay.
+        let future = PostExtension(tag: 9, value: [1, 2, 3])
+        let both = try alice.sign(content(PostContent(title: "t", showsFrom: 5, showsUntil: 50, otherExtensions: [future])))
+        let read = try validator.decode(both.bytes)
+        #expect(read.content.postContent == PostContent(title: "t", showsFrom: 5, showsUntil: 50, otherExtensions: [future]))
+        #expect(read.id == both.id)
+        #expect(try EnvelopeCodec.encode(read.content) == Array(both.bytes.dropLast(Signature.byteCount)))
+        #expect(throws: EnvelopeError.invalidExtension(1)) {
+            try alice.sign(content(PostContent(title: "t", otherExtensions: [PostExtension(tag: 1, value: [0])])))
+        }
+
+        // Hand-made tails: out of order, repeated, wrong length, cut short.
+        let plain = try EnvelopeCodec.encode(content(PostContent(title: "t")))
+        func signed(_ tail: [UInt8]) -> [UInt8] {
+            let body = plain + tail
+            return body + alice.sign(EnvelopeCodec.signedMessage(contentBytes: body)).bytes
+        }
+        let time: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 9]
+        let laterTime: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 10]
+        #expect(try validator.decode(signed([1, 0, 8] + time + [2, 0, 8] + laterTime + [0x30, 0, 0])).content.postContent?.otherExtensions
+                == [PostExtension(tag: 0x30, value: [])])
+        #expect(throws: EnvelopeError.invalidExtension(1)) { try validator.decode(signed([2, 0, 8] + time + [1, 0, 8] + time)) }
+        #expect(throws: EnvelopeError.invalidExtension(1)) { try validator.decode(signed([1, 0, 8] + time + [1, 0, 8] + time)) }
+        #expect(throws: EnvelopeError.invalidExtension(1)) { try validator.decode(signed([1, 0, 7] + time.prefix(7))) }
+        #expect(throws: EnvelopeError.invalidExtension(2)) { try validator.decode(signed([2, 0, 9] + time + [0])) }
+        #expect(throws: EnvelopeError.truncated) { try validator.decode(signed([7, 0xFF, 0xFF, 1])) }
+        #expect(throws: EnvelopeError.trailingBytes(2)) { try validator.decode(signed([7, 0])) }
+    }
+
     @Test func limitsAreEnforcedWhenSigning() {
         #expect(throws: EnvelopeError.tooLong("title", length: 121, limit: 120, unit: "characters")) {
             try alice.sign(content(PostContent(title: String(repeating: "é", count: 121))))

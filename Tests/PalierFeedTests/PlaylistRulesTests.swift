@@ -110,6 +110,37 @@ import Testing
         #expect(ScreenText.folded("Les Tilleuls") != ScreenText.folded("Les Lilas"))
     }
 
+    @Test("a post scheduled with shows-from reaches the screen then (the playlist changes at that time); an edit's shows-until takes it off early")
+    func scheduling() {
+        let later = now + 3_600_000
+        let notice = Fixtures.post(.notice, by: building, in: b, at: now - 1_000, lifetime: Fixtures.day, title: "Ramonage", showsFrom: later)
+        let tip = Fixtures.post(.tip, by: resident, in: b, at: now - 2_000, title: "Vélo")
+        #expect(playlist([notice, tip]).items.map(\.title) == ["Vélo"])
+        #expect(playlist([notice, tip]).nextChange == later)
+        let shown = playlist([notice, tip], at: later)
+        #expect(shown.items.map(\.title) == ["Ramonage", "Vélo"])
+        #expect(shown.items[0].from == later)
+        // An event shows from its shows-from, even before its lead time.
+        var event = Fixtures.post(.event, by: building, in: b, at: now - 3_000, lifetime: 30 * Fixtures.day, title: "Fête")
+        let start = now + 20 * Fixtures.day
+        let early = now + 3_600_000
+        if case .post(var post) = event.content.payload {
+            post.event = EventDetails(startsAt: start, endsAt: start + 3_600_000, place: "Cour")
+            post.showsFrom = early
+            var content = event.content
+            content.payload = .post(post)
+            event = try! building.sign(content)
+        }
+        #expect(playlist([event]).items.isEmpty)
+        #expect(playlist([event], at: early).items.map(\.title) == ["Fête"])
+        // Taken off the screens early by its author's edit.
+        let stop = now + 2 * 3_600_000
+        let edit = Fixtures.edit(tip, by: resident, title: "Vélo (rendu)", at: now, showsUntil: stop)
+        #expect(playlist([tip, edit]).items.map(\.title) == ["Vélo (rendu)"])
+        #expect(playlist([tip, edit]).nextChange == stop)
+        #expect(playlist([tip, edit], at: stop).items.isEmpty)
+    }
+
     @Test("notices, flashes and alerts stay in their building unless told; the rest goes to the neighbourhood")
     func defaultScopes() {
         #expect(Kind.contentKinds.filter { $0.defaultScope == .building } == [.notice, .flash, .alert])
