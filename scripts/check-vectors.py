@@ -75,6 +75,18 @@ def parse(envelope: bytes) -> dict:
         p = {"title": r.str16(), "body": r.str16(), "language": r.str8()}
         if k == "event":
             p.update(starts_at=r.u64(), ends_at=r.u64(), place=r.str16())
+        # Extensions (§2.2.1): tag, 2-byte length, value, tags strictly increasing, up to the signature.
+        previous = -1
+        while len(envelope) - r.pos > 64:
+            tag = r.u8()
+            value = r.take(struct.unpack(">H", r.take(2))[0])
+            if tag <= previous or r.pos > len(envelope) - 64:
+                raise ValueError(f"extension {tag} out of order or into the signature")
+            previous = tag
+            if tag in (1, 2):
+                if len(value) != 8:
+                    raise ValueError(f"extension {tag} of {len(value)} bytes")
+                p["shows_from" if tag == 1 else "shows_until"] = struct.unpack(">Q", value)[0]
         return p
 
     if kind in ("tip", "classified", "event", "notice", "flash", "alert", "promo"):
@@ -210,6 +222,9 @@ def main() -> int:
             assert fields["author"] == public, "author is the signer"
             if "title" in v:
                 assert fields["title"] == v["title"], "title"
+            for key, field in (("shows from", "shows_from"), ("shows until", "shows_until")):
+                if key in v:
+                    assert fields.get(field) == int(v[key]), field
             message = DOMAIN + envelope[:fields["content_length"]]
             assert hashlib.blake2b(message, digest_size=32).hexdigest() == v["id"], "id"
             assert fields["signature"].hex() == v["signature"], "signature field"

@@ -5,6 +5,14 @@ import PalierStore
 extension BuildingNode {
     /// How long a post lives when no expiry is given.
     public static let defaultPostLifetime: UInt64 = 7 * Limits.millisPerDay
+
+    /// A post's expiry when none is given: an event's end, else 7 days after it starts showing
+    /// (now, or its shows-from).
+    public static func defaultExpiry(of post: PostContent, now: UInt64) -> UInt64 {
+        if let event = post.event, event.endsAt > now { return event.endsAt }
+        let (expiry, overflow) = max(now, post.showsFrom ?? now).addingReportingOverflow(defaultPostLifetime)
+        return overflow ? .max : expiry
+    }
     /// How long a grant lives when no expiry is given.
     public static let defaultGrantLifetime: UInt64 = 365 * Limits.millisPerDay
     /// Profiles are signed for the longest allowed lifetime and renewed by `palier run`.
@@ -40,7 +48,7 @@ extension BuildingNode {
         guard kind.isContent else { throw .unknownKind(kind.name) }
         try checkPermission(of: author.publicKey, for: kind)
         let now = now()
-        let expiry = expiresAt ?? content.event.map { $0.endsAt > now ? $0.endsAt : now + Self.defaultPostLifetime } ?? now + Self.defaultPostLifetime
+        let expiry = expiresAt ?? Self.defaultExpiry(of: content, now: now)
         guard expiry > now else { throw NodeError(.expiryInThePast(TimeSpec.format(expiry))) }
         return try publish(signedBy: author) { timestamp in
             EnvelopeContent(
@@ -89,6 +97,8 @@ extension BuildingNode {
         let shown = item?.content ?? target.content.postContent!
         var content = shown
         try change(&content, target.kind)
+        // An envelope goes everywhere at its expiry: an edit can end a post earlier, not later.
+        if let until = content.showsUntil, until > target.expiresAt { throw NodeError(.cannotOutlive(target.id, TimeSpec.format(target.expiresAt))) }
         return try publish(signedBy: author) { timestamp in
             EnvelopeContent(
                 kind: .edit, scope: target.content.scope, building: target.building, author: author.publicKey,

@@ -24,6 +24,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case ambiguousEnvelope(String, Int)
         case retracted(EnvelopeID)
         case notAuthor(EnvelopeID)
+        case cannotOutlive(EnvelopeID, String)
         case notAPost(EnvelopeID, Kind)
         case invalidTime(String)
         case expiryInThePast(String)
@@ -62,7 +63,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     /// Process exit status for this error (sysexits.h).
     public var exitCode: Int32 {
         switch code {
-        case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName, .invalidInvite, .ownBuilding: 64  // EX_USAGE
+        case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName, .invalidInvite, .ownBuilding, .cannotOutlive: 64  // EX_USAGE
         case .invalid, .refused, .notAPost, .retracted: 65  // EX_DATAERR
         case .notInitialised, .unknownIdentity, .unknownEnvelope, .ambiguousEnvelope, .noNetwork: 66  // EX_NOINPUT
         case .feedUnavailable: 69  // EX_UNAVAILABLE
@@ -172,6 +173,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
         case .cannotLookNearby(let reason):
             "This computer cannot look for your building's node on the network: \(reason). Give the node's address: palier join <code> --address host:port (your building's admin has it)."
+        case .cannotOutlive(let id, let expiry):
+            "Post \(id.shortHex) is gone from every node at \(expiry), its expiry when it was posted: an edit can take it off the screens earlier, not keep it longer. Post it again to show it after that."
         case .codeNotProven(let key):
             "The node that answered (\(key.shortText)…) does not know this code, so it is not your building's: nothing was sent. Give your building's node with --address host:port."
         case .submissionRefused(let reason, let detail):
@@ -209,4 +212,5 @@ extension NodeError {
     public static func notAPost(_ id: EnvelopeID, _ kind: Kind) -> Self { Self(.notAPost(id, kind)) }
     public static let notJoined = Self(.notJoined)
     public static func cannotLookNearby(_ reason: String) -> Self { Self(.cannotLookNearby(reason)) }
+    public static func cannotOutlive(_ id: EnvelopeID, _ expiry: String) -> Self { Self(.cannotOutlive(id, expiry)) }
 }

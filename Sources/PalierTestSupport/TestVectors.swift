@@ -36,4 +36,36 @@ public enum TestVectors {
             ))
         )
     }
+
+    /// Vector 4: the building schedules a notice for its own building (shows-from).
+    public static var scheduledNoticeContent: EnvelopeContent {
+        let from = created + 2 * Limits.millisPerDay - 3_600_000
+        return EnvelopeContent(
+            kind: .notice, scope: .building,
+            building: buildingKey.publicKey, author: buildingKey.publicKey,
+            timestamp: HybridTimestamp(millis: created + 120_000, counter: 0),
+            expiresAt: from + 7 * Limits.millisPerDay,
+            payload: .post(PostContent(
+                title: "Ramonage des conduits",
+                body: "Le ramoneur passe mardi ; merci de laisser l'accès aux caves.",
+                language: "fr", showsFrom: from
+            ))
+        )
+    }
+
+    /// Vector 5: the resident edits the tip of vector 2 and takes it off the screens early.
+    public static var editEndingEarlyContent: EnvelopeContent {
+        let tip = try! residentKey.sign(tipContent)
+        return EnvelopeContent(
+            kind: .edit, scope: .neighbourhood,
+            building: buildingKey.publicKey, author: residentKey.publicKey,
+            timestamp: HybridTimestamp(millis: created + 3_600_000, counter: 0),
+            expiresAt: tip.expiresAt, target: tip.id,
+            payload: .edit(kind: .tip, content: PostContent(
+                title: "Fuite d'eau au local vélos (réparée)",
+                body: "Le plombier est passé : le robinet est réparé.",
+                language: "fr", showsUntil: created + 28 * 3_600_000
+            ))
+        )
+    }
 }

@@ -11,11 +11,14 @@ struct ContentOptions: ParsableArguments {
     @Option(help: "Event start: a date and time, e.g. 2026-12-24T18:30, or a duration from now.") var start: String?
     @Option(help: "Event end (default: two hours after the start).") var end: String?
     @Option(help: "Event place.") var place: String?
+    @Option(help: "Start showing it on the screens at this date and time (or after this duration), e.g. 2026-12-01T08:00 or 3d. Default: at once.")
+    var from: String?
 
     func apply(to content: inout PostContent, kind: Kind, now: UInt64) throws(NodeError) {
         if let title { content.title = title }
         if let body { content.body = body }
         if let lang { content.language = lang }
+        if let from { content.showsFrom = try TimeSpec.parse(from, now: now) }
         guard kind == .event else { return }
         var event = content.event ?? EventDetails(startsAt: now, endsAt: now, place: "")
         if let start {
@@ -48,7 +51,7 @@ struct Post: AsyncParsableCommand {
     @OptionGroup var signer: SignerOptions
     @Argument(help: "The kind of post.") var kind: String
     @OptionGroup var content: ContentOptions
-    @Option(help: "When the post disappears: a duration (7d, 36h) or a date; at most 90 days (default 7 days, or the event's end).")
+    @Option(help: "When the post disappears: a duration (7d, 36h) or a date; at most 90 days (default 7 days after it starts showing, or the event's end).")
     var expires: String?
     @Option(help: "building: this node only; neighbourhood: every node of the network. Default: building for notices, flashes and alerts, neighbourhood for the rest.")
     var scope: Scope?
@@ -68,7 +71,11 @@ struct Post: AsyncParsableCommand {
         try content.apply(to: &post, kind: kind, now: now)
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
         let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope ?? kind.defaultScope, as: author)
-        print("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).")
+        if let from = post.showsFrom, from > now {
+            print("Posted \(kind) \(envelope.id.shortHex): on the screens from \(TimeSpec.format(from)) until \(TimeSpec.format(envelope.expiresAt)).")
+        } else {
+            print("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).")
+        }
     }
 
     /// On a resident's machine: signed here with the resident's key, sent to the building's node.
@@ -80,7 +87,7 @@ struct Post: AsyncParsableCommand {
         var post = PostContent(title: "")
         try content.apply(to: &post, kind: kind, now: now)
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
-            ?? post.event.map { $0.endsAt > now ? $0.endsAt : now + BuildingNode.defaultPostLifetime } ?? now + BuildingNode.defaultPostLifetime
+            ?? BuildingNode.defaultExpiry(of: post, now: now)
         let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
             EnvelopeContent(kind: kind, scope: scope ?? kind.defaultScope, building: building, author: author, timestamp: timestamp, expiresAt: expiry, payload: .post(post))
         }
@@ -132,7 +139,8 @@ struct List: AsyncParsableCommand {
                 details += " · \(TimeSpec.format(event.startsAt)) → \(TimeSpec.format(event.endsAt))"
                 if !event.place.isEmpty { details += " · \(event.place)" }
             }
-            print("              \(details) · until \(TimeSpec.format(item.expiresAt))\(edited)")
+            let scheduled = item.content.showsFrom.map { $0 > node.now() ? " · on the screens from \(TimeSpec.format($0))" : "" } ?? ""
+            print("              \(details)\(scheduled) · until \(TimeSpec.format(item.expiresAt))\(edited)")
             if !item.content.body.isEmpty {
                 print("              \(item.content.body.replacingOccurrences(of: "\n", with: "\n              "))")
             }
@@ -191,6 +199,9 @@ struct Show: AsyncParsableCommand {
             if let event = post.event {
                 print("event:     \(TimeSpec.format(event.startsAt)) → \(TimeSpec.format(event.endsAt))\(event.place.isEmpty ? "" : " at \(event.place)")")
             }
+            if let from = post.showsFrom { print("shows from: \(TimeSpec.format(from))") }
+            if let until = post.showsUntil { print("shows until: \(TimeSpec.format(until))") }
+            for ext in post.otherExtensions { print("extension: \(ext.tag) (\(ext.value.count) bytes, from a newer palier)") }
             if !post.body.isEmpty { print("body:\n\(post.body)") }
         case .retract:
             break
@@ -210,12 +221,22 @@ struct Show: AsyncParsableCommand {
 }
 
 struct Edit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change one of your posts; fields not given stay as they are.")
+    static let configuration = CommandConfiguration(
+        abstract: "Change one of your posts; fields not given stay as they are.",
+        discussion: "Example: palier edit 3f2a9c1e --expires 2026-12-03T18:00 (off the screens then; not later than its first expiry)")
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
     @Argument(help: "The post's id or a unique prefix of it.") var id: String
     @OptionGroup var content: ContentOptions
+    @Option(help: "Take it off the screens at this date and time (or after this duration); at the latest its expiry when posted.")
+    var expires: String?
+
+    /// The content fields, and --expires as the post's shows-until.
+    func change(_ post: inout PostContent, kind: Kind, now: UInt64) throws(NodeError) {
+        try content.apply(to: &post, kind: kind, now: now)
+        if let expires { post.showsUntil = try TimeSpec.parse(expires, now: now) }
+    }
 
     func run() async throws {
         if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
@@ -223,7 +244,8 @@ struct Edit: AsyncParsableCommand {
             let target = try home.sentEnvelope(id)
             guard target.kind.isContent, var post = home.latestContent(of: target) else { throw NodeError.notAPost(target.id, target.kind) }
             let now = UInt64(Date().timeIntervalSince1970 * 1000)
-            try content.apply(to: &post, kind: target.kind, now: now)
+            try change(&post, kind: target.kind, now: now)
+            if let until = post.showsUntil, until > target.expiresAt { throw NodeError.cannotOutlive(target.id, TimeSpec.format(target.expiresAt)) }
             let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
                 EnvelopeContent(kind: .edit, scope: target.content.scope, building: building, author: author, timestamp: timestamp,
                                 expiresAt: target.expiresAt, target: target.id, payload: .edit(kind: target.kind, content: post))
@@ -235,7 +257,7 @@ struct Edit: AsyncParsableCommand {
         let author = try signer.signingKey(node)
         let now = node.now()
         let envelope = try node.edit(id, as: author) { (post, kind) throws(NodeError) in
-            try content.apply(to: &post, kind: kind, now: now)
+            try change(&post, kind: kind, now: now)
         }
         print("Edited \(id); edit \(envelope.id.shortHex).")
     }
@@ -306,6 +328,8 @@ struct ItemJSON: Encodable {
     let postedAt: String
     let editedAt: String?
     let expiresAt: String
+    /// When screens start showing it, if scheduled.
+    let showsFrom: String?
     let revision: String
 
     init(_ item: ViewItem) {
@@ -321,6 +345,7 @@ struct ItemJSON: Encodable {
         postedAt = TimeSpec.iso8601(item.postedAt.millis)
         editedAt = item.editedAt.map { TimeSpec.iso8601($0.millis) }
         expiresAt = TimeSpec.iso8601(item.expiresAt)
+        showsFrom = item.content.showsFrom.map(TimeSpec.iso8601)
         revision = item.revision.hex
     }
 }

@@ -94,6 +94,11 @@ struct CLI {
          "That invite string is not valid: the key's check letters do not match: it was probably mistyped; ask for it again (it starts with palier-invite-)."),
         (["network", "create"], 73, "NETWORK_EXISTS"),
         (["follow", "not-a-key"], 64, "NOT_A_KEY"),
+        (["follow", "not-a-key", "--kinds", "event,poem"], 64, "Unknown kind 'poem'; the kinds you can post are tip, classified, event, notice, flash, alert, promo."),
+        (["post", "tip", "--as", "camille", "--title", "x", "--from", "2020-01-01", "--expires", "2020-01-02"], 64,
+         "The expiry 2020-01-02 00:00 is not in the future."),
+        (["post", "tip", "--as", "camille", "--title", "x", "--from", "10d", "--expires", "5d"], 65,
+         "Nothing was posted: the post would never be shown: it starts showing after it stops (or after it expires)."),
     ] as [([String], Int32, String)])
     func refusalsAreOneClearSentenceAndChangeNothing(arguments: [String], exitCode: Int32, message: String) async throws {
         let cli = try await CLI.withBuilding()
@@ -172,5 +177,33 @@ struct CLI {
         try await cli.run(["list", "--json"])
         try await cli.run(["show", event.id.hex])
         try await cli.run(["status"])
+    }
+
+    @Test("post --from schedules a post for the screens; edit --expires takes it off early but never past its first expiry")
+    func schedulingFromTheCLI() async throws {
+        let cli = try await CLI.withBuilding()
+        try await cli.run(["post", "notice", "--title", "Ramonage", "--from", "2d"])
+        try await cli.run(["post", "tip", "--as", "camille", "--title", "Vélo trouvé"])
+        let node = try BuildingNode.open(NodeDirectory(path: cli.dataDir))
+        let now = node.now()
+        let items = try node.listed(kind: nil, limit: nil).items
+        let notice = try #require(items.first { $0.content.title == "Ramonage" })
+        let from = try #require(notice.content.showsFrom)
+        #expect(from > now + 2 * Limits.millisPerDay - 60_000 && from <= now + 2 * Limits.millisPerDay)
+        // Seven days on the screens from then, and in building scope (a notice).
+        #expect(notice.expiresAt == from + BuildingNode.defaultPostLifetime)
+        #expect(notice.scope == .building)
+        let tip = try #require(items.first { $0.content.title == "Vélo trouvé" })
+        #expect(tip.scope == .neighbourhood)
+        let before = try cli.snapshot()
+        let error = await cli.refusal(["edit", tip.id.shortHex, "--as", "camille", "--expires", "30d"])
+        #expect(error?.exitCode == 64)
+        #expect(error?.description.contains("an edit can take it off the screens earlier, not keep it longer") == true)
+        #expect(try cli.snapshot() == before)
+        try await cli.run(["edit", tip.id.shortHex, "--as", "camille", "--expires", "2h"])
+        let edited = try #require(try node.listed(kind: .tip, limit: nil).items.first { $0.id == tip.id })
+        #expect(edited.content.title == "Vélo trouvé")
+        #expect(edited.expiresAt <= node.now() + 2 * 3_600_000 && edited.expiresAt > now)
+        #expect(try node.store.view(now: node.now() + 2 * 3_600_000 + 1).items.allSatisfy { $0.id != tip.id })
     }
 }

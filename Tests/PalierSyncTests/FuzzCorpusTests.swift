@@ -98,7 +98,9 @@ import Testing
                 ("five-swapped", symbols(Array(sketchIDs.dropFirst(5)) + ids.prefix(5), count: 40, batch: 7)),
                 ("same-set", symbols(sketchIDs, count: 3, batch: 0)),
             ],
-            "FuzzEnvelope": envelopes.map { ($0.0, $0.1.bytes) } + [("issue-17-expiry-max", issue17.bytes), ("event-at-the-top", farEvent.bytes)],
+            "FuzzEnvelope": envelopes.map { ($0.0, $0.1.bytes) } + [("issue-17-expiry-max", issue17.bytes), ("event-at-the-top", farEvent.bytes),
+                ("scheduled-notice", try! TestVectors.buildingKey.sign(TestVectors.scheduledNoticeContent).bytes),
+                ("edit-ending-early", try! TestVectors.residentKey.sign(TestVectors.editEndingEarlyContent).bytes)],
             "FuzzSyncMessage": [
                 ("identity", SyncMessage.identity(building: b, signature: building.sign([1, 2, 3])).encoded()),
                 ("hello", SyncMessage.hello(.init(name: "Résidence Les Tilleuls")).encoded()),
