@@ -1,6 +1,8 @@
+import Foundation
 import PalierCore
 import PalierCrypto
 import PalierStore
+import PalierFeed
 
 extension BuildingNode {
     /// How long a post lives when no expiry is given.
@@ -216,5 +218,36 @@ extension BuildingNode {
         guard target.kind.isContent else { throw NodeError(.notAPost(target.id, target.kind)) }
         guard target.author == author.publicKey else { throw NodeError(.notAuthor(target.id)) }
         return target
+    }
+}
+
+extension BuildingNode {
+    /// Changes the building's profile and screen panel in config.json: a new name or address is
+    /// signed into a new profile (neighbours see it at their next sync), the panel (caretaker,
+    /// emergency numbers) is this screen's alone. Returns the node as reopened with the new
+    /// configuration, and whether a profile was signed.
+    public func settingProfile(name: String? = nil, address: String? = nil, caretaker: String? = nil,
+                               emergency: [KioskPanel.Number]? = nil) throws(NodeError) -> (node: BuildingNode, signed: Bool) {
+        var changed = configuration
+        if let name { changed.buildingName = name.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let address { changed.address = address }
+        if caretaker != nil || emergency != nil {
+            var panel = changed.feed.panel ?? KioskPanel()
+            if let caretaker { panel.caretaker = caretaker.isEmpty ? nil : caretaker }
+            if let emergency { panel.emergency = emergency }
+            changed.feed.panel = panel.isEmpty ? nil : panel
+        }
+        if let problem = changed.problem { throw NodeError(.configuration("The building's settings are not valid: \(problem).")) }
+        let profileChanged = changed.profile != configuration.profile
+        if profileChanged {
+            // Checked before anything is written.
+            do { try EnvelopeRules.check(Self.profileContent(changed.profile, key: building, at: HybridTimestamp(millis: now()))) } catch {
+                throw NodeError(.configuration("The building's profile is not valid: \(error); nothing was changed."))
+            }
+        }
+        try changed.write(to: directory.configurationFile)
+        let reopened = BuildingNode(directory: directory, configuration: changed, buildingKey: buildingKey, store: store, clock: clock)
+        if profileChanged { try reopened.publishProfile() }
+        return (reopened, profileChanged)
     }
 }

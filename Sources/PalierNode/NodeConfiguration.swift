@@ -97,6 +97,13 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var problem: String? {
         if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first { return problem }
         if (latitude == nil) != (longitude == nil) { return "latitude and longitude must be given together" }
+        if let panel = feed.panel {
+            if (panel.caretaker ?? "").count > 200 { return "feed.panel.caretaker is over 200 characters" }
+            if panel.emergency.count > 8 { return "feed.panel.emergency has \(panel.emergency.count) numbers; a screen shows at most 8" }
+            if let long = panel.emergency.first(where: { $0.label.count > 40 || $0.number.count > 30 }) {
+                return "the emergency number \"\(long.label)\" is too long (label at most 40 characters, number at most 30)"
+            }
+        }
         if !KioskPage.languages.contains(feed.language) {
             return "feed.language is \"\(feed.language)\"; the screen speaks \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " or "))"
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 @testable import palier
 import PalierCore
+import PalierFeed
 import PalierNode
 import PalierStore
 import PalierTestSupport
@@ -205,5 +206,27 @@ struct CLI {
         #expect(edited.content.title == "Vélo trouvé")
         #expect(edited.expiresAt <= node.now() + 2 * 3_600_000 && edited.expiresAt > now)
         #expect(try node.store.view(now: node.now() + 2 * 3_600_000 + 1).items.allSatisfy { $0.id != tip.id })
+    }
+
+    @Test("profile set: a new name is signed again for the neighbours; the panel stays in config.json; a bad value changes nothing")
+    func profileSet() async throws {
+        let cli = try await CLI.withBuilding()
+        try await cli.run(["profile", "set", "--caretaker", "Mme Martin · loge au RDC", "--emergency", "Pompiers=18", "--emergency", "SAMU = 15"])
+        var node = try BuildingNode.open(NodeDirectory(path: cli.dataDir))
+        #expect(node.configuration.feed.panel == KioskPanel(caretaker: "Mme Martin · loge au RDC",
+                                                             emergency: [.init(label: "Pompiers", number: "18"), .init(label: "SAMU", number: "15")]))
+        try await cli.run(["profile", "set", "--name", "Les Lilas, bâtiment A"])
+        node = try BuildingNode.open(NodeDirectory(path: cli.dataDir))
+        let profile = try #require(try node.store.latestProfile(of: node.building, now: node.now()))
+        guard case .profile(let signed) = profile.content.payload else { Issue.record("not a profile"); return }
+        #expect(signed.name == "Les Lilas, bâtiment A" && node.configuration.buildingName == "Les Lilas, bâtiment A")
+        let before = try cli.snapshot()
+        let config = try Data(contentsOf: node.directory.configurationFile)
+        #expect(await cli.refusal(["profile", "set", "--name", "  "])?.exitCode == 78)
+        #expect(await cli.refusal(["profile", "set", "--caretaker", String(repeating: "x", count: 201)])?.exitCode == 78)
+        #expect(try cli.snapshot() == before)
+        #expect(try Data(contentsOf: node.directory.configurationFile) == config)
+        try await cli.run(["profile", "set", "--no-emergency", "--caretaker", ""])
+        #expect(try BuildingNode.open(NodeDirectory(path: cli.dataDir)).configuration.feed.panel == nil)
     }
 }

@@ -145,8 +145,16 @@ struct KioskLayoutTests {
 
     /// The status line of `GET path` sent to 127.0.0.1:port with `Host: host`.
     static func statusLine(port: Int, host: String, path: String = "/feed.json") -> String {
+        response(port: port, host: host, path: path).components(separatedBy: "\r\n").first ?? ""
+    }
+
+    /// The whole response to `GET path` (the server closes the connection).
+    static func response(port: Int, host: String, path: String) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        // Never wait for ever on a server that keeps the connection.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -156,9 +164,14 @@ struct KioskLayoutTests {
         }) == 0 else { return "no connection" }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
         _ = send(fd, request, request.count, 0)
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return String(decoding: buffer[0..<max(n, 0)], as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            received += buffer[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 
     @Test("the kiosk answers only to its own names: a page that points another name at 127.0.0.1 cannot read the feed")
@@ -171,6 +184,10 @@ struct KioskLayoutTests {
             #expect(Self.statusLine(port: screen.port, host: host).hasPrefix("HTTP/1.1 421"), "Host: \(host)")
             #expect(Self.statusLine(port: screen.port, host: host, path: "/").hasPrefix("HTTP/1.1 421"), "Host: \(host)")
         }
+        // The page in the screen's language, with the building's panel.
+        let page = Self.response(port: screen.port, host: "127.0.0.1", path: "/")
+        #expect(page.contains("<html lang=\"fr\">") && page.contains("Au programme"))
+        #expect(page.contains("Mme Martin · loge au rez-de-chaussée · 06 12 34 56 78") && page.contains("Urgences") && page.contains("Pompiers"))
         await screen.stop()
         // A configured name is one of its own.
         var settings = KioskServer.Page()
