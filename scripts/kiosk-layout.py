@@ -18,18 +18,11 @@ Screenshots: ARTIFACTS_DIR/kiosk-LANGUAGE-ORIENTATION[-neighbour|-alert].png. Pr
 exit status 0 when everything held.
 """
 import argparse
-import base64
-import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-import websocket  # websocket-client
+from chromium_devtools import NoBrowser, chromium
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080), "bar": (1920, 540)}
 EXPECTED = {
@@ -82,49 +75,6 @@ PROBE = r"""
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Page:
-    def __init__(self, ws_url: str):
-        self.ws = websocket.create_connection(ws_url, timeout=30)
-        self.next_id = 0
-
-    def call(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"the page's script failed: {result['exceptionDetails']}")
-        return result.get("result", {}).get("value")
-
-    def wait_for(self, expression: str, timeout: float = 20.0) -> bool:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.evaluate(expression):
-                return True
-            time.sleep(0.1)
-        return False
-
-    def screenshot(self, path: str) -> None:
-        png = base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(png)
-        print(f"ok   screenshot {path} ({len(png)} bytes)")
-
-
 class Checks:
     def __init__(self):
         self.failures = 0
@@ -137,7 +87,7 @@ class Checks:
             print(f"FAIL {what}")
 
 
-def rotation(page: Page, orientation: str, args, checks: Checks) -> None:
+def rotation(page, orientation: str, args, checks: Checks) -> None:
     expected = EXPECTED[args.language]
     seen = {}
     problems = []
@@ -210,7 +160,7 @@ def rotation(page: Page, orientation: str, args, checks: Checks) -> None:
     checks.expect(bool(marked), f"{orientation}: the item on screen is marked in the side list")
 
 
-def alert(page: Page, orientation: str, args, checks: Checks) -> None:
+def alert(page, orientation: str, args, checks: Checks) -> None:
     checks.expect(page.wait_for("document.body.classList.contains('alerting')", timeout=10), f"{orientation}: this building's alert is on")
     state = page.evaluate(PROBE)
     checks.expect(not state["problems"], f"{orientation}: nothing lies outside the viewport during the alert"
@@ -231,51 +181,21 @@ def main() -> int:
     parser.add_argument("--neighbour-alert")
     parser.add_argument("--promo")
     args = parser.parse_args()
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not browser:
-        print("FAIL: chromium is not installed (Debian package `chromium`)")
-        return 1
-    port = free_port()
-    profile = tempfile.mkdtemp(prefix="palier-chromium-")
-    process = subprocess.Popen(
-        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-         "--disable-background-networking", "--disable-sync", "--window-size=1080,1920", "--hide-scrollbars",
-         f"--remote-debugging-port={port}", "--remote-allow-origins=*", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checks = Checks()
     try:
-        targets = None
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=1) as response:
-                    targets = [t for t in json.load(response) if t.get("type") == "page"]
-                if targets:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        if not targets:
-            print("FAIL: chromium's DevTools endpoint did not come up")
-            return 1
-        page = Page(targets[0]["webSocketDebuggerUrl"])
-        page.call("Page.enable")
-        for orientation, (width, height) in SIZES.items():
-            page.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
-            page.call("Page.navigate", url=args.url)
-            if not page.wait_for("typeof items !== 'undefined' && items.length > 0"):
-                print(f"FAIL: the page never received its playlist; it showed: {page.evaluate('document.body.innerText')!r}")
-                return 1
-            time.sleep(0.3)
-            (rotation if args.phase == "rotation" else alert)(page, orientation, args, checks)
-        return 1 if checks.failures else 0
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(profile, ignore_errors=True)
-
+        with chromium("--hide-scrollbars") as page:
+            for orientation, (width, height) in SIZES.items():
+                page.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+                page.call("Page.navigate", url=args.url)
+                if not page.wait_for("typeof items !== 'undefined' && items.length > 0"):
+                    print(f"FAIL: the page never received its playlist; it showed: {page.evaluate('document.body.innerText')!r}")
+                    return 1
+                time.sleep(0.3)
+                (rotation if args.phase == "rotation" else alert)(page, orientation, args, checks)
+    except NoBrowser as error:
+        print(f"FAIL: {error}")
+        return 1
+    return 1 if checks.failures else 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -60,32 +60,21 @@ extension ResidentHome {
         guard addresses.isEmpty, let discovery else {
             return (key, try await redeem(code, at: addresses, key: key))
         }
-        let (events, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
-        let browsing = Task { await discovery.run(port: nil, events: continuation) }
-        let deadline = Task {
-            try? await Task.sleep(for: within)
-            continuation.finish()
-        }
-        defer {
-            browsing.cancel()
-            deadline.cancel()
-        }
-        var asked: Set<PublicKey> = []
         var last: NodeError?
-        for await event in events {
-            guard case .appeared(let peer) = event, let port = peer.residentsPort, let building = peer.building, !asked.contains(building) else { continue }
-            asked.insert(building)
-            let candidates = peer.endpoints.map { Endpoint(host: $0.host, port: port).description }
+        let joined = try await Self.browseResidentsChannels(with: discovery, within: within) { _, candidates throws(NodeError) -> ResidentMembership? in
             do throws(NodeError) {
-                return (key, try await redeem(code, at: candidates, key: key))
+                return try await redeem(code, at: candidates, key: key)
             } catch {
                 // Another building does not know the code, or one did not answer: ask the next.
                 switch error.code {
-                case .joinRefused(.codeNotValid, _), .nodeUnreachable: last = error
+                case .joinRefused(.codeNotValid, _), .nodeUnreachable:
+                    last = error
+                    return nil
                 default: throw error
                 }
             }
         }
+        if let joined { return (key, joined) }
         throw last ?? NodeError(.nodeUnreachable([Self.nearby], "no building's node was found nearby"))
     }
 
@@ -174,6 +163,19 @@ extension ResidentHome {
     /// The residents' channel addresses `building` announces on the local network, looked for
     /// during `within` at most.
     static func find(_ building: PublicKey, with discovery: any Discovery, within: Duration = .seconds(4)) async -> [String] {
+        let found = try? await browseResidentsChannels(with: discovery, within: within) { announced, addresses throws(NodeError) in
+            announced == building ? addresses : nil
+        }
+        return found ?? []
+    }
+
+    /// Browses the local network during `within` and shows `visit` each building that
+    /// announces a residents' channel, once, with its `host:port` addresses, as they appear,
+    /// until `visit` returns a result.
+    static func browseResidentsChannels<T>(
+        with discovery: any Discovery, within: Duration,
+        _ visit: (_ building: PublicKey, _ addresses: [String]) async throws(NodeError) -> T?
+    ) async throws(NodeError) -> T? {
         let (events, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
         let browsing = Task { await discovery.run(port: nil, events: continuation) }
         let deadline = Task {
@@ -184,11 +186,13 @@ extension ResidentHome {
             browsing.cancel()
             deadline.cancel()
         }
+        var seen: Set<PublicKey> = []
         for await event in events {
-            guard case .appeared(let peer) = event, peer.building == building, let port = peer.residentsPort else { continue }
-            return peer.endpoints.map { Endpoint(host: $0.host, port: port).description }
+            guard case .appeared(let peer) = event, let port = peer.residentsPort, let building = peer.building,
+                  seen.insert(building).inserted else { continue }
+            if let result = try await visit(building, peer.endpoints.map { Endpoint(host: $0.host, port: port).description }) { return result }
         }
-        return []
+        return nil
     }
 
     private func open(addresses: [String], building: PublicKey?, key: SigningKey) async throws(NodeError) -> ResidentConnection {

@@ -89,7 +89,7 @@ struct DiscoveryLabTests {
         let found = await Self.waitUntil(.seconds(10)) { Self.lines(logB).contains { $0.contains("neighbour found") && $0.contains("10.77.0.1:7481") } }
         #expect(found != nil, "B's log:\n\(Self.lines(logB).joined(separator: "\n"))")
 
-        #expect(try await Self.cli(a, "post", "notice", "--title", "Coupure d'eau mardi").status == 0)
+        #expect(try await Self.cli(a, "post", "notice", "--title", "Coupure d'eau mardi", "--scope", "neighbourhood").status == 0)
         let arrived = try await Self.waitUntil(.seconds(3)) { try await Self.cli(b, "list").stdout.contains("Coupure d'eau mardi") }
         #expect(arrived != nil, "the post never reached B")
 
@@ -176,7 +176,7 @@ struct DiscoveryLabTests {
         let connected = try await Self.waitUntil(.seconds(15)) { try await Self.cli(c, "peers", "--json").stdout.contains("\"state\":\"connected\"") }
         #expect(connected != nil, "C never connected to its static peer")
         #expect(try await Self.cli(c, "status").stdout.contains("Discovery: Local discovery is off because avahi-daemon is not running; static peers still work"))
-        #expect(try await Self.cli(a, "post", "notice", "--title", "Ascenseur en maintenance jeudi").status == 0)
+        #expect(try await Self.cli(a, "post", "notice", "--title", "Ascenseur en maintenance jeudi", "--scope", "neighbourhood").status == 0)
         let arrived = try await Self.waitUntil(.seconds(3)) { try await Self.cli(c, "list").stdout.contains("Ascenseur en maintenance jeudi") }
         #expect(arrived != nil, "the post never reached C")
         #expect(processC.isRunning)

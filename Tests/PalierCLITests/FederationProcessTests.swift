@@ -47,7 +47,7 @@ import Testing
         #expect(connected, "B never connected to A")
 
         let start = ContinuousClock.now
-        #expect(try a.palier("post", "notice", "--title", "Fête des voisins samedi").status == 0)
+        #expect(try a.palier("post", "notice", "--title", "Fête des voisins samedi", "--scope", "neighbourhood").status == 0)
         var arrived: Duration?
         while arrived == nil && ContinuousClock.now - start < .seconds(3) {
             if try b.palier("list").stdout.contains("Fête des voisins samedi") { arrived = ContinuousClock.now - start }
