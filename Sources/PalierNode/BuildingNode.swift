@@ -35,7 +35,7 @@ public final class BuildingNode: Sendable {
         do { key = try KeyFile.load(directory.resolve(configuration.buildingKeyFile).path) } catch { throw .wrap(error) }
         let store: EnvelopeStore
         do {
-            store = try EnvelopeStore(path: directory.resolve(configuration.storeFile).path, building: key.publicKey, validator: .sodium)
+            store = try EnvelopeStore(path: directory.resolve(configuration.storeFile).path, building: key.publicKey, validator: .sodium, mustExist: true)
         } catch { throw .wrap(error) }
         return BuildingNode(directory: directory, configuration: configuration, buildingKey: key, store: store, clock: clock)
     }

@@ -13,8 +13,10 @@ public final class EnvelopeStore: Sendable {
     /// the CLI tells it the store changed).
     public let changes = ChangeSignal()
 
-    /// Opens (creating if needed) the store at `path`, or an in-memory store when `path` is nil.
-    public init(path: String?, building: PublicKey, validator: EnvelopeValidator) throws(StoreError) {
+    /// Opens the store at `path` (creating it when missing, unless `mustExist`), or an in-memory
+    /// store when `path` is nil. Refuses — and changes nothing — a file that is empty or not
+    /// SQLite, a store of a newer schema, and a damaged one.
+    public init(path: String?, building: PublicKey, validator: EnvelopeValidator, mustExist: Bool = false) throws(StoreError) {
         self.building = building
         self.validator = validator
         var configuration = Configuration()
@@ -30,6 +32,32 @@ public final class EnvelopeStore: Sendable {
             // pages are copied back to the database file once per checkpoint, not once per few
             // batches. Measured: +5 % ingest rate (docs/benchmarks.md).
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
+            // After a checkpoint the WAL file shrinks back to at most 64 MiB: bounded on a small disk.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+        }
+        let migrator = Self.migrator(viewer: building)
+        if let path, try Self.checkFile(path, mustExist: mustExist) {
+            // Looked at read-only first: a store refused here is not written to at all.
+            do {
+                var readOnly = Configuration()
+                readOnly.readonly = true
+                let queue = try DatabaseQueue(path: path, configuration: readOnly)
+                defer { try? queue.close() }
+                let (tables, superseded, applied) = try queue.read { db in
+                    (try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"),
+                     try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db))
+                }
+                // Tables without palier's migration record: another program's database, or a
+                // damaged schema (migrating would fail on "table already exists").
+                if !tables.isEmpty && !tables.contains("grdb_migrations") {
+                    throw StoreError.notAStore(path: path, why: "it holds tables but no palier schema")
+                }
+                if superseded {
+                    throw StoreError.newerSchema(path: path, store: Self.schemaName(applied), known: Self.latestMigration)
+                }
+            } catch {
+                throw Self.refusal(error, path: path)
+            }
         }
         do {
             if let path {
@@ -37,10 +65,49 @@ public final class EnvelopeStore: Sendable {
             } else {
                 writer = try DatabaseQueue(configuration: configuration)
             }
-            try Self.migrator(viewer: building).migrate(writer)
+            try migrator.migrate(writer)
         } catch {
-            throw .cannotOpen(path: path ?? ":memory:", reason: "\(error)")
+            throw Self.refusal(error, path: path ?? ":memory:")
         }
+    }
+
+    /// The newest schema this binary knows ("v9").
+    static let latestMigration = "v9"
+
+    /// The newest schema among applied migration names ("v12: …" → "v12").
+    static func schemaName(_ identifiers: Set<String>) -> String {
+        let numbers = identifiers.compactMap { id -> Int? in
+            guard id.hasPrefix("v") else { return nil }
+            return Int(id.dropFirst().prefix { $0.isNumber })
+        }
+        return numbers.max().map { "v\($0)" } ?? identifiers.sorted().last ?? "?"
+    }
+
+    /// Refuses what is not a store before SQLite touches it: a missing file (when it must
+    /// exist), an empty file, a file that is not SQLite. Returns whether a store file exists.
+    static func checkFile(_ path: String, mustExist: Bool) throws(StoreError) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            if FileManager.default.fileExists(atPath: path) {
+                throw .cannotOpen(path: path, reason: "it cannot be read (permissions?)")
+            }
+            if mustExist { throw .missing(path: path) }
+            return false
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        if header.isEmpty { throw .notAStore(path: path, why: "it is empty, 0 bytes") }
+        guard header == Data("SQLite format 3\0".utf8) else { throw .notAStore(path: path, why: "it is not an SQLite database") }
+        return true
+    }
+
+    /// A store that SQLite reports damaged or not a database, as that; anything else as a
+    /// failure to open.
+    static func refusal(_ error: any Error, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            return .corrupt(path: path, detail: error.message ?? "\(error.resultCode)")
+        }
+        return .cannotOpen(path: path, reason: "\(error)")
     }
 
     /// Append-only, named migrations. `viewer`: the building whose view the store keeps.
@@ -331,6 +398,9 @@ public final class EnvelopeStore: Sendable {
 
     static func wrap(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            return .corrupt(path: "of this node", detail: error.message ?? "\(error.resultCode)")
+        }
         return .database("\(error)")
     }
 }

@@ -5,6 +5,14 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     package enum Code: Sendable {
         case cannotOpen(path: String, reason: String)
         case database(String)
+        /// No store where the node's store should be.
+        case missing(path: String)
+        /// A file that is not a palier store (empty, or not SQLite): never rebuilt over.
+        case notAStore(path: String, why: String)
+        /// Written by a newer palier: its schema and the newest this binary knows.
+        case newerSchema(path: String, store: String, known: String)
+        /// SQLite says the file is damaged.
+        case corrupt(path: String, detail: String)
     }
     package let code: Code
 
@@ -14,11 +22,31 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public static func cannotOpen(path: String, reason: String) -> Self { Self(.cannotOpen(path: path, reason: reason)) }
     /// SQLite reported an error.
     public static func database(_ message: String) -> Self { Self(.database(message)) }
+    public static func missing(path: String) -> Self { Self(.missing(path: path)) }
+    public static func notAStore(path: String, why: String) -> Self { Self(.notAStore(path: path, why: why)) }
+    public static func newerSchema(path: String, store: String, known: String) -> Self { Self(.newerSchema(path: path, store: store, known: known)) }
+    public static func corrupt(path: String, detail: String) -> Self { Self(.corrupt(path: path, detail: detail)) }
 
     public var description: String {
         switch code {
         case .cannotOpen(let path, let reason): "The store \(path) could not be opened: \(reason)"
         case .database(let message): "The store reported an error: \(message)"
+        case .missing(let path):
+            "The store \(path) is missing, though this node is initialised: restore it from a backup (palier restore); palier does not start over with an empty store, which would lose the building's posts and profile."
+        case .notAStore(let path, let why):
+            "The store \(path) is not a palier store (\(why)): nothing was changed. Restore it from a backup (palier restore); palier never rebuilds over it."
+        case .newerSchema(let path, let store, let known):
+            "The store \(path) was written by a newer palier (schema \(store); this palier knows up to \(known)): install that version again; nothing was changed."
+        case .corrupt(let path, let detail):
+            "The store \(path) is damaged (SQLite: \(detail)): restore it from a backup (palier restore), or copy it aside and run `palier doctor`."
+        }
+    }
+
+    /// Whether the store refused to open rather than failed an operation.
+    public var isRefusedStore: Bool {
+        switch code {
+        case .missing, .notAStore, .newerSchema, .corrupt: true
+        default: false
         }
     }
 }

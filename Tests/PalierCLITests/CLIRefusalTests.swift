@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 @testable import palier
 import PalierCore
 import PalierFeed
@@ -228,5 +229,38 @@ struct CLI {
         #expect(try Data(contentsOf: node.directory.configurationFile) == config)
         try await cli.run(["profile", "set", "--no-emergency", "--caretaker", ""])
         #expect(try BuildingNode.open(NodeDirectory(path: cli.dataDir)).configuration.feed.panel == nil)
+    }
+
+    @Test("a store of a newer palier, an empty store, a missing store: every command refuses in one sentence (exit 74) and changes nothing")
+    func unsafeStores() async throws {
+        for damage in ["newer", "empty", "missing"] {
+            let cli = try await CLI.withBuilding()
+            let store = URL(fileURLWithPath: cli.dataDir).appendingPathComponent("palier.sqlite").path
+            switch damage {
+            case "newer":
+                let queue = try DatabaseQueue(path: store)
+                try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99: from the future')") }
+                try queue.close()
+            case "empty":
+                try Data().write(to: URL(fileURLWithPath: store))
+                for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+            default:
+                try FileManager.default.removeItem(atPath: store)
+                for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+            }
+            let before = (try? Data(contentsOf: URL(fileURLWithPath: store))) ?? Data()
+            for command in [["post", "tip", "--as", "camille", "--title", "x"], ["list"], ["status"]] {
+                let error = await cli.refusal(command)
+                #expect(error?.exitCode == 74, "\(damage): \(command)")
+                let sentence = error?.description ?? ""
+                switch damage {
+                case "newer": #expect(sentence.contains("was written by a newer palier (schema v99"), "\(sentence)")
+                case "empty": #expect(sentence.contains("is not a palier store (it is empty, 0 bytes)"), "\(sentence)")
+                default: #expect(sentence.contains("is missing, though this node is initialised"), "\(sentence)")
+                }
+            }
+            #expect(((try? Data(contentsOf: URL(fileURLWithPath: store))) ?? Data()) == before, "\(damage): the store was changed")
+            #expect(FileManager.default.fileExists(atPath: store) == (damage != "missing"))
+        }
     }
 }
