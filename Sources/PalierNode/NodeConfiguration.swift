@@ -1,5 +1,6 @@
 import Foundation
 import PalierCore
+import PalierDiscovery
 import PalierFeed
 
 /// The node's settings, stored as `config.json` in its data directory.
@@ -29,7 +30,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         self.longitude = longitude
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync, residents
     }
 
@@ -54,16 +55,53 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         return BuildingProfile(name: buildingName, address: address, coordinates: coordinates)
     }
 
+    /// The version of config.json this palier reads and writes.
+    public static let currentVersion = 1
+
+    /// Reads config.json strictly: invalid JSON, an unknown key, a wrong type, a value out of
+    /// its range or another version are refused with the line and what is allowed.
     static func load(from url: URL) throws(NodeError) -> NodeConfiguration {
-        let configuration: NodeConfiguration
-        do {
-            let data = try Data(contentsOf: url)
-            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
-        } catch {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
             throw NodeError(.configuration("The configuration \(url.path) could not be read: \(error.localizedDescription)."))
         }
-        if let problem = configuration.problem {
-            throw NodeError(.configuration("The configuration \(url.path) is not valid: \(problem)."))
+        return try parse(data, path: url.path)
+    }
+
+    /// `data` as config.json (`path` names it in messages).
+    static func parse(_ data: Data, path: String) throws(NodeError) -> NodeConfiguration {
+        let text = String(decoding: data, as: UTF8.self)
+        func refuse(_ keyPath: [String], _ message: String) -> NodeError {
+            let line = ConfigurationText.line(of: keyPath, in: text)
+            return NodeError(.configuration("The configuration \(path)\(line.map { " (line \($0))" } ?? "") is not valid: \(message)."))
+        }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            let line = ConfigurationText.errorLine(error, in: text)
+            throw NodeError(.configuration("The configuration \(path)\(line.map { " (line \($0))" } ?? "") is not valid JSON: "
+                + "look for a missing comma or quote, or an extra comma before } or ]."))
+        }
+        guard let root = object as? [String: Any] else { throw refuse([], "it must be one JSON object, { … }") }
+        if let (keyPath, allowed) = ConfigurationText.unknownKey(in: root) {
+            let section = keyPath.dropLast().joined(separator: ".")
+            let suggestion = allowed.first { $0.lowercased() == keyPath.last!.lowercased() }.map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw refuse(keyPath, "unknown key \"\(keyPath.last!)\"\(section.isEmpty ? "" : " in \(section)")\(suggestion); "
+                + "the keys\(section.isEmpty ? "" : " of \(section)") are \(allowed.joined(separator: ", ")) (docs/configuration.md)")
+        }
+        if let version = root["version"] as? Int, version != currentVersion {
+            throw refuse(["version"], "its version is \(version); this palier reads version \(currentVersion)")
+        }
+        let configuration: NodeConfiguration
+        do {
+            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
+        } catch let error as DecodingError {
+            let (keyPath, message) = ConfigurationText.describe(error)
+            throw refuse(keyPath, message)
+        } catch {
+            throw refuse([], "\(error)")
+        }
+        if let (keyPath, problem) = configuration.problemWithKey {
+            throw refuse(keyPath, problem)
         }
         return configuration
     }
@@ -94,18 +132,30 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     }
 
     /// The first value out of its range, as a sentence fragment; nil when all are in range.
-    public var problem: String? {
-        if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first { return problem }
-        if (latitude == nil) != (longitude == nil) { return "latitude and longitude must be given together" }
+    public var problem: String? { problemWithKey?.problem }
+
+    /// The first value out of its range and where it is (`["feed", "kioskPort"]`).
+    var problemWithKey: (keyPath: [String], problem: String)? {
+        if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first {
+            return (problem.split(separator: " ").first.map { $0.split(separator: ".").map(String.init) } ?? [], problem)
+        }
+        if (latitude == nil) != (longitude == nil) { return (["latitude"], "latitude and longitude must be given together") }
+        if buildingName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return (["buildingName"], "buildingName must not be empty") }
         if let panel = feed.panel {
-            if (panel.caretaker ?? "").count > 200 { return "feed.panel.caretaker is over 200 characters" }
-            if panel.emergency.count > 8 { return "feed.panel.emergency has \(panel.emergency.count) numbers; a screen shows at most 8" }
+            if (panel.caretaker ?? "").count > 200 { return (["feed", "panel", "caretaker"], "feed.panel.caretaker is over 200 characters") }
+            if panel.emergency.count > 8 { return (["feed", "panel", "emergency"], "feed.panel.emergency has \(panel.emergency.count) numbers; a screen shows at most 8") }
             if let long = panel.emergency.first(where: { $0.label.count > 40 || $0.number.count > 30 }) {
-                return "the emergency number \"\(long.label)\" is too long (label at most 40 characters, number at most 30)"
+                return (["feed", "panel", "emergency"], "the emergency number \"\(long.label)\" is too long (label at most 40 characters, number at most 30)")
             }
         }
         if !KioskPage.languages.contains(feed.language) {
-            return "feed.language is \"\(feed.language)\"; the screen speaks \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " or "))"
+            return (["feed", "language"], "feed.language is \"\(feed.language)\"; the screen speaks \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " or "))")
+        }
+        if let name = sync.staticPeers.first(where: { Endpoint($0) == nil }) {
+            return (["sync", "staticPeers"], "sync.staticPeers holds \"\(name)\", which is not host:port")
+        }
+        if let name = residents.publicAddresses.first(where: { Endpoint($0) == nil }) {
+            return (["residents", "publicAddresses"], "residents.publicAddresses holds \"\(name)\", which is not host:port")
         }
         return nil
     }
@@ -146,7 +196,7 @@ public struct FeedSettings: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case runtimeDirectory, group, kioskPort, promoShare, eventLeadDays, language, kioskHostNames, panel }
+    enum CodingKeys: String, CodingKey, CaseIterable { case runtimeDirectory, group, kioskPort, promoShare, eventLeadDays, language, kioskHostNames, panel }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -177,7 +227,7 @@ public struct SyncConfiguration: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case listen, port, staticPeers, reconcileSeconds, discovery }
+    enum CodingKeys: String, CodingKey, CaseIterable { case listen, port, staticPeers, reconcileSeconds, discovery }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -215,7 +265,7 @@ public struct ResidentsConfiguration: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case listen, port, publicAddresses, moderation }
+    enum CodingKeys: String, CodingKey, CaseIterable { case listen, port, publicAddresses, moderation }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -228,5 +278,21 @@ public struct ResidentsConfiguration: Codable, Sendable, Hashable {
                 "residents.moderation is \"\(moderationText)\"; it must be one of \(Moderation.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.moderation = moderation
+    }
+}
+
+extension NodeConfiguration {
+    /// Reads and checks `directory`'s config.json strictly, without opening anything else.
+    public static func check(_ directory: NodeDirectory) throws(NodeError) -> NodeConfiguration {
+        guard directory.isInitialised else { throw NodeError(.notInitialised(directory.root.path)) }
+        return try load(from: directory.configurationFile)
+    }
+
+    /// Every setting with its effective value (the defaults of keys left out included), as
+    /// config.json would hold it.
+    public var effectiveJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

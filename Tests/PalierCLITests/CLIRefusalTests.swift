@@ -263,4 +263,37 @@ struct CLI {
             #expect(FileManager.default.fileExists(atPath: store) == (damage != "missing"))
         }
     }
+
+    /// Each configuration mistake the issue names, edited into config.json by hand.
+    @Test(arguments: [
+        ("\"kioskPort\" : 7480", "\"kioskport\" : 7480", "unknown key \"kioskport\" in feed (did you mean \"kioskPort\"?)"),
+        ("\"kioskPort\" : 7480", "\"kioskPort\" : 99999", "feed.kioskPort is 99999, it must lie between 0 and 65535"),
+        ("\"promoShare\" : 0.2", "\"promoShare\" : 5", "feed.promoShare is 5, it must lie between 0 and 0.95"),
+        ("\"promoShare\" : 0.2", "\"promoShare\" : \"beaucoup\"", "feed.promoShare must be a number"),
+        ("\"version\" : 1", "\"version\" : 99", "its version is 99; this palier reads version 1"),
+        ("\"promoShare\" : 0.2,", "\"promoShare\" : 0.2,,", "is not valid JSON"),
+        ("\"staticPeers\" : [", "\"staticPeers\" : [\"pas une adresse\"", "sync.staticPeers holds \"pas une adresse\", which is not host:port"),
+        ("\"language\" : \"fr\"", "\"language\" : \"de\"", "feed.language is \"de\"; the screen speaks \"en\" or \"fr\""),
+        ("\"moderation\" : \"new-members\"", "\"moderation\" : \"sometimes\"", "residents.moderation is \"sometimes\""),
+    ] as [(String, String, String)])
+    func configurationMistakes(original: String, mistake: String, message: String) async throws {
+        let cli = try await CLI.withBuilding()
+        let file = URL(fileURLWithPath: cli.dataDir).appendingPathComponent("config.json")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try #require(text.contains(original), "config.json has no \(original)")
+        let broken = text.replacingOccurrences(of: original, with: mistake)
+        try broken.write(to: file, atomically: true, encoding: .utf8)
+        let line = broken.components(separatedBy: "\n").firstIndex { $0.contains(mistake.components(separatedBy: "\n")[0]) }.map { $0 + 1 }
+        for command in [["config", "check"], ["status"], ["post", "tip", "--as", "camille", "--title", "x"]] {
+            let error = await cli.refusal(command)
+            #expect(error?.exitCode == 78, "\(command)")
+            let sentence = error?.description ?? ""
+            #expect(sentence.contains(message), "\(sentence)")
+            if let line { #expect(sentence.contains("(line \(line))"), "\(sentence)") }
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8) == broken, "config.json was rewritten")
+        // Put back, the node works as before.
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        try await cli.run(["config", "check"])
+    }
 }
