@@ -20,13 +20,13 @@ run: build
 	.build/debug/palier init --if-needed --name "$(NAME)" --data-dir "$(PALIER_DIR)"
 	.build/debug/palier run --data-dir "$(PALIER_DIR)"
 
-# Tests with real sockets, processes, a browser or wall-clock deadlines (a post must reach the
-# other node within 1 s) run in a second phase of their own, so that the CPU-heavy property and
-# simulation tests of the first phase cannot starve them; real Chromium on the kiosk page (seconds
-# of full CPU per page) in a third, so that it cannot starve the live tests' deadlines; the
-# discovery lab (avahi-daemons in network namespaces, a restart timed against a goal) in a fourth.
-LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|LiveProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
-SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests
+# Tests with wall-clock deadlines (a post must reach the other node within 1 s) run in a second
+# phase of their own, so that nothing else on the machine's two cores can starve them; tests that
+# run whole nodes as processes, another Unix user or real Chromium on the kiosk page (seconds of
+# full CPU per page) in a third; the discovery lab (avahi-daemons in network namespaces, a restart
+# timed against a goal) in a fourth.
+LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests
+SCREEN_TESTS := LiveProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests|KioskBrowserTests|KioskLayoutTests
 LAB_TESTS := DiscoveryLabTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests, then

@@ -25,6 +25,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case retracted(EnvelopeID)
         case notAuthor(EnvelopeID)
         case cannotOutlive(EnvelopeID, String)
+        case backup(String)
+        case backupUnreadable(BackupCipherError)
         case notAPost(EnvelopeID, Kind)
         case invalidTime(String)
         case expiryInThePast(String)
@@ -80,6 +82,9 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .nodeUnreachable, .wrongBuilding, .codeNotProven, .cannotLookNearby: 69
         case .submissionRefused(.invalidEnvelope, _), .submissionRefused(.otherBuilding, _): 65
         case .submissionRefused: 77
+        case .backup: 73  // EX_CANTCREAT
+        case .backupUnreadable(.wrongPassphrase): 77
+        case .backupUnreadable: 65
         case .notHidden: 66
         case .hiddenByOther: 77
         }
@@ -173,6 +178,18 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
         case .cannotLookNearby(let reason):
             "This computer cannot look for your building's node on the network: \(reason). Give the node's address: palier join <code> --address host:port (your building's admin has it)."
+        case .backup(let why):
+            "Backup: \(why)"
+        case .backupUnreadable(.wrongPassphrase):
+            "That passphrase does not open this backup; nothing was restored."
+        case .backupUnreadable(.notABackup):
+            "That file is not a palier backup; nothing was restored."
+        case .backupUnreadable(.truncated):
+            "That backup is cut short (an incomplete copy?); nothing was restored."
+        case .backupUnreadable(.damaged):
+            "That backup is damaged (it was changed after it was made); nothing was restored."
+        case .backupUnreadable(.outOfMemory):
+            "This machine could not give the memory the passphrase's protection needs (256 MiB); close other programs and try again."
         case .cannotOutlive(let id, let expiry):
             "Post \(id.shortHex) is gone from every node at \(expiry), its expiry when it was posted: an edit can take it off the screens earlier, not keep it longer. Post it again to show it after that."
         case .codeNotProven(let key):

@@ -404,3 +404,12 @@ public final class EnvelopeStore: Sendable {
         return .database("\(error)")
     }
 }
+
+extension EnvelopeStore {
+    /// A consistent copy of the whole store at `path` (SQLite's `VACUUM INTO`), made while the
+    /// node runs: readers and writers go on. Refuses to write over an existing file.
+    public func snapshot(to path: String) throws(StoreError) {
+        guard !FileManager.default.fileExists(atPath: path) else { throw .cannotOpen(path: path, reason: "a file is already there") }
+        do { try writer.vacuum(into: path) } catch { throw Self.wrap(error) }
+    }
+}
