@@ -1,5 +1,6 @@
 import Foundation
 import PalierCore
+import PalierFeed
 import PalierCrypto
 import PalierDiscovery
 import PalierStore
@@ -136,5 +137,36 @@ extension BuildingNode {
             ? "They are asked for again once the store accepts writes."
             : "The store accepts writes again; they are fetched at the next rounds."
         return "\(count) envelope\(count == 1 ? "" : "s") from neighbours could not be stored since the node started (last: \(cause)). \(then)"
+    }
+}
+
+extension BuildingNode {
+    /// The building `text` names: its full key, an unambiguous prefix of its key as `palier
+    /// peers` shows it (at least 4 characters, dashes and case aside), or its name (case,
+    /// accents and spaces aside), among the buildings this node knows: peers met, profiles
+    /// received, buildings followed or blocked.
+    public func building(named text: String) throws(NodeError) -> PublicKey {
+        if let key = try? PublicKey(text: text) { return key }
+        var known: [PublicKey: String] = [:]
+        do {
+            for peer in try store.peers() { known[peer.building] = peer.name }
+            for profile in try store.view(now: now()).profiles where known[profile.building]?.isEmpty ?? true {
+                known[profile.building] = profile.profile.name
+            }
+            let policy = try store.federationPolicy()
+            for key in policy.followed.union(policy.blocked) where known[key] == nil { known[key] = "" }
+        } catch { throw .wrap(error) }
+        known[building] = nil
+        let compact = { (s: String) in s.lowercased().filter { $0 != "-" && !$0.isWhitespace } }
+        let wanted = compact(text)
+        let folded = ScreenText.folded(text)
+        let byKey = wanted.count >= 4 ? known.keys.filter { compact($0.text).hasPrefix(wanted) } : []
+        let byName = folded.isEmpty ? [] : known.filter { !$0.value.isEmpty && ScreenText.folded($0.value) == folded }.map(\.key)
+        let matches = Set(byKey + byName)
+        guard let match = matches.first else { throw NodeError(.unknownBuilding(text)) }
+        guard matches.count == 1 else {
+            throw NodeError(.ambiguousBuilding(text, matches.sorted().map { "\($0.shortText)… \(known[$0] ?? "")" }))
+        }
+        return match
     }
 }

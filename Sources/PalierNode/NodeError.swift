@@ -26,6 +26,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case notAuthor(EnvelopeID)
         case cannotOutlive(EnvelopeID, String)
         case backup(String)
+        case unknownBuilding(String)
+        case ambiguousBuilding(String, [String])
         case backupUnreadable(BackupCipherError)
         case notAPost(EnvelopeID, Kind)
         case invalidTime(String)
@@ -83,6 +85,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .submissionRefused(.invalidEnvelope, _), .submissionRefused(.otherBuilding, _): 65
         case .submissionRefused: 77
         case .backup: 73  // EX_CANTCREAT
+        case .unknownBuilding: 66
+        case .ambiguousBuilding: 64
         case .backupUnreadable(.wrongPassphrase): 77
         case .backupUnreadable: 65
         case .notHidden: 66
@@ -180,6 +184,10 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "This computer cannot look for your building's node on the network: \(reason). Give the node's address: palier join <code> --address host:port (your building's admin has it)."
         case .backup(let why):
             "Backup: \(why)"
+        case .unknownBuilding(let text):
+            "No building this node knows is named '\(text)' or has a key starting so; `palier peers` lists those it knows (names, and keys to copy)."
+        case .ambiguousBuilding(let text, let matches):
+            "'\(text)' could be any of: \(matches.joined(separator: "; ")); give more of the key."
         case .backupUnreadable(.wrongPassphrase):
             "That passphrase does not open this backup; nothing was restored."
         case .backupUnreadable(.notABackup):

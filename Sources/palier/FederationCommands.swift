@@ -64,7 +64,7 @@ protocol StanceCommand: AsyncParsableCommand {
 extension StanceCommand {
     func run() async throws {
         let node = try options.openNode()
-        let key = try node.publicKey(named: building)
+        let key = try node.building(named: building)
         try node.setStance(Self.stance, for: key)
         print("\(Self.verb) \(key.shortText)…")
     }
@@ -79,7 +79,7 @@ struct Follow: AsyncParsableCommand {
             Example: palier follow <key> --kinds event,tip,classified,promo,notice
             """)
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building's public key (text form).") var building: String
+    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     @Option(help: "The kinds of its posts to show, separated by commas (default: event,tip,classified,promo).")
     var kinds: String?
 
@@ -95,7 +95,7 @@ struct Follow: AsyncParsableCommand {
             chosen = set
         }
         let node = try options.openNode()
-        let key = try node.publicKey(named: building)
+        let key = try node.building(named: building)
         try node.setStance(.follow, for: key, kinds: chosen)
         let shown = chosen ?? FederationPolicy.defaultFollowedKinds
         print("Following \(key.shortText)…: its \(Kind.contentKinds.filter(shown.contains).map(\.name).joined(separator: ", ")) show on this screen.")
@@ -105,7 +105,7 @@ struct Follow: AsyncParsableCommand {
 struct Unfollow: StanceCommand {
     static let configuration = CommandConfiguration(abstract: "Stop showing a building's posts (it stays synced).")
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building's public key (text form).") var building: String
+    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     static let stance: BuildingStance? = nil
     static let verb = "No longer following or blocking"
 }
@@ -113,7 +113,7 @@ struct Unfollow: StanceCommand {
 struct Block: StanceCommand {
     static let configuration = CommandConfiguration(abstract: "Refuse a building's envelopes and sessions, and never relay them.")
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building's public key (text form).") var building: String
+    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     static let stance: BuildingStance? = .block
     static let verb = "Blocked"
 }
@@ -121,7 +121,7 @@ struct Block: StanceCommand {
 struct Unblock: StanceCommand {
     static let configuration = CommandConfiguration(abstract: "Lift a block (the building is neither followed nor blocked).")
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building's public key (text form).") var building: String
+    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     static let stance: BuildingStance? = nil
     static let verb = "No longer following or blocking"
 }

@@ -44,7 +44,10 @@ extension Scope: ExpressibleByArgument {
 struct Post: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Post a signed message.",
-        discussion: "Kinds: \(Kind.contentKinds.map(\.name).joined(separator: ", ")). An event needs --start."
+        discussion: """
+            Kinds: \(Kind.contentKinds.map(\.name).joined(separator: ", ")). An event needs --start.
+            Example: palier post event --title "Fête des voisins" --start 2026-12-05T18:00 --place "Cour"
+            """
     )
 
     @OptionGroup var options: NodeOptions
@@ -56,10 +59,14 @@ struct Post: AsyncParsableCommand {
     @Option(help: "building: this node only; neighbourhood: every node of the network. Default: building for notices, flashes and alerts, neighbourhood for the rest.")
     var scope: Scope?
 
+    func validate() throws {
+        // Said with this command's usage, not the top-level one.
+        guard content.title != nil else { throw ValidationError("A post needs --title.") }
+        if kind == Kind.event.name && content.start == nil { throw ValidationError("An event needs --start (e.g. --start 2026-12-05T18:00).") }
+    }
+
     func run() async throws {
         guard let kind = Kind(name: kind), kind.isContent else { throw NodeError.unknownKind(kind) }
-        guard content.title != nil else { throw ValidationError("A post needs --title.") }
-        if kind == .event && content.start == nil { throw ValidationError("An event needs --start.") }
         if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
             try await postAsResident(kind)
             return

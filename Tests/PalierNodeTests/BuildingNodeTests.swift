@@ -205,3 +205,28 @@ import Testing
         #expect(!off.sync.discovery)
     }
 }
+
+@Suite struct BuildingNamesTests {
+    @Test("follow and block name a building by its name, its key or the start of its key as peers shows it; an unknown or ambiguous one is refused")
+    func buildingsByNameOrKeyPrefix() throws {
+        let directory = NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path)
+        let node = try BuildingNode.initialise(directory, configuration: NodeConfiguration(buildingName: "Résidence Les Tilleuls"))
+        let lilas = SigningKey.generate(), erables = SigningKey.generate()
+        try node.store.recordPeer(PeerRecord(building: lilas.publicKey, name: "Résidence des Lilas", address: "10.0.0.2:7481", lastContact: 1, connected: false))
+        _ = try node.store.ingest([Fixtures.profile(of: erables, name: "Les Érables", at: node.now() - 1_000).bytes], now: node.now())
+        #expect(try node.building(named: "residence des lilas") == lilas.publicKey)
+        #expect(try node.building(named: "LES ERABLES") == erables.publicKey)
+        #expect(try node.building(named: lilas.publicKey.shortText) == lilas.publicKey)
+        #expect(try node.building(named: String(erables.publicKey.text.prefix(14)).uppercased()) == erables.publicKey)
+        #expect(try node.building(named: lilas.publicKey.text) == lilas.publicKey)
+        #expect(throws: NodeError.self) { try node.building(named: "Les Tilleuls du bout") }
+        #expect(throws: NodeError.self) { try node.building(named: "ab") }
+        // Two buildings met under the same name cannot be told apart by it.
+        for _ in 0..<2 {
+            try node.store.recordPeer(PeerRecord(building: SigningKey.generate().publicKey, name: "Le Square", address: "", lastContact: 1, connected: false))
+        }
+        #expect(throws: NodeError.self) { try node.building(named: "le square") }
+        try node.setStance(BuildingStance.follow, for: try node.building(named: "Résidence des Lilas"))
+        #expect(try node.federationPolicy().followed == [lilas.publicKey])
+    }
+}
