@@ -22,11 +22,12 @@ run: build
 
 # Tests with wall-clock deadlines (a post must reach the other node within 1 s) run in a second
 # phase of their own, so that nothing else on the machine's two cores can starve them; tests that
-# run whole nodes as processes, another Unix user or real Chromium on the kiosk page (seconds of
-# full CPU per page) in a third; the discovery lab (avahi-daemons in network namespaces, a restart
-# timed against a goal) in a fourth.
+# run whole nodes as processes or as another Unix user in a third; real Chromium on the kiosk page
+# (seconds of full CPU per page) in a fourth, one browser at a time; the discovery lab
+# (avahi-daemons in network namespaces, a restart timed against a goal) in a fifth.
 LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests
-SCREEN_TESTS := LiveProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests|KioskBrowserTests|KioskLayoutTests
+PROCESS_TESTS := LiveProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
+SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests
 LAB_TESTS := DiscoveryLabTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests, then
@@ -35,9 +36,10 @@ LAB_TESTS := DiscoveryLabTests
 test:
 	@scripts/setup.sh --tests
 	swift build --build-tests
-	swift test --skip-build --skip '$(LIVE_TESTS)|$(SCREEN_TESTS)|$(LAB_TESTS)'
+	swift test --skip-build --skip '$(LIVE_TESTS)|$(PROCESS_TESTS)|$(SCREEN_TESTS)|$(LAB_TESTS)'
 	swift test --skip-build --filter '$(LIVE_TESTS)'
-	swift test --skip-build --filter '$(SCREEN_TESTS)'
+	swift test --skip-build --filter '$(PROCESS_TESTS)'
+	swift test --skip-build --no-parallel --filter '$(SCREEN_TESTS)'
 	swift test --skip-build --filter '$(LAB_TESTS)'
 	scripts/fuzz.sh
 

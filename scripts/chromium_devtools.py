@@ -43,10 +43,15 @@ class Page:
         return result.get("result", {}).get("value")
 
     def wait_for(self, expression: str, timeout: float = 20.0) -> bool:
+        """Whether `expression` became true within `timeout`; while the page is still loading
+        (no body yet) a script error counts as not yet."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.evaluate(expression):
-                return True
+            try:
+                if self.evaluate(expression):
+                    return True
+            except RuntimeError:
+                pass
             time.sleep(0.1)
         return False
 
@@ -88,7 +93,7 @@ def chromium(*flags: str):
                 pass
             time.sleep(0.1)
         if not targets:
-            raise NoBrowser("chromium's DevTools endpoint did not come up")
+            raise NoBrowser(f"chromium's DevTools endpoint did not come up on port {port}")
         page = Page(targets[0]["webSocketDebuggerUrl"])
         page.call("Page.enable")
         yield page

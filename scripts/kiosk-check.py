@@ -54,4 +54,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception as error:  # said on stdout, which the test shows
+        print(f"FAIL: {type(error).__name__}: {error}")
+        sys.exit(1)

@@ -75,7 +75,7 @@ import Testing
             "http://127.0.0.1:\(port)/", event, "Coupure d'eau générale", artifacts.appendingPathComponent("kiosk.png").path,
             "--", LiveProcessTests.binary.path, "post", "alert", "--title", "Coupure d'eau générale",
             "--body", "Jeudi de 9 h à 12 h : travaux sur la colonne montante.", "--data-dir", live.dataDir,
-        ]) }
+        ], captureErrors: true) }
         let text = check.output
         #expect(check.status == 0, "\(text)")
         #expect(text.contains("shows without a reload"), "\(text)")
@@ -122,7 +122,7 @@ import Testing
         let check = try await onOwnThread { try runProjectScript("scripts/kiosk-launcher.py", interpreter: "python3", [
             packageRoot.appendingPathComponent("examples/screen/launcher.html").path, "http://127.0.0.1:\(port)/",
             "--", LiveProcessTests.binary.path, "run", "--data-dir", live.dataDir,
-        ]) }
+        ], captureErrors: true) }
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("opens http://127.0.0.1:\(port)/ by itself"), "\(check.output)")
     }
