@@ -61,9 +61,24 @@ struct SignerOptions: ParsableArguments {
 
 @main
 enum Main {
+    /// The position of the first argument that is not valid UTF-8, if any.
+    static func invalidArgument() -> Int? {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index] else { continue }
+            if String(validatingCString: raw) == nil { return index }
+        }
+        return nil
+    }
+
     static func main() async {
         // Files palier creates are private unless it says otherwise (sockets, directories).
         umask(0o077)
+        // Swift repairs arguments that are not UTF-8 with U+FFFD: a title would be stored
+        // changed. Refused instead, before anything is read or written.
+        if let bad = invalidArgument() {
+            FileHandle.standardError.write(Data("palier: argument \(bad) is not valid UTF-8 text (check the terminal's encoding, LANG); nothing was done.\n".utf8))
+            exit(65)  // EX_DATAERR
+        }
         do {
             var command = try Palier.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

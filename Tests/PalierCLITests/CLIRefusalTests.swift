@@ -294,4 +294,22 @@ struct CLI {
         try text.write(to: file, atomically: true, encoding: .utf8)
         try await cli.run(["config", "check"])
     }
+
+    @Test("an argument that is not UTF-8 is refused before anything is stored, never repaired into U+FFFD")
+    func invalidUTF8Argument() async throws {
+        let cli = try await CLI.withBuilding()
+        let before = try cli.snapshot()
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("palier").path
+        // Python passes the raw bytes (Foundation's Process only takes Swift strings).
+        let result = try runProcess("/usr/bin/env", ["python3", "-c", """
+            import subprocess, sys
+            r = subprocess.run([sys.argv[1], "post", "tip", "--as", "camille", "--title", b"Caf\\xe9 ouvert", "--data-dir", sys.argv[2]],
+                               capture_output=True)
+            sys.stdout.write(r.stderr.decode("utf-8", "replace"))
+            sys.exit(r.returncode)
+            """, binary, cli.dataDir])
+        #expect(result.status == 65, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("argument 6 is not valid UTF-8 text"), "\(result.stdout) \(result.stderr)")
+        #expect(try cli.snapshot() == before)
+    }
 }
