@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import sys
 import urllib.request
 
 import websocket  # websocket-client
@@ -104,3 +105,17 @@ def chromium(*flags: str):
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def run(main) -> None:
+    """Runs a check's `main` and exits with its status; a missing browser or any other failure
+    is said on stdout as one FAIL line, which the tests show."""
+    try:
+        status = main()
+    except NoBrowser as error:
+        print(f"FAIL: {error}")
+        status = 1
+    except Exception as error:
+        print(f"FAIL: {type(error).__name__}: {error}")
+        status = 1
+    sys.exit(status)

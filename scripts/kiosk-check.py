@@ -17,45 +17,37 @@ import subprocess
 import sys
 import time
 
-from chromium_devtools import NoBrowser, chromium
+from chromium_devtools import chromium, run
 
 
 def main() -> int:
     separator = sys.argv.index("--")
     url, expected, alert_text, screenshot = sys.argv[1:separator]
     command = sys.argv[separator + 1:]
-    try:
-        with chromium("--lang=fr-FR") as page:
-            page.call("Page.navigate", url=url)
-            quoted = json.dumps(expected)
-            if not page.wait_for(f"document.body.innerText.includes({quoted})"):
-                print(f"FAIL: the page never showed {expected!r}; it showed: {page.evaluate('document.body.innerText')!r}")
-                return 1
-            print(f"ok   the page shows {expected!r}")
-            page.screenshot(os.path.splitext(screenshot)[0] + "-rotation.png")
-            page.evaluate("window.palierMark = 'same page'")
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            alert = json.dumps(alert_text)
-            shown = (f"document.body.classList.contains('alerting') && "
-                     f"document.getElementById('alert').innerText.includes({alert})")
-            if not page.wait_for(shown, timeout=10):
-                print(f"FAIL: the alert {alert_text!r} never showed; the page showed: {page.evaluate('document.body.innerText')!r}")
-                return 1
-            if page.evaluate("window.palierMark") != "same page":
-                print("FAIL: the page was reloaded to show the alert")
-                return 1
-            print(f"ok   the alert {alert_text!r} shows without a reload")
-            time.sleep(0.3)
-            page.screenshot(screenshot)
-            return 0
-    except NoBrowser as error:
-        print(f"FAIL: {error}")
-        return 1
+    with chromium("--lang=fr-FR") as page:
+        page.call("Page.navigate", url=url)
+        quoted = json.dumps(expected)
+        if not page.wait_for(f"document.body.innerText.includes({quoted})"):
+            print(f"FAIL: the page never showed {expected!r}; it showed: {page.evaluate('document.body.innerText')!r}")
+            return 1
+        print(f"ok   the page shows {expected!r}")
+        page.screenshot(os.path.splitext(screenshot)[0] + "-rotation.png")
+        page.evaluate("window.palierMark = 'same page'")
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        alert = json.dumps(alert_text)
+        shown = (f"document.body.classList.contains('alerting') && "
+                 f"document.getElementById('alert').innerText.includes({alert})")
+        if not page.wait_for(shown, timeout=10):
+            print(f"FAIL: the alert {alert_text!r} never showed; the page showed: {page.evaluate('document.body.innerText')!r}")
+            return 1
+        if page.evaluate("window.palierMark") != "same page":
+            print("FAIL: the page was reloaded to show the alert")
+            return 1
+        print(f"ok   the alert {alert_text!r} shows without a reload")
+        time.sleep(0.3)
+        page.screenshot(screenshot)
+        return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as error:  # said on stdout, which the test shows
-        print(f"FAIL: {type(error).__name__}: {error}")
-        sys.exit(1)
+    run(main)

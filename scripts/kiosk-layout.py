@@ -19,10 +19,9 @@ exit status 0 when everything held.
 """
 import argparse
 import os
-import sys
 import time
 
-from chromium_devtools import NoBrowser, chromium
+from chromium_devtools import chromium, run
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080), "bar": (1920, 540)}
 EXPECTED = {
@@ -182,24 +181,17 @@ def main() -> int:
     parser.add_argument("--promo")
     args = parser.parse_args()
     checks = Checks()
-    try:
-        with chromium("--hide-scrollbars") as page:
-            for orientation, (width, height) in SIZES.items():
-                page.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
-                page.call("Page.navigate", url=args.url)
-                if not page.wait_for("typeof items !== 'undefined' && items.length > 0"):
-                    print(f"FAIL: the page never received its playlist; it showed: {page.evaluate('document.body.innerText')!r}")
-                    return 1
-                time.sleep(0.3)
-                (rotation if args.phase == "rotation" else alert)(page, orientation, args, checks)
-    except NoBrowser as error:
-        print(f"FAIL: {error}")
-        return 1
+    with chromium("--hide-scrollbars") as page:
+        for orientation, (width, height) in SIZES.items():
+            page.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+            page.call("Page.navigate", url=args.url)
+            if not page.wait_for("typeof items !== 'undefined' && items.length > 0"):
+                print(f"FAIL: the page never received its playlist; it showed: {page.evaluate('document.body.innerText')!r}")
+                return 1
+            time.sleep(0.3)
+            (rotation if args.phase == "rotation" else alert)(page, orientation, args, checks)
     return 1 if checks.failures else 0
 
+
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as error:  # said on stdout, which the test shows
-        print(f"FAIL: {type(error).__name__}: {error}")
-        sys.exit(1)
+    run(main)

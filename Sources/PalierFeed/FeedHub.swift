@@ -128,14 +128,15 @@ public actor FeedHub {
         let buildings = [local] + policy.followed.subtracting(policy.blocked).subtracting([local]).sorted()
         // Each kind from the buildings whose posts of that kind this screen shows.
         func from(_ kind: Kind) -> [PublicKey] { policy.buildings(showing: kind, local: local) }
-        var queries = Kind.contentKinds.filter { $0 != .event && $0 != .flash }.map { ViewQuery(kinds: [$0], limit: bound, buildings: from($0), onScreen: true) }
-        // Flashes that pre-empt (the building's own, by these roles) and the others apart.
+        var queries = Kind.contentKinds.filter { ![.event, .flash, .alert].contains($0) }
+            .map { ViewQuery(kinds: [$0], limit: bound, buildings: from($0), onScreen: true) }
+        // This building's alerts, its flashes that pre-empt (by these roles) and its others apart.
         let preempting = PlaylistRules.preemptingFlashRoles
+        queries.append(ViewQuery(kinds: [.alert], limit: bound, buildings: [local], onScreen: true))
         queries.append(ViewQuery(kinds: [.flash], roles: preempting, limit: bound, buildings: [local], onScreen: true))
         queries.append(ViewQuery(kinds: [.flash], roles: Role.allCases.filter { !preempting.contains($0) }, limit: bound, buildings: [local], onScreen: true))
         // A neighbour's alerts and flashes never pre-empt: read apart, so that they cannot take
         // the places of this building's own.
-        queries[queries.firstIndex { $0.kinds == [.alert] }!].buildings = [local]
         for kind in [Kind.alert, .flash] {
             let neighbours = Array(from(kind).dropFirst())
             if !neighbours.isEmpty { queries.append(ViewQuery(kinds: [kind], limit: bound, buildings: neighbours, onScreen: true)) }

@@ -21,6 +21,12 @@ public enum KioskServer {
         }
     }
 
+    /// The host of `host[:port]`, brackets kept for IPv6 (`[::1]:7480` → `[::1]`).
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return String(authority[...end]) }
+        return String(authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+
     /// The names the kiosk answers to.
     static func hostNames(_ page: Page) -> Set<String> {
         Set(["127.0.0.1", "localhost", "[::1]"] + page.hostNames.map { $0.lowercased() })
@@ -80,24 +86,11 @@ struct HostCheck<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let authority = (request.head.authority ?? "").lowercased()
-        guard allowed.contains(Self.hostName(authority)) else {
+        guard allowed.contains(KioskServer.hostName(authority)) else {
             logger.warning("kiosk request for another host refused", metadata: ["host": "\(authority)"])
             return Response(status: .misdirectedRequest, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "This screen answers only to its own name.\n")))
         }
         return try await next(request, context)
-    }
-
-    /// The host of `host[:port]`, brackets kept for IPv6 (`[::1]:7480` → `[::1]`).
-    static func hostName(_ authority: String) -> String {
-        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return String(authority[...end]) }
-        return String(authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-    }
-}
-
-/// Whether the kiosk with `page`'s settings answers a request for `authority` (tests, docs).
-public enum HostCheckProbe {
-    public static func allowed(_ page: KioskServer.Page, _ authority: String) -> Bool {
-        KioskServer.hostNames(page).contains(HostCheck<BasicRequestContext>.hostName(authority.lowercased()))
     }
 }

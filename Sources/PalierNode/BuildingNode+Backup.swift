@@ -65,7 +65,9 @@ extension BuildingNode {
         guard !FileManager.default.fileExists(atPath: url.path) else {
             throw NodeError(.backup("\(url.path) already exists; palier never writes a backup over a file. Choose another name."))
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("palier-backup-\(UUID().uuidString).sqlite")
+        // The store's copy is made in the data directory, private like the store itself: should
+        // it outlive a failed removal, it is no more exposed than the store it copies.
+        let scratch = directory.root.appendingPathComponent("backup-\(UUID().uuidString).sqlite.tmp")
         defer { try? FileManager.default.removeItem(at: scratch) }
         do { try store.snapshot(to: scratch.path) } catch { throw .wrap(error) }
         var entries: [(name: String, bytes: [UInt8])] = []
@@ -77,7 +79,13 @@ extension BuildingNode {
         try add("config.json", directory.configurationFile)
         try add("building.key", directory.resolve(configuration.buildingKeyFile))
         if FileManager.default.fileExists(atPath: networkKeyFile.path) { try add("network.key", networkKeyFile) }
-        let identities = (try? FileManager.default.contentsOfDirectory(atPath: directory.identitiesDirectory.path)) ?? []
+        // A directory that cannot be read would leave identities out of the backup: an error.
+        var identities: [String] = []
+        if FileManager.default.fileExists(atPath: directory.identitiesDirectory.path) {
+            do { identities = try FileManager.default.contentsOfDirectory(atPath: directory.identitiesDirectory.path) } catch {
+                throw NodeError(.io("\(directory.identitiesDirectory.path) could not be read for the backup: \(error.localizedDescription)"))
+            }
+        }
         for name in identities.sorted() where NodeArchive.isAllowed("identities/\(name)") {
             try add("identities/\(name)", directory.identitiesDirectory.appendingPathComponent(name))
         }

@@ -150,9 +150,7 @@ extension BuildingNode {
         var known: [PublicKey: String] = [:]
         do {
             for peer in try store.peers() { known[peer.building] = peer.name }
-            for profile in try store.view(now: now()).profiles where known[profile.building]?.isEmpty ?? true {
-                known[profile.building] = profile.profile.name
-            }
+            for (key, name) in try store.profileNames(now: now()) where known[key]?.isEmpty ?? true { known[key] = name }
             let policy = try store.federationPolicy()
             for key in policy.followed.union(policy.blocked) where known[key] == nil { known[key] = "" }
         } catch { throw .wrap(error) }

@@ -109,7 +109,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     /// The numbers of the configuration and their ranges. Every one of them ends up in
     /// arithmetic or a conversion (a port to 16 bits, days to milliseconds, degrees to
     /// microdegrees): a value outside its range is refused here rather than wrapped or trapped.
-    static let ranges: [@Sendable (NodeConfiguration) -> String?] = [
+    static let ranges: [@Sendable (NodeConfiguration) -> (keyPath: [String], problem: String)?] = [
         { check("latitude", $0.latitude, -90...90) },
         { check("longitude", $0.longitude, -180...180) },
         { check("feed.kioskPort", $0.feed.kioskPort, 0...65535) },
@@ -120,9 +120,9 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         { check("residents.port", $0.residents.port, 0...65535) },
     ]
 
-    private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> String? {
+    private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> (keyPath: [String], problem: String)? {
         guard let value, !range.contains(value) else { return nil }
-        return "\(key) is \(text(value)), it must lie between \(text(range.lowerBound)) and \(text(range.upperBound))"
+        return (key.split(separator: ".").map(String.init), "\(key) is \(text(value)), it must lie between \(text(range.lowerBound)) and \(text(range.upperBound))")
     }
 
     /// Numbers as people write them: 5, not 5.0.
@@ -136,9 +136,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
 
     /// The first value out of its range and where it is (`["feed", "kioskPort"]`).
     var problemWithKey: (keyPath: [String], problem: String)? {
-        if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first {
-            return (problem.split(separator: " ").first.map { $0.split(separator: ".").map(String.init) } ?? [], problem)
-        }
+        if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first { return problem }
         if (latitude == nil) != (longitude == nil) { return (["latitude"], "latitude and longitude must be given together") }
         if buildingName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return (["buildingName"], "buildingName must not be empty") }
         if let panel = feed.panel {

@@ -543,6 +543,18 @@ extension EnvelopeStore {
         }
     }
 
+    /// Every building's name from its latest live profile (one small table, no post read).
+    public func profileNames(now: UInt64) throws(StoreError) -> [PublicKey: String] {
+        try purgeExpiredIfAny(now: now)
+        return try read { db in
+            var names: [PublicKey: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT building, name FROM view_profile") {
+                if let key = PublicKey(bytes: [UInt8](row[0] as Data)) { names[key] = row[1] }
+            }
+            return names
+        }
+    }
+
     /// The latest live profile of `building`, by one lookup.
     public func latestProfile(of building: PublicKey, now: UInt64) throws(StoreError) -> Envelope? {
         try purgeExpiredIfAny(now: now)
