@@ -6,7 +6,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 PALIER_DIR ?= .palier
 NAME ?= Mon immeuble
 
-.PHONY: setup build run test fuzz bench clean-node
+.PHONY: setup build run test fuzz bench clean-node deb
 
 setup:
 	@scripts/setup.sh
@@ -24,24 +24,35 @@ run: build
 # phase of their own, so that nothing else on the machine's two cores can starve them; tests that
 # run whole nodes as processes or as another Unix user in a third; real Chromium on the kiosk page
 # (seconds of full CPU per page) in a fourth, one browser at a time; the discovery lab
-# (avahi-daemons in network namespaces, a restart timed against a goal) in a fifth.
+# (avahi-daemons in network namespaces, a restart timed against a goal) in a fifth; the Debian
+# package (a release build, installed and run in a debootstrap root cached under .build/) in a
+# sixth.
 LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests
 PROCESS_TESTS := LiveProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
 SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests
 LAB_TESTS := DiscoveryLabTests
+DEB_TESTS := DebianPackageTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests, then
-# the kiosk page in Chromium, then the discovery lab (skipped, saying why, without root), then every fuzz target for a fixed
+# the kiosk page in Chromium, then the discovery lab and the Debian package (each skipped, saying
+# why, without root), then every fuzz target for a fixed
 # number of runs (scripts/fuzz.sh: any crash, leak or timeout fails, with the input in hex).
 test:
 	@scripts/setup.sh --tests
 	swift build --build-tests
-	swift test --skip-build --skip '$(LIVE_TESTS)|$(PROCESS_TESTS)|$(SCREEN_TESTS)|$(LAB_TESTS)'
+	swift test --skip-build --skip '$(LIVE_TESTS)|$(PROCESS_TESTS)|$(SCREEN_TESTS)|$(LAB_TESTS)|$(DEB_TESTS)'
 	swift test --skip-build --filter '$(LIVE_TESTS)'
 	swift test --skip-build --filter '$(PROCESS_TESTS)'
 	swift test --skip-build --no-parallel --filter '$(SCREEN_TESTS)'
 	swift test --skip-build --filter '$(LAB_TESTS)'
+	swift test --skip-build --filter '$(DEB_TESTS)'
 	scripts/fuzz.sh
+
+# The Debian package, .build/deb/palier_<version>_<arch>.deb: a release build with the Swift
+# runtime linked in, the systemd units, maintainer scripts, man page and completions.
+deb:
+	@scripts/setup.sh --deb
+	@scripts/build-deb.sh
 
 # A longer fuzzing campaign: `make fuzz RUNS=100000000` (every target), or
 # `make fuzz RUNS=100000000 TARGETS=FuzzEnvelope`. The corpus grows in .build/fuzz-corpus/.

@@ -65,6 +65,16 @@ extension BuildingNode {
         guard !FileManager.default.fileExists(atPath: url.path) else {
             throw NodeError(.backup("\(url.path) already exists; palier never writes a backup over a file. Choose another name."))
         }
+        let (files, sealed) = try sealedBackup(passphrase: passphrase, strength: strength)
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(sealed), attributes: [.posixPermissions: 0o600]) else {
+            throw NodeError(.io("the backup could not be written to \(url.path)"))
+        }
+        return (files, sealed.count)
+    }
+
+    /// The backup's bytes, for a caller that writes them itself (`palier backup` under sudo
+    /// opens its file before it gives up root).
+    public func sealedBackup(passphrase: String, strength: BackupCipher.Strength = .moderate) throws(NodeError) -> (files: Int, sealed: [UInt8]) {
         // The store's copy is made in the data directory, private like the store itself: should
         // it outlive a failed removal, it is no more exposed than the store it copies.
         let scratch = directory.root.appendingPathComponent("backup-\(UUID().uuidString).sqlite.tmp")
@@ -94,22 +104,27 @@ extension BuildingNode {
         do { sealed = try BackupCipher.seal(NodeArchive.encode(entries), passphrase: passphrase, strength: strength) } catch {
             throw NodeError(.backupUnreadable(error))
         }
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(sealed), attributes: [.posixPermissions: 0o600]) else {
-            throw NodeError(.io("the backup could not be written to \(url.path)"))
-        }
-        return (entries.count, sealed.count)
+        return (entries.count, sealed)
     }
 
     /// Restores the backup at `url` into `directory`, which must hold no node. Everything is
     /// decrypted and checked before anything is written; the files then go in with the modes
     /// a node's own have (keys and store 0600), and the restored node is opened to check it.
     public static func restore(from url: URL, passphrase: String, into directory: NodeDirectory) throws(NodeError) -> BuildingNode {
+        try restore(sealed: readBackup(url), passphrase: passphrase, into: directory)
+    }
+
+    /// The backup file's bytes.
+    public static func readBackup(_ url: URL) throws(NodeError) -> [UInt8] {
+        do { return [UInt8](try Data(contentsOf: url)) } catch {
+            throw NodeError(.io("the backup \(url.path) could not be read: \(error.localizedDescription)"))
+        }
+    }
+
+    /// Restores a backup already read (``readBackup(_:)``).
+    public static func restore(sealed: [UInt8], passphrase: String, into directory: NodeDirectory) throws(NodeError) -> BuildingNode {
         guard !directory.isInitialised else {
             throw NodeError(.backup("a node is already initialised in \(directory.root.path); palier never restores over a node. Restore into an empty directory (--data-dir)."))
-        }
-        let sealed: [UInt8]
-        do { sealed = [UInt8](try Data(contentsOf: url)) } catch {
-            throw NodeError(.io("the backup \(url.path) could not be read: \(error.localizedDescription)"))
         }
         let archive: [UInt8]
         do { archive = try BackupCipher.open(sealed, passphrase: passphrase) } catch { throw NodeError(.backupUnreadable(error)) }
@@ -121,6 +136,7 @@ extension BuildingNode {
             switch name {
             case "palier.sqlite": directory.resolve(configuration.storeFile)
             case "building.key": directory.resolve(configuration.buildingKeyFile)
+            case "config.json": directory.configurationFile
             default: directory.root.appendingPathComponent(name)
             }
         }

@@ -42,8 +42,10 @@ public final class BuildingNode: Sendable {
 
     /// Creates the data directory (0700), a building key (0600), the store and the configuration,
     /// and signs the building's profile. Refuses when a node is already there.
+    /// `recovering`: the building key from its paper copy (``PaperKey``) instead of a new one;
+    /// a key file already there must hold that same key.
     public static func initialise(
-        _ directory: NodeDirectory, configuration: NodeConfiguration, clock: any WallClock = SystemClock()
+        _ directory: NodeDirectory, configuration: NodeConfiguration, recovering: SigningKey? = nil, clock: any WallClock = SystemClock()
     ) throws(NodeError) -> BuildingNode {
         guard !directory.isInitialised else { throw NodeError(.alreadyInitialised(directory.root.path)) }
         if let problem = configuration.problem { throw NodeError(.configuration("The building's settings are not valid: \(problem).")) }
@@ -52,8 +54,11 @@ public final class BuildingNode: Sendable {
         let key: SigningKey
         do {
             // A run of `init` that stopped half-way left its key: keep it rather than make another.
-            key = existingKey ? try KeyFile.load(keyPath) : SigningKey.generate()
+            key = existingKey ? try KeyFile.load(keyPath) : recovering ?? SigningKey.generate()
         } catch { throw .wrap(error) }
+        if let recovering, recovering.publicKey != key.publicKey {
+            throw NodeError(.backup("\(keyPath) holds another building's key (\(key.publicKey.shortText)…); palier never writes over a key. Recover into an empty directory."))
+        }
         // Check the profile before anything is written.
         do {
             try EnvelopeRules.check(BuildingNode.profileContent(configuration.profile, key: key.publicKey, at: HybridTimestamp(millis: clock.nowMillis())))

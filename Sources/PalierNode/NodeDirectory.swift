@@ -5,19 +5,47 @@ import Glibc
 
 /// The layout of a node's data directory (default `./.palier`):
 /// `config.json`, `building.key`, `palier.sqlite`, `identities/<name>.key`, `node.pid`.
+/// A node installed from the Debian package keeps its data in /var/lib/palier and its
+/// configuration in /etc/palier/config.json (``system``).
 public struct NodeDirectory: Sendable {
     public let root: URL
+    public let configurationFile: URL
+    /// The package's layout: the data belongs to the `palier` user, screens are in `palier-screen`.
+    public let isSystem: Bool
 
     public init(path: String) {
         root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        configurationFile = root.appendingPathComponent("config.json")
+        isSystem = false
     }
 
-    /// `--data-dir`, else `$PALIER_DIR`, else `./.palier`.
-    public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> NodeDirectory {
-        NodeDirectory(path: option ?? environment["PALIER_DIR"] ?? ".palier")
+    /// A data directory whose configuration is kept elsewhere (the package's layout).
+    public init(path: String, configurationFile: String, isSystem: Bool) {
+        root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        self.configurationFile = URL(fileURLWithPath: configurationFile).standardizedFileURL
+        self.isSystem = isSystem
     }
 
-    public var configurationFile: URL { root.appendingPathComponent("config.json") }
+    /// Where the Debian package puts things.
+    public enum SystemLayout {
+        public static let configurationDirectory = "/etc/palier"
+        public static let dataDirectory = "/var/lib/palier"
+        public static let user = "palier"
+        public static let screenGroup = "palier-screen"
+    }
+
+    /// `--data-dir`, else `$PALIER_DIR`, else the package's node when the package is installed
+    /// (`configurationDirectory` exists), else `./.palier`.
+    public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                               configurationDirectory: String = SystemLayout.configurationDirectory,
+                               dataDirectory: String = SystemLayout.dataDirectory) -> NodeDirectory {
+        if let path = option ?? environment["PALIER_DIR"] { return NodeDirectory(path: path) }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: configurationDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+            return NodeDirectory(path: dataDirectory, configurationFile: configurationDirectory + "/config.json", isSystem: true)
+        }
+        return NodeDirectory(path: ".palier")
+    }
     public var identitiesDirectory: URL { root.appendingPathComponent("identities", isDirectory: true) }
     public var pidFile: URL { root.appendingPathComponent("node.pid") }
 

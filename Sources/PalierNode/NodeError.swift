@@ -51,6 +51,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case submissionRefused(ResidentMessage.Refusal, String)
         case notHidden(EnvelopeID)
         case hiddenByOther(EnvelopeID, PublicKey)
+        case notTheOwner(String, String)
+        case invalidPaperKey(PaperKeyError)
     }
     package let code: Code
 
@@ -91,6 +93,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case .backupUnreadable: 65
         case .notHidden: 66
         case .hiddenByOther: 77
+        case .notTheOwner: 77
+        case .invalidPaperKey: 65
         }
     }
 
@@ -208,6 +212,10 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
             "Post \(id.shortHex) is not hidden by this building."
         case .hiddenByOther(let id, let key):
             "Post \(id.shortHex) was hidden by \(key.shortText)…; only that key can take it back (palier unhide \(id.shortHex) --as <its identity>)."
+        case .invalidPaperKey(let error):
+            "Those words are not this building's key: \(error); nothing was written."
+        case .notTheOwner(let dir, let owner):
+            "The node in \(dir) belongs to the user \(owner): run the command with sudo (palier then acts as \(owner))."
         }
     }
 }

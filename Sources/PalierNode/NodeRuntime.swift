@@ -42,6 +42,8 @@ public final class NodeRuntime: Sendable {
     private let logger: Logger
     private let services: [ServiceGroupConfiguration.ServiceConfiguration]
     private let summary: Logger.Metadata
+    /// The kiosk page's port on 127.0.0.1, when it is served.
+    private let kioskPort: Int?
 
     /// Takes the node's lock (one runtime per data directory), sets aside what a previous run
     /// died handling, and builds the services. Nothing runs until ``run(signals:)``.
@@ -89,6 +91,7 @@ public final class NodeRuntime: Sendable {
             residents = nil
         }
         let kiosk = options.kiosk && settings.kioskPort > 0
+        kioskPort = kiosk ? settings.kioskPort : nil
         if kiosk {
             let page = KioskServer.Page(language: settings.language, panel: settings.panel, hostNames: settings.kioskHostNames)
             services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, page: page, logger: logger)))
@@ -118,13 +121,47 @@ public final class NodeRuntime: Sendable {
 
     /// Runs until SIGTERM or SIGINT (then stops gracefully), or until the task is cancelled;
     /// `signals: false` leaves the process's signals alone (tests, which cancel).
-    public func run(signals: Bool = true) async throws {
+    /// `onReady` is called once the screens' sockets, the kiosk page and the sync port accept
+    /// connections (`palier run` tells systemd then).
+    public func run(signals: Bool = true, onReady: (@Sendable () -> Void)? = nil) async throws {
         try journal.started(shownRow: node.store.lastRowID())
         defer { journal.stopped() }
         logger.info("node running", metadata: summary)
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [], logger: logger))
+        let watcher = onReady.map { onReady in
+            Task { [self] in
+                while !Task.isCancelled, !isReady() { try? await Task.sleep(for: .milliseconds(20)) }
+                if !Task.isCancelled {
+                    logger.info("node ready")
+                    onReady()
+                }
+            }
+        }
+        defer { watcher?.cancel() }
         try await group.run()
         logger.info("node stopped")
         withExtendedLifetime(lock) {}
+    }
+
+    /// Whether everything this runtime serves accepts connections now.
+    func isReady() -> Bool {
+        guard let control = connectUnixStream(node.controlSocketPath) else { return false }
+        close(control)
+        if let sync, !sync.hasSettledListeners { return false }
+        if let kioskPort, !Self.acceptsTCP(port: kioskPort) { return false }
+        return true
+    }
+
+    static func acceptsTCP(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(clamping: port)).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 }

@@ -92,6 +92,7 @@ public actor SyncService: Service {
     private var reportedStoreFailures = (0, false)
     private var loggedStoreFailure: String?
     private let boundPort = Mutex<Int?>(nil)
+    private let listenersSettled = Mutex(false)
     private let wakeCount = Atomic<Int>(0)
 
     /// `discoveries` report the peers to dial besides `settings.staticPeers`; `transports`
@@ -120,6 +121,9 @@ public actor SyncService: Service {
 
     /// The TCP port the listener got (useful with port 0), once listening.
     public nonisolated var listeningPort: Int? { boundPort.withLock { $0 } }
+    /// Whether every transport has been asked to listen (each one listening, or logged as
+    /// unable to): the service is as ready as it will be.
+    public nonisolated var hasSettledListeners: Bool { listenersSettled.withLock { $0 } }
 
     public func run() async throws {
         do {
@@ -158,6 +162,7 @@ public actor SyncService: Service {
         }
         let port = listeners.lazy.compactMap(\.port).first
         boundPort.withLock { $0 = port }
+        listenersSettled.withLock { $0 = true }
         defer { for listener in listeners { listener.close() } }
         let (found, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
         try await withThrowingDiscardingTaskGroup { tasks in

@@ -8,9 +8,10 @@ public struct ProcessOutput: Sendable {
 }
 
 /// Runs `executable` to its end with `arguments`, in `directory` (nil: this one), with
-/// `environment` added to this process's, and returns its status and both outputs.
+/// `environment` added to this process's, `input` on its standard input (nil: this process's),
+/// and returns its status and both outputs.
 public func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                       environment: [String: String] = [:]) throws -> ProcessOutput {
+                       environment: [String: String] = [:], input: String? = nil) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -19,7 +20,13 @@ public func runProcess(_ executable: String, _ arguments: [String], in directory
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = input.map { _ in Pipe() }
+    if let stdin { process.standardInput = stdin }
     try process.run()
+    if let stdin, let input {
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+    }
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -52,10 +52,29 @@ struct Backup: AsyncParsableCommand {
     @Argument(help: "The file to write (never over an existing one).") var file: String
 
     func run() async throws {
-        let node = try options.openNode()
         let passphrase = try Passphrase.read(confirm: true)
-        let (files, bytes) = try node.backup(to: URL(fileURLWithPath: file), passphrase: passphrase)
-        print("Backed up \(files) files of \(node.configuration.buildingName) to \(file) (\(bytes / 1024) KiB, encrypted).")
+        // The file is created by whoever typed the command, before palier becomes the node's
+        // user under sudo (``DataOwner``): an admin's backup goes wherever the admin may write.
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let reason = errno == EEXIST ? "it already exists; palier never writes a backup over a file. Choose another name"
+                                         : String(cString: strerror(errno))
+            throw NodeError(.backup("\(file) could not be created: \(reason)."))
+        }
+        let output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let files: Int, sealed: [UInt8], name: String
+        do {
+            let node = try options.openNode()
+            name = node.configuration.buildingName
+            (files, sealed) = try node.sealedBackup(passphrase: passphrase)
+            try output.write(contentsOf: sealed)
+            try output.synchronize()
+        } catch {
+            // Nothing half-written is left to be mistaken for a backup.
+            if unlink(file) != 0 { _ = ftruncate(fd, 0) }
+            throw error
+        }
+        print("Backed up \(files) files of \(name) to \(file) (\(sealed.count / 1024) KiB, encrypted).")
         print("Keep it and its passphrase apart from this machine: without the passphrase it cannot be opened.")
     }
 }
@@ -63,17 +82,25 @@ struct Backup: AsyncParsableCommand {
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring a node back from a backup, into a directory that holds no node.",
-        discussion: "Example: palier restore /media/usb/lilas-2026-11-27.palier-backup --data-dir /var/lib/palier"
+        discussion: """
+            On a box with the palier package, restore before the first `palier init`, then start \
+            the service: sudo palier restore FILE && sudo systemctl enable --now palier
+            Example: palier restore /media/usb/lilas-2026-11-27.palier-backup --data-dir /srv/lilas
+            """
     )
     @OptionGroup var options: NodeOptions
     @Argument(help: "The backup file.") var file: String
 
     func run() async throws {
         let passphrase = try Passphrase.read(confirm: false)
-        let node = try BuildingNode.restore(from: URL(fileURLWithPath: file), passphrase: passphrase, into: options.directory)
+        // Read before palier becomes the node's user under sudo: the file is the admin's.
+        let sealed = try BuildingNode.readBackup(URL(fileURLWithPath: file))
+        let node = try BuildingNode.restore(sealed: sealed, passphrase: passphrase, into: options.ownedDirectory())
         let stats = try node.store.statistics()
         print("Restored \(node.configuration.buildingName) into \(node.directory.root.path): \(stats.envelopes) envelopes.")
         print("Building key: \(node.building.text)")
-        print("Start it with `palier run`; stop the old box's node first, so that one building runs once.")
+        print(node.directory.isSystem
+              ? "Start it with `sudo systemctl enable --now palier`; stop the old box's node first, so that one building runs once."
+              : "Start it with `palier run`; stop the old box's node first, so that one building runs once.")
     }
 }

@@ -14,7 +14,7 @@ struct Config: AsyncParsableCommand {
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
-            let directory = options.directory
+            let directory = try options.ownedDirectory()
             _ = try NodeConfiguration.check(directory)
             print("\(directory.configurationFile.path) is valid.")
         }
@@ -25,7 +25,7 @@ struct Config: AsyncParsableCommand {
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
-            print(try NodeConfiguration.check(options.directory).effectiveJSON)
+            print(try NodeConfiguration.check(options.ownedDirectory()).effectiveJSON)
         }
     }
 }

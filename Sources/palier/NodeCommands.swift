@@ -34,27 +34,34 @@ struct Init: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = options.directory
+        let directory = try options.ownedDirectory()
         if ifNeeded && directory.isInitialised {
             print("A palier node is already initialised in \(directory.root.path).")
             return
         }
-        let configuration = NodeConfiguration(buildingName: name, address: address, latitude: latitude, longitude: longitude)
+        var configuration = NodeConfiguration(buildingName: name, address: address, latitude: latitude, longitude: longitude)
+        // The package's screens read the feed as members of its screen group.
+        if directory.isSystem { configuration.feed.group = NodeDirectory.SystemLayout.screenGroup }
         let node = try BuildingNode.initialise(directory, configuration: configuration)
         print("Initialised \(name) in \(directory.root.path).")
         print("Building key: \(node.building.text)")
-        print("Next: `palier identity new <name>` for each resident, then `palier grant`.")
+        if directory.isSystem { print("Start it: sudo systemctl enable --now palier") }
+        print("Next: `palier enrol` for each resident, or `palier identity new <name>` then `palier grant`.")
     }
 }
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the building node until SIGTERM or SIGINT."
+        abstract: "Run the building node until SIGTERM or SIGINT.",
+        discussion: """
+            Where the package is installed, systemd runs it: sudo systemctl enable --now palier
+            Example: palier run --data-dir ~/lilas --log-level debug
+            """
     )
 
     @OptionGroup var options: NodeOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "How much the node logs.")
     var logLevel: Logger.Level = .info
 
     func run() async throws {
@@ -65,7 +72,8 @@ struct Run: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        try await NodeRuntime(node: node, logger: Logger(label: "palier")).run()
+        // Under systemd (Type=notify), the service counts as started once the node serves.
+        try await NodeRuntime(node: node, logger: Logger(label: "palier")).run(onReady: { SystemdNotify.send("READY=1") })
     }
 }
 

@@ -11,6 +11,7 @@ struct Palier: AsyncParsableCommand {
         abstract: "A building's node of the palier neighbourhood network.",
         discussion: """
             Every command works on the data directory given by --data-dir, else $PALIER_DIR, \
+            else the package's node (/var/lib/palier, configuration in /etc/palier: use sudo), \
             else ./.palier, whether or not `palier run` is running on it.
 
             On a resident's own computer (no node there): `palier join <code>` once, then \
@@ -23,20 +24,28 @@ struct Palier: AsyncParsableCommand {
             Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self, Feed.self,
             Network.self, Follow.self, Unfollow.self, Block.self, Unblock.self, Peers.self,
             Quarantine.self, Enrol.self, Join.self, Outbox.self, Pending.self, Approve.self, Reject.self, Hidden.self, Unhide.self,
-            Profile.self, Config.self, Backup.self, Restore.self,
+            Profile.self, Config.self, Backup.self, Restore.self, Key.self,
         ]
     )
 }
 
 /// Options every command shares.
 struct NodeOptions: ParsableArguments {
-    @Option(name: .long, help: "The node's data directory (default: $PALIER_DIR, else ./.palier).")
+    @Option(name: .long, help: "The node's data directory (default: $PALIER_DIR, else /var/lib/palier where the package is installed, else ./.palier).")
     var dataDir: String?
 
+    /// Where the node is; nothing is read yet.
     var directory: NodeDirectory { NodeDirectory.resolve(dataDir) }
 
+    /// Where the node is, once this process may touch it (see ``DataOwner``).
+    func ownedDirectory() throws(NodeError) -> NodeDirectory {
+        let directory = self.directory
+        try DataOwner.adopt(directory)
+        return directory
+    }
+
     func openNode() throws(NodeError) -> BuildingNode {
-        try BuildingNode.open(directory)
+        try BuildingNode.open(ownedDirectory())
     }
 }
 

@@ -37,6 +37,43 @@ import Testing
         #expect(try palier("init", "--name", "Les Tilleuls", "--if-needed").status == 0)
     }
 
+    @Test("the building key on paper brings the building back; wrong words write nothing")
+    func paperKeyRecovers() throws {
+        try palier("init", "--name", "Les Tilleuls")
+        let key = try palier("status").stdout.split(separator: "\n").first { $0.hasPrefix("Building key: ") }
+        #expect(try palier("key", "export").status == 64)  // --paper is required
+        let paper = try palier("key", "export", "--paper")
+        #expect(paper.status == 0)
+        let lines = paper.stdout.split(separator: "\n").filter { $0.hasPrefix("   1.") || $0.contains(" 9. ") || $0.contains("17. ") }
+        #expect(!lines.isEmpty)
+        // The words in order, as a person reads the three columns.
+        let numbered = paper.stdout.split(separator: "\n").flatMap { line in
+            line.split(separator: " ").enumerated().compactMap { index, part in
+                part.hasSuffix(".") ? Int(part.dropLast()).map { ($0, String(line.split(separator: " ")[index + 1])) } : nil
+            }
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        #expect(numbered.count == 24)
+        let elsewhere = makeTemporaryDirectory("palier-paper").appendingPathComponent("node").path
+        // A wrong word: nothing written.
+        var wrong = numbered
+        wrong.swapAt(3, 4)
+        let refused = try runProcess(Self.binary.path, ["key", "recover", "--name", "Les Tilleuls", "--data-dir", elsewhere],
+                                     input: wrong.joined(separator: " ") + "\n")
+        #expect(refused.status == 65)
+        #expect(refused.stderr == "palier: Those words are not this building's key: the words do not check out: one of them is wrong or two are swapped; nothing was written.\n")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere))
+        // Four letters of each word, on several lines.
+        let typed = numbered.map { String($0.prefix(4)) }
+        let recovered = try runProcess(Self.binary.path, ["key", "recover", "--name", "Les Tilleuls", "--data-dir", elsewhere],
+                                       input: typed[..<12].joined(separator: " ") + "\n" + typed[12...].joined(separator: " ") + "\n\n")
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        let recoveredKey = try runProcess(Self.binary.path, ["status", "--data-dir", elsewhere]).stdout.split(separator: "\n").first { $0.hasPrefix("Building key: ") }
+        #expect(recoveredKey == key)
+        // Never over a node.
+        let again = try runProcess(Self.binary.path, ["key", "recover", "--name", "Les Tilleuls", "--data-dir", elsewhere], input: typed.joined(separator: " ") + "\n")
+        #expect(again.status == 73)
+    }
+
     @Test func showHexGivesTheSignedBytesForIndependentChecking() throws {
         try palier("init", "--name", "Les Tilleuls")
         let posted = try palier("post", "notice", "--title", "Assemblée générale", "--body", "Mardi 19 h, salle commune.")

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import PalierCrypto
+import PalierNode
+
+/// The building key on paper, and the building back from it.
+struct Key: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep the building key on paper, and recover the building from it.",
+        subcommands: [Export.self, Recover.self]
+    )
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the building key as 24 words and a QR code, to keep on paper.",
+            discussion: """
+                Whoever has these words can post as the building: print them, keep the paper \
+                locked away, and do not leave them in a file. With them, `palier key recover` \
+                brings the building back if the box and its backups are lost.
+                Example: sudo palier key export --paper | lp
+                """
+        )
+        @OptionGroup var options: NodeOptions
+        @Flag(help: "Words and QR code for paper (the only form there is).") var paper = false
+
+        func validate() throws {
+            guard paper else { throw ValidationError("Say --paper: the building key leaves the node only on paper.") }
+        }
+
+        func run() async throws {
+            let node = try options.openNode()
+            let words = PaperKey.words(node.buildingKey)
+            print("palier — building key of \(node.configuration.buildingName)")
+            print("Public key: \(node.building.text)")
+            print("Printed on \(TimeSpec.format(node.now())). Whoever holds these words can post as the building: keep this paper locked away.")
+            print("")
+            let rows = PaperKey.wordCount / 3
+            for row in 0..<rows {
+                let cells = (0..<3).map { column -> String in
+                    let index = column * rows + row
+                    let label = String(repeating: " ", count: index + 1 < 10 ? 1 : 0) + "\(index + 1). " + words[index]
+                    return label.padding(toLength: 18, withPad: " ", startingAt: 0)
+                }
+                var line = "  " + cells.joined()
+                while line.hasSuffix(" ") { line.removeLast() }
+                print(line)
+            }
+            print("")
+            if let symbol = QRCodeText.render(words.joined(separator: " "), caseInsensitive: false, colours: isatty(STDOUT_FILENO) == 1) {
+                print(symbol)
+            }
+            print("To recover: palier key recover --name \"\(node.configuration.buildingName)\", then type the words (four letters of each are enough).")
+        }
+    }
+
+    struct Recover: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring the building back from its 24 paper words into a new, empty node.",
+            discussion: """
+                The words are read from the terminal (or standard input). The new node has the \
+                building's key, so neighbours know it again and send back the neighbourhood's \
+                posts at the next sync; join the network again with an invitation from a \
+                neighbour (palier network join). A backup (palier restore) brings back more: \
+                posts, settings, the network key.
+                Example: sudo palier key recover --name "Les Lilas" --address "12 rue des Lilas, Lyon"
+                """
+        )
+        @OptionGroup var options: NodeOptions
+        @Option(help: "The building's name, as neighbours and screens show it.") var name: String
+        @Option(help: "The building's street address.") var address: String = ""
+
+        func run() async throws {
+            let directory = try options.ownedDirectory()
+            guard !directory.isInitialised else { throw NodeError(.alreadyInitialised(directory.root.path)) }
+            if isatty(STDIN_FILENO) == 1 {
+                FileHandle.standardError.write(Data("Type the 24 words, in order, then an empty line:\n".utf8))
+            }
+            var text = ""
+            while let line = Swift.readLine(strippingNewline: true) {
+                if line.trimmingCharacters(in: .whitespaces).isEmpty && !text.isEmpty { break }
+                text += line + " "
+            }
+            let key: SigningKey
+            do { key = try PaperKey.key(from: text) } catch {
+                throw NodeError(.invalidPaperKey(error))
+            }
+            var configuration = NodeConfiguration(buildingName: name, address: address)
+            if directory.isSystem { configuration.feed.group = NodeDirectory.SystemLayout.screenGroup }
+            let node = try BuildingNode.initialise(directory, configuration: configuration, recovering: key)
+            print("Recovered \(name) in \(directory.root.path).")
+            print("Building key: \(node.building.text)")
+            print("Next: `palier network join <invite>` with the invite a neighbouring admin reads from `palier network` on their node; the posts come back at the next sync.")
+        }
+    }
+}
