@@ -57,7 +57,7 @@ final class AvahiSession: Sendable {
         self.events = events
         self.logger = logger
         self.onStatus = onStatus
-        state = Mutex(State(directory: PeerDirectory(own: record.building, networkID: record.networkID), serviceName: record.instanceName))
+        state = Mutex(State(directory: PeerDirectory(own: record.building, networkID: record.networkID, ownRun: record.runID), serviceName: record.instanceName))
         guard avahi_threaded_poll_start(poll) >= 0 else {
             avahi_threaded_poll_free(poll)
             throw AvahiFailure("Avahi's poll thread could not be started")

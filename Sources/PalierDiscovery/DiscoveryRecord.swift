@@ -25,18 +25,33 @@ public struct DiscoveryRecord: Hashable, Sendable {
     /// The port of the node's residents' channel (docs/protocol.md part 3), when it has one:
     /// `res=` in the TXT record, on the same host as the service.
     public var residentsPort: Int?
+    /// This run of the node: 16 lower-case hex digits drawn when it starts (`run=`). A record
+    /// with this node's key but another run is another node under the same key.
+    public var runID: String?
 
-    public init(version: UInt16 = SyncProtocol.version, building: PublicKey, networkID: String, name: String, residentsPort: Int? = nil) {
+    public init(version: UInt16 = SyncProtocol.version, building: PublicKey, networkID: String, name: String, residentsPort: Int? = nil,
+                runID: String? = nil) {
         self.version = version
         self.building = building
         self.networkID = networkID
         self.name = name.prefix(utf8Bytes: Self.maximumNameBytes)
         self.residentsPort = residentsPort.flatMap { (1...65535).contains($0) ? $0 : nil }
+        self.runID = runID.flatMap { Self.isRunID($0) ? $0 : nil }
+    }
+
+    static func isRunID(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// A new run id.
+    public static func newRunID() -> String {
+        (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
     }
 
     /// The TXT strings, in the order they are published.
     public var txt: [String] {
         ["v=\(version)", "pk=\(building.text)", "net=\(networkID)", "name=\(name)"] + (residentsPort.map { ["res=\($0)"] } ?? [])
+            + (runID.map { ["run=\($0)"] } ?? [])
     }
 
     /// The service instance name to publish under: the building name cut to one DNS label.
@@ -87,7 +102,9 @@ public struct DiscoveryRecord: Hashable, Sendable {
         let residentsPort = values["res"].flatMap { value in
             value.count <= 5 && value.allSatisfy { (0x30...0x39).contains($0) } ? Int(String(decoding: value, as: UTF8.self)) : nil
         }
-        self.init(version: version, building: building, networkID: networkID, name: name, residentsPort: residentsPort)
+        // Optional too: a value that is not a run id leaves it out.
+        let runID = values["run"].flatMap { String(validating: $0, as: UTF8.self) }
+        self.init(version: version, building: building, networkID: networkID, name: name, residentsPort: residentsPort, runID: runID)
     }
 }
 

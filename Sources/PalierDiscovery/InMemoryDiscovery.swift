@@ -90,7 +90,7 @@ public struct InMemoryDiscovery: Discovery {
     public func run(port: Int?, events: AsyncStream<DiscoveryEvent>.Continuation) async {
         let published = port.map { lan.publish(name: record.instanceName, txt: record.txt.map { Array($0.utf8) }, endpoint: Endpoint(host: host, port: $0)) }
         defer { if let published { lan.withdraw(name: published) } }
-        var directory = PeerDirectory(own: record.building, networkID: record.networkID)
+        var directory = PeerDirectory(own: record.building, networkID: record.networkID, ownRun: record.runID)
         for await change in lan.watch() {
             switch change {
             case .resolved(let service):

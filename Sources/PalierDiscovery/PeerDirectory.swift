@@ -47,14 +47,19 @@ public struct PeerDirectory: Sendable {
     }
 
     private let own: PublicKey
+    private let ownRun: String?
     private let networkID: String
     private var instances: [ServiceInstance: (record: DiscoveryRecord, endpoint: Endpoint)] = [:]
     private var known: [PublicKey: DiscoveredPeer] = [:]
 
     /// `networkID` empty: every network's services (a resident's machine looking for its
     /// building, which knows no network).
-    public init(own: PublicKey, networkID: String) {
+    /// `ownRun`: this run's id (``DiscoveryRecord/runID``). A service with this node's key and
+    /// another run id is another node under the same key: it is a peer, so that sync meets it
+    /// and both admins are warned (docs/protocol.md §13).
+    public init(own: PublicKey, networkID: String, ownRun: String? = nil) {
         self.own = own
+        self.ownRun = ownRun
         self.networkID = networkID
     }
 
@@ -70,7 +75,7 @@ public struct PeerDirectory: Sendable {
         var accepted: DiscoveryRecord?
         do {
             let record = try DiscoveryRecord(txt: txt)
-            if record.building == own {
+            if record.building == own && (ownRun == nil || record.runID == nil || record.runID == ownRun) {
                 outcome.ignored = .ownService
             } else if !networkID.isEmpty && record.networkID != networkID {
                 outcome.ignored = .otherNetwork(record.networkID)

@@ -31,7 +31,8 @@ extension BuildingNode {
     func localDiscovery(networkKey: NetworkKey, logger: Logger) throws(NodeError) -> AvahiDiscovery? {
         guard try discoveryOffReason() == nil else { return nil }
         let record = DiscoveryRecord(building: building, networkID: networkKey.id, name: configuration.buildingName,
-                                     residentsPort: configuration.residents.port > 0 ? configuration.residents.port : nil)
+                                     residentsPort: configuration.residents.port > 0 ? configuration.residents.port : nil,
+                                     runID: DiscoveryRecord.newRunID())
         let file = discoveryStatusFile
         let write: @Sendable (DiscoveryStatus) -> Void = { status in
             do {

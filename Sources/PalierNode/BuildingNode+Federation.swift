@@ -77,6 +77,16 @@ extension BuildingNode {
     /// Where a running node writes what went wrong with its store during sync, for `palier status`.
     public var syncStatusFile: URL { runtimeDirectory.appendingPathComponent("sync.status") }
 
+    /// Where a running node writes that it met another node under its own key.
+    public var sameKeyStatusFile: URL { runtimeDirectory.appendingPathComponent("same-key.status") }
+
+    /// The running node's warning that another node runs under this building's key; nil when
+    /// it met none since it started.
+    public func sameKeyWarning() -> String? {
+        guard directory.runningNodePID() != nil, let data = FileManager.default.contents(atPath: sameKeyStatusFile.path) else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The running node's sentence about store failures during sync; nil when there were none.
     public func syncStoreFailures() -> String? {
         guard directory.runningNodePID() != nil, let data = FileManager.default.contents(atPath: syncStatusFile.path) else { return nil }
@@ -100,14 +110,25 @@ extension BuildingNode {
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
         var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
         syncSettings.journal = journal
-        tune?(&syncSettings)
         let file = syncStatusFile
+        let sameKeyFile = sameKeyStatusFile
         // A previous run's figures are not this run's.
-        if FileManager.default.fileExists(atPath: file.path) {
+        for file in [file, sameKeyFile] where FileManager.default.fileExists(atPath: file.path) {
             do { try FileManager.default.removeItem(at: file) } catch {
                 logger.warning("could not remove the previous sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
             }
         }
+        let clock = self.clock
+        syncSettings.onSameKeyElsewhere = { address in
+            let sentence = "Another node runs under this building's key (met at \(address), \(TimeSpec.format(clock.nowMillis()))): "
+                + "stop one of them. Two nodes with one key split the building's posts and neighbours cannot tell them apart."
+            do {
+                try Data((sentence + "\n").utf8).write(to: sameKeyFile, options: .atomic)
+            } catch {
+                logger.warning("could not write the sync status", metadata: ["file": "\(sameKeyFile.path)", "error": "\(error)"])
+            }
+        }
+        tune?(&syncSettings)
         syncSettings.onStoreFailures = { statistics in
             do {
                 try Data((Self.storeFailureSentence(statistics) + "\n").utf8).write(to: file, options: .atomic)

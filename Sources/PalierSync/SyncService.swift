@@ -46,6 +46,12 @@ public struct SyncSettings: Sendable {
     /// Told the engine's figures when store failures during sync change: a new failure, or
     /// writes working again (for `palier status`).
     public var onStoreFailures: (@Sendable (SyncStatistics) -> Void)?
+    /// Told the address of another node that proved this node's own building key: two nodes
+    /// run under one key (a copied data directory, a restored backup beside the old box).
+    public var onSameKeyElsewhere: (@Sendable (String) -> Void)?
+    /// How long the other end of a session with this node's own key has to show up in this
+    /// process (a node that dialled itself) before the session counts as another node's.
+    public var ownEndWait: Duration = .seconds(2)
 
     public init(listenHost: String, port: Int, staticPeers: [String], engine: SyncEngine.Configuration) {
         self.listenHost = listenHost
@@ -82,6 +88,9 @@ public actor SyncService: Service {
     private var connections: [PeerID: Connection] = [:]
     private var nextPeer: PeerID = 1
     private var penalties: [PublicKey: UInt64] = [:]
+    /// Sessions that proved this node's own key, by handshake hash, and whether this end
+    /// initiated: a node that dialled its own address sees both ends of one handshake.
+    private var ownKeyEnds: [[UInt8]: Bool] = [:]
     /// Peers to dial, by discovery id, and the ids with a dialer running.
     private var targets: [String: DiscoveredPeer] = [:]
     private var dialing: Set<String> = []
@@ -205,8 +214,13 @@ public actor SyncService: Service {
         var peer: PeerID?
         for await event in events {
             switch event {
-            case .established(let remote, _):
+            case .established(let remote, let handshakeHash):
                 if let dialID { buildingAt[dialID] = remote }
+                if remote == signingKey.publicKey {
+                    metOwnKey(handshakeHash: handshakeHash, initiator: initiator, address: address)
+                    PeerLink.sayGoodbye(on: channel, .other, "this is the same building")
+                    continue
+                }
                 switch opened(channel: channel, remote: remote, initiator: initiator, address: address) {
                 case .success(let id):
                     peer = id
@@ -232,12 +246,31 @@ public actor SyncService: Service {
         let text: String
     }
 
+    /// A session proved this node's own key: refused, and either this node met itself (both
+    /// ends of one handshake are here) or another node runs under the same key, which both
+    /// admins must hear of (each node sees the session from its side).
+    private func metOwnKey(handshakeHash: [UInt8], initiator: Bool, address: String) {
+        if let other = ownKeyEnds[handshakeHash], other != initiator {
+            ownKeyEnds[handshakeHash] = nil
+            logger.notice("refused a session with this node itself", metadata: ["address": "\(address)"])
+            return
+        }
+        ownKeyEnds[handshakeHash] = initiator
+        let wait = settings.ownEndWait
+        Task {
+            try? await Task.sleep(for: wait)
+            self.ownKeyEndAlone(handshakeHash, address: address)
+        }
+    }
+
+    private func ownKeyEndAlone(_ handshakeHash: [UInt8], address: String) {
+        guard ownKeyEnds.removeValue(forKey: handshakeHash) != nil else { return }
+        logger.error("another node runs under this building's key; stop one of them", metadata: ["address": "\(address)"])
+        settings.onSameKeyElsewhere?(address)
+    }
+
     private func opened(channel: any Channel, remote: PublicKey, initiator: Bool, address: String) -> Result<PeerID, Refusal> {
         let now = clock.nowMillis()
-        if remote == signingKey.publicKey {
-            logger.notice("refused a session with this node itself", metadata: ["address": "\(address)"])
-            return .failure(Refusal(reason: .other, text: "this is the same building"))
-        }
         if let until = penalties[remote], until > now {
             logger.notice("refused a session with a building that misbehaved", metadata: ["building": "\(remote.shortText)"])
             return .failure(Refusal(reason: .rateLimited, text: "refused for \((until - now) / 1000) s after misbehaving"))

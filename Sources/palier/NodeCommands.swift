@@ -117,6 +117,7 @@ struct Status: AsyncParsableCommand {
         let waiting = try node.pending().count
         if waiting > 0 { print("Waiting for moderation: \(waiting) post\(waiting == 1 ? "" : "s") (palier pending)") }
         if let failures = node.syncStoreFailures() { print("Sync store errors: \(failures)") }
+        if let warning = node.sameKeyWarning() { print("WARNING: \(warning)") }
         let peers = try node.peers()
         let policy = try node.federationPolicy()
         let connected = status.running == nil ? 0 : peers.filter(\.connected).count

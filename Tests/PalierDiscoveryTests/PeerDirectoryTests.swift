@@ -43,6 +43,38 @@ import Testing
         #expect(directory.peers.isEmpty)
     }
 
+    @Test("a service with this node's key from another run is another node under the same key: a peer, so that sync meets it")
+    func sameKeyAnotherRun() {
+        let mine = "00112233445566aa", theirs = "ffeeddccbbaa9988"
+        var directory = PeerDirectory(own: own, networkID: network, ownRun: mine)
+        let endpoint = Endpoint(host: "10.77.0.9", port: 7481)
+        func record(run: String?) -> [[UInt8]] {
+            DiscoveryRecord(building: own, networkID: network, name: "Les Tilleuls", runID: run).txt.map { Array($0.utf8) }
+        }
+        #expect(directory.resolved(v4, txt: record(run: mine), endpoint: endpoint).ignored == .ownService)
+        #expect(directory.resolved(v4, txt: record(run: nil), endpoint: endpoint).ignored == .ownService)
+        let other = directory.resolved(v6, txt: record(run: theirs), endpoint: endpoint)
+        #expect(other.ignored == nil)
+        #expect(other.events == [.appeared(DiscoveredPeer(id: PeerDirectory.peerID(own), building: own, name: "Les Tilleuls", endpoints: [endpoint]))])
+        // A node that publishes no run id of its own keeps ignoring its key.
+        var old = PeerDirectory(own: own, networkID: network)
+        #expect(old.resolved(v4, txt: record(run: theirs), endpoint: endpoint).ignored == .ownService)
+    }
+
+    @Test("run= is read when it is 16 lower-case hex digits, left out otherwise")
+    func runIDs() throws {
+        func parse(_ run: String) throws -> String? {
+            try DiscoveryRecord(txt: (txt(neighbour) + [Array("run=\(run)".utf8)])).runID
+        }
+        #expect(try parse("0123456789abcdef") == "0123456789abcdef")
+        for bad in ["", "0123456789ABCDEF", "0123456789abcde", "0123456789abcdef0", "0123456789abcdeg", "\u{e9}123456789abcde"] {
+            #expect(try parse(bad) == nil, "\(bad)")
+        }
+        let run = DiscoveryRecord.newRunID()
+        #expect(try DiscoveryRecord(txt: DiscoveryRecord(building: own, networkID: network, name: "x", runID: run).txt.map { Array($0.utf8) }).runID == run)
+        #expect(DiscoveryRecord.newRunID() != run)
+    }
+
     @Test func aServiceThatTurnsBadOrChangesBuildingIsUpdated() {
         var directory = PeerDirectory(own: own, networkID: network)
         let endpoint = Endpoint(host: "10.77.0.2", port: 7481)
