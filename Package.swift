@@ -45,6 +45,8 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // The kernel clock's synchronisation state (glibc's sys/timex.h), for `palier doctor`.
+        .systemLibrary(name: "CTimex"),
 
         // Pure model: no I/O, no C.
         .target(name: "PalierCore", swiftSettings: optimisedInDebug),
@@ -103,7 +105,7 @@ let package = Package(
         .target(
             name: "PalierNode",
             dependencies: [
-                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync", "PalierDiscovery",
+                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync", "PalierDiscovery", "CTimex",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -237,6 +237,11 @@ def test(deb):
     if '"palier-screen"' not in config:
         fail("the feed's group is not palier-screen:\n" + config)
 
+    doctor = chroot(root, "palier", "doctor", check=False)
+    if doctor.returncode != 0 or "Keys, store and settings are the node's user's, and private." not in doctor.stdout:
+        fail("sudo palier doctor finds problems with the package's layout:\n" + doctor.stdout)
+    ok("sudo palier doctor: no problem in the package's layout")
+
     unit_text = open(os.path.join(root, "lib/systemd/system/palier.service")).read()
     unit = unit_settings(unit_text)
     process, notify = run_node(root, unit)

@@ -408,6 +408,15 @@ public final class EnvelopeStore: Sendable {
 extension EnvelopeStore {
     /// A consistent copy of the whole store at `path` (SQLite's `VACUUM INTO`), made while the
     /// node runs: readers and writers go on. Refuses to write over an existing file.
+    /// SQLite's `PRAGMA integrity_check`: nil when the store is sound, else SQLite's first
+    /// findings (at most 10 lines).
+    public func integrityProblems() throws(StoreError) -> String? {
+        try read { db in
+            let lines = try String.fetchAll(db, sql: "PRAGMA integrity_check(10)")
+            return lines == ["ok"] ? nil : lines.joined(separator: "; ")
+        }
+    }
+
     public func snapshot(to path: String) throws(StoreError) {
         guard !FileManager.default.fileExists(atPath: path) else { throw .cannotOpen(path: path, reason: "a file is already there") }
         do { try writer.vacuum(into: path) } catch { throw Self.wrap(error) }

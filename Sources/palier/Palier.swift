@@ -24,7 +24,7 @@ struct Palier: AsyncParsableCommand {
             Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self, Feed.self,
             Network.self, Follow.self, Unfollow.self, Block.self, Unblock.self, Peers.self,
             Quarantine.self, Enrol.self, Join.self, Outbox.self, Pending.self, Approve.self, Reject.self, Hidden.self, Unhide.self,
-            Profile.self, Config.self, Backup.self, Restore.self, Key.self,
+            Profile.self, Config.self, Backup.self, Restore.self, Key.self, Doctor.self,
         ]
     )
 }
