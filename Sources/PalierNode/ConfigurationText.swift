@@ -13,6 +13,7 @@ enum ConfigurationText {
         "feed.panel.emergency[]": ["label", "number"],
         "sync": SyncConfiguration.CodingKeys.allCases.map(\.rawValue),
         "residents": ResidentsConfiguration.CodingKeys.allCases.map(\.rawValue),
+        "metrics": MetricsConfiguration.CodingKeys.allCases.map(\.rawValue),
     ]
 
     /// The first key no section allows, depth first in the file's order as JSONSerialization

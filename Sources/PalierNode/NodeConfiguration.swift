@@ -22,6 +22,8 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var sync = SyncConfiguration()
     /// The residents' channel: residents post from their own machines.
     public var residents = ResidentsConfiguration()
+    /// The node's figures for Prometheus, on loopback.
+    public var metrics = MetricsConfiguration()
 
     public init(buildingName: String, address: String = "", latitude: Double? = nil, longitude: Double? = nil) {
         self.buildingName = buildingName
@@ -31,7 +33,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync, residents
+        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync, residents, metrics
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +48,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         feed = try c.decodeIfPresent(FeedSettings.self, forKey: .feed) ?? FeedSettings()
         sync = try c.decodeIfPresent(SyncConfiguration.self, forKey: .sync) ?? SyncConfiguration()
         residents = try c.decodeIfPresent(ResidentsConfiguration.self, forKey: .residents) ?? ResidentsConfiguration()
+        metrics = try c.decodeIfPresent(MetricsConfiguration.self, forKey: .metrics) ?? MetricsConfiguration()
     }
 
     /// The building's profile as signed into the store.
@@ -118,6 +121,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         { check("sync.port", $0.sync.port, 0...65535) },
         { check("sync.reconcileSeconds", $0.sync.reconcileSeconds, 1...86_400) },
         { check("residents.port", $0.residents.port, 0...65535) },
+        { check("metrics.port", $0.metrics.port, 0...65535) },
     ]
 
     private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> (keyPath: [String], problem: String)? {
@@ -276,6 +280,21 @@ public struct ResidentsConfiguration: Codable, Sendable, Hashable {
                 "residents.moderation is \"\(moderationText)\"; it must be one of \(Moderation.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.moderation = moderation
+    }
+}
+
+/// The node's figures in Prometheus's text format (docs/operations.md), served on 127.0.0.1 only.
+public struct MetricsConfiguration: Codable, Sendable, Hashable {
+    /// Port of `http://127.0.0.1:<port>/metrics`; 0 turns it off.
+    public var port = 7483
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case port }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 7483
     }
 }
 

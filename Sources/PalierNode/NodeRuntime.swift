@@ -26,6 +26,8 @@ public final class NodeRuntime: Sendable {
         public var tuneSync: (@Sendable (inout SyncSettings) -> Void)?
         /// Carry the residents' channel on this instead of TCP on the configured port (tests).
         public var residentsTransport: (any SyncTransport)?
+        /// Serve metrics on the configured port (`metrics.port`).
+        public var metrics = true
 
         public init() {}
     }
@@ -37,6 +39,8 @@ public final class NodeRuntime: Sendable {
     public let sync: SyncService?
     /// nil when the residents' channel is off (`residents.port` 0).
     public let residents: ResidentService?
+    /// The figures `GET /metrics` serves.
+    public let metrics = NodeMetrics()
     private let lock: NodeLock
     private let journal: CrashJournal
     private let logger: Logger
@@ -44,6 +48,8 @@ public final class NodeRuntime: Sendable {
     private let summary: Logger.Metadata
     /// The kiosk page's port on 127.0.0.1, when it is served.
     private let kioskPort: Int?
+    /// The metrics port, when metrics are served.
+    private let metricsPort: Int?
 
     /// Takes the node's lock (one runtime per data directory), sets aside what a previous run
     /// died handling, and builds the services. Nothing runs until ``run(signals:)``.
@@ -92,6 +98,7 @@ public final class NodeRuntime: Sendable {
         }
         let kiosk = options.kiosk && settings.kioskPort > 0
         kioskPort = kiosk ? settings.kioskPort : nil
+        metricsPort = options.metrics && node.configuration.metrics.port > 0 ? node.configuration.metrics.port : nil
         if kiosk {
             let page = KioskServer.Page(language: settings.language, panel: settings.panel, hostNames: settings.kioskHostNames)
             services.append(.init(service: KioskServer.service(hub: hub, port: settings.kioskPort, page: page, logger: logger)))
@@ -127,6 +134,11 @@ public final class NodeRuntime: Sendable {
         try journal.started(shownRow: node.store.lastRowID())
         defer { journal.stopped() }
         logger.info("node running", metadata: summary)
+        node.writeRuntimeInfo(RuntimeInfo(version: PalierVersion.current, started: node.now(), pid: getpid()), logger: logger)
+        var services = services
+        if let metricsPort {
+            services.insert(.init(service: MetricsService(runtime: self, metrics: metrics, port: metricsPort, logger: logger)), at: 0)
+        }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [], logger: logger))
         let watcher = onReady.map { onReady in
             Task { [self] in
@@ -163,5 +175,32 @@ public final class NodeRuntime: Sendable {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
+    }
+}
+
+/// What a running node says of itself for `palier status`: `run/node.json`.
+public struct RuntimeInfo: Codable, Sendable, Equatable {
+    public var version: String
+    /// Unix milliseconds.
+    public var started: UInt64
+    public var pid: Int32
+}
+
+extension BuildingNode {
+    public var runtimeInfoFile: URL { runtimeDirectory.appendingPathComponent("node.json") }
+
+    func writeRuntimeInfo(_ info: RuntimeInfo, logger: Logger) {
+        do {
+            try JSONEncoder().encode(info).write(to: runtimeInfoFile, options: .atomic)
+        } catch {
+            logger.warning("could not write the node's runtime information", metadata: ["file": "\(runtimeInfoFile.path)", "error": "\(error)"])
+        }
+    }
+
+    /// The running node's version and start, when it runs.
+    public func runtimeInfo() -> RuntimeInfo? {
+        guard let pid = directory.runningNodePID(), let data = FileManager.default.contents(atPath: runtimeInfoFile.path),
+              let info = try? JSONDecoder().decode(RuntimeInfo.self, from: data), info.pid == pid else { return nil }
+        return info
     }
 }

@@ -56,6 +56,25 @@ public enum TimeSpec {
         return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2)) \(pad(t.hour, 2)):\(pad(t.minute, 2))"
     }
 
+    /// A length of time as a person says it: "45 s", "12 min", "3 h 20 min", "4 days".
+    public static func duration(millis: UInt64) -> String {
+        let seconds = millis / 1000
+        switch seconds {
+        case ..<60: return "\(seconds) s"
+        case ..<3_600: return "\(seconds / 60) min"
+        case ..<86_400: return seconds % 3_600 < 60 ? "\(seconds / 3_600) h" : "\(seconds / 3_600) h \(seconds % 3_600 / 60) min"
+        default: return seconds / 86_400 == 1 ? "1 day" : "\(seconds / 86_400) days"
+        }
+    }
+
+    /// "12 min ago", or the date when it is a week or more ago; "just now" for a time not yet
+    /// past (a neighbour's clock ahead of ours).
+    public static func ago(millis: UInt64, now: UInt64) -> String {
+        guard now > millis else { return "just now" }
+        let elapsed = now - millis
+        return elapsed >= 7 * 86_400_000 ? "on \(format(millis))" : "\(duration(millis: elapsed)) ago"
+    }
+
     /// ISO 8601 in UTC with milliseconds, for JSON output.
     public static func iso8601(_ millis: UInt64) -> String {
         let shown = min(millis, latestShown)

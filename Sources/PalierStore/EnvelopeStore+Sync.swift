@@ -10,13 +10,17 @@ public struct PeerRecord: Sendable, Hashable, Codable {
     /// Unix milliseconds of the last message received.
     public var lastContact: UInt64
     public var connected: Bool
+    /// Unix milliseconds of the last reconciliation round finished with it: the last time the
+    /// two stores were known to agree. nil: none yet.
+    public var lastSync: UInt64?
 
-    public init(building: PublicKey, name: String, address: String, lastContact: UInt64, connected: Bool) {
+    public init(building: PublicKey, name: String, address: String, lastContact: UInt64, connected: Bool, lastSync: UInt64? = nil) {
         self.building = building
         self.name = name
         self.address = address
         self.lastContact = lastContact
         self.connected = connected
+        self.lastSync = lastSync
     }
 }
 
@@ -143,8 +147,12 @@ extension EnvelopeStore {
     public func recordPeer(_ peer: PeerRecord) throws(StoreError) {
         try write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO peer (building, name, address, lastContact, connected) VALUES (?, ?, ?, ?, ?)",
-                arguments: [Data(peer.building.bytes), peer.name, peer.address, Int64(clamping: peer.lastContact), peer.connected])
+                sql: """
+                    INSERT OR REPLACE INTO peer (building, name, address, lastContact, connected, lastSync)
+                    VALUES (?, ?, ?, ?, ?, coalesce(?, (SELECT lastSync FROM peer WHERE building = ?)))
+                    """,
+                arguments: [Data(peer.building.bytes), peer.name, peer.address, Int64(clamping: peer.lastContact), peer.connected,
+                            peer.lastSync.map { Int64(clamping: $0) }, Data(peer.building.bytes)])
         }
     }
 
@@ -155,10 +163,11 @@ extension EnvelopeStore {
 
     public func peers() throws(StoreError) -> [PeerRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT building, name, address, lastContact, connected FROM peer ORDER BY name").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT building, name, address, lastContact, connected, lastSync FROM peer ORDER BY name").compactMap { row in
                 let key: Data = row[0]
                 guard let building = PublicKey(bytes: [UInt8](key)) else { return nil }
-                return PeerRecord(building: building, name: row[1], address: row[2], lastContact: UInt64(clamping: row[3] as Int64), connected: row[4])
+                return PeerRecord(building: building, name: row[1], address: row[2], lastContact: UInt64(clamping: row[3] as Int64), connected: row[4],
+                                  lastSync: (row[5] as Int64?).map { UInt64(clamping: $0) })
             }
         }
     }

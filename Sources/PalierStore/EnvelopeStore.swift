@@ -71,8 +71,8 @@ public final class EnvelopeStore: Sendable {
         }
     }
 
-    /// The newest schema this binary knows ("v9").
-    static let latestMigration = "v9"
+    /// The newest schema this binary knows ("v10").
+    static let latestMigration = "v10"
 
     /// The newest schema among applied migration names ("v12: …" → "v12").
     static func schemaName(_ identifiers: Set<String>) -> String {
@@ -216,6 +216,10 @@ public final class EnvelopeStore: Sendable {
                 try db.execute(sql: "ALTER TABLE view_item ADD COLUMN showsFrom INTEGER")
             }
             try db.execute(sql: "CREATE INDEX view_item_scheduled ON view_item(showsFrom) WHERE showsFrom IS NOT NULL")
+        }
+        migrator.registerMigration("v10: when each neighbour last finished a reconciliation round") { db in
+            // NULL: not since this version (palier status says "not yet").
+            try db.execute(sql: "ALTER TABLE peer ADD COLUMN lastSync INTEGER")
         }
         return migrator
     }

@@ -9,6 +9,8 @@ struct PeerSession {
     var helloReceived = false
     var maximumBatch = Int(SyncProtocol.maximumBatch)
     var reconciling = false
+    /// When the last reconciliation round with this peer finished (Unix milliseconds).
+    var lastReconciled: UInt64?
     /// What the peer announced it can do in `hello`.
     var features = SyncFeatures()
     /// The sketch reconciliation this side asked for and is decoding, how far it asked, how

@@ -130,6 +130,7 @@ extension SyncEngine {
         }
         sessions[peer]?.sketch = nil
         sessions[peer]?.reconciling = false
+        sessions[peer]?.lastReconciled = now
         statistics.sketchSymbolsDecoded += decoder.received
         return push(decoder.localOnly, to: peer, now: now) + request(decoder.remoteOnly, from: peer, now: now)
     }

@@ -208,6 +208,9 @@ public final class SyncEngine {
 
     /// Starts a reconciliation round with `peer` now (on connect, and by the tick): with coded
     /// symbols when both sides can, else with ranges.
+    /// When the last reconciliation round with `peer` finished, if one did in this session.
+    public func lastReconciled(_ peer: PeerID) -> UInt64? { sessions[peer]?.lastReconciled }
+
     public func startReconciliation(_ peer: PeerID, now: UInt64) -> [SyncOutput] {
         guard let session = sessions[peer], let set = currentItems(now: now) else { return [] }
         sessions[peer]?.reconciling = true
@@ -284,6 +287,7 @@ public final class SyncEngine {
         var out: [SyncOutput] = []
         if reply.isDone || reply.message == [ReconciliationStateMachine.version] {
             sessions[peer]?.reconciling = false
+            sessions[peer]?.lastReconciled = now
         }
         if let message = reply.message { out.append(send(.reconcile(message), to: peer, now: now)) }
         out += push(reply.have, to: peer, now: now)

@@ -84,6 +84,7 @@ public actor SyncService: Service {
         let initiator: Bool
         var lastRecorded: UInt64
         var recordedName: String? = nil
+        var recordedSync: UInt64? = nil
     }
     private var connections: [PeerID: Connection] = [:]
     private var nextPeer: PeerID = 1
@@ -303,9 +304,11 @@ public actor SyncService: Service {
             perform(engine.receive(bytes, from: peer, now: now))
         }
         // The peer table is for people: refreshed when the name arrives (hello), then every 30 s.
-        if var connection = connections[peer], now >= connection.lastRecorded + 30_000 || connection.recordedName != engine.name(of: peer) {
+        if var connection = connections[peer], now >= connection.lastRecorded + 30_000 || connection.recordedName != engine.name(of: peer)
+            || connection.recordedSync != engine.lastReconciled(peer) {
             connection.lastRecorded = now
             connection.recordedName = engine.name(of: peer)
+            connection.recordedSync = engine.lastReconciled(peer)
             connections[peer] = connection
             recordPeer(peer, connected: true)
         }
@@ -324,7 +327,7 @@ public actor SyncService: Service {
         guard let connection = connections[peer] else { return }
         let record = PeerRecord(
             building: connection.remote, name: engine.name(of: peer) ?? "", address: connection.link.address,
-            lastContact: clock.nowMillis(), connected: connected)
+            lastContact: clock.nowMillis(), connected: connected, lastSync: engine.lastReconciled(peer))
         do { try store.recordPeer(record) } catch { logger.warning("could not record peer", metadata: ["error": "\(error)"]) }
     }
 

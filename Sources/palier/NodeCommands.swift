@@ -92,10 +92,16 @@ struct Status: AsyncParsableCommand {
         print("Building key: \(status.building.text)")
         print("Data directory: \(status.dataDirectory)")
         if let pid = status.running {
-            print("Node: running\(pid > 0 ? " (pid \(pid))" : "")")
+            if let info = node.runtimeInfo() {
+                let version = info.version == PalierVersion.current ? "" : ", palier \(info.version): restart it to run \(PalierVersion.current)"
+                print("Node: running (pid \(pid), for \(TimeSpec.duration(millis: node.now() &- info.started)), since \(TimeSpec.format(info.started))\(version))")
+            } else {
+                print("Node: running\(pid > 0 ? " (pid \(pid))" : "")")
+            }
         } else {
-            print("Node: not running (start it with `palier run`)")
+            print(node.directory.isSystem ? "Node: not running (sudo systemctl start palier)" : "Node: not running (start it with `palier run`)")
         }
+        print("Version: palier \(PalierVersion.current)")
         let kinds = Kind.contentKinds.compactMap { kind in status.shownByKind[kind].map { "\($0) \(kind)" } }
         print("Shown on the screen: \(status.shown) post\(status.shown == 1 ? "" : "s")\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))")")
         print("Members granted a role: \(status.members)")
@@ -105,6 +111,8 @@ struct Status: AsyncParsableCommand {
         print("Screen feed: \(node.feedSocketPath)\(status.running == nil ? " (when running)" : "")")
         let port = node.configuration.feed.kioskPort
         print("Kiosk page: \(port > 0 ? "http://127.0.0.1:\(port)/" : "off")")
+        let metricsPort = node.configuration.metrics.port
+        print("Metrics: \(metricsPort > 0 ? "http://127.0.0.1:\(metricsPort)/metrics (Prometheus)" : "off")")
         if let reason = try node.syncOffReason() {
             print("Sync: off, because \(reason).")
         } else {
@@ -122,6 +130,13 @@ struct Status: AsyncParsableCommand {
         let policy = try node.federationPolicy()
         let connected = status.running == nil ? 0 : peers.filter(\.connected).count
         print("Neighbours: \(connected) connected, \(peers.count) known, \(policy.followed.count) followed, \(policy.blocked.count) blocked (palier peers)")
+        let now = node.now()
+        for peer in peers where !policy.blocked.contains(peer.building) {
+            let name = peer.name.isEmpty ? peer.building.shortText : peer.name
+            let state = status.running != nil && peer.connected ? "connected" : "last seen \(TimeSpec.ago(millis: peer.lastContact, now: now))"
+            let sync = peer.lastSync.map { "last sync \(TimeSpec.ago(millis: $0, now: now))" } ?? "no sync yet"
+            print("  \(name): \(state), \(sync)")
+        }
         let quarantined = try node.quarantined()
         if !quarantined.isEmpty {
             print("Set aside: \(quarantined.count) envelope\(quarantined.count == 1 ? "" : "s") the node stopped while handling; not shown or relayed (palier quarantine)")

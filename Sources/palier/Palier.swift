@@ -18,7 +18,7 @@ struct Palier: AsyncParsableCommand {
             post, edit and retract sign with your own key (kept in ~/.config/palier) and go to \
             your building's node; `palier outbox` shows what waits to be sent.
             """,
-        version: "0.1.0",
+        version: PalierVersion.current,
         subcommands: [
             Init.self, Run.self, Status.self, Identity.self, GrantCommand.self, Revoke.self,
             Post.self, List.self, Show.self, Edit.self, Retract.self, Hide.self, Feed.self,

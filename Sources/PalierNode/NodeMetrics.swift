@@ -1,0 +1,113 @@
+import CoreMetrics
+import Foundation
+import Hummingbird
+import Logging
+import PalierCore
+import PalierFeed
+import PalierSync
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// The node's figures in Prometheus's text format (docs/operations.md, "Metrics"): swift-metrics
+/// counters and gauges made by a `PrometheusMetricsFactory` on a registry of this node's own (no
+/// process-wide bootstrap, so that tests run several nodes in one process), brought up to date
+/// from the node's own statistics when they are read. Nothing on the paths of posts and sync
+/// pays for them.
+public final class NodeMetrics: Sendable {
+    public static let version = PalierVersion.current
+
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let started: Double
+    /// The last value given to each counter: counters only go up, by the difference.
+    private let counted = Mutex<[String: Int]>([:])
+
+    public init(started: Date = Date()) {
+        factory = PrometheusMetricsFactory(registry: registry)
+        self.started = started.timeIntervalSince1970
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
+    }
+
+    /// Brings the counter to `total` (a figure that only grows while the node runs).
+    private func count(_ label: String, _ dimensions: [(String, String)] = [], total: Int) {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta = counted.withLock { last -> Int in
+            let previous = last[key] ?? 0
+            last[key] = max(previous, total)
+            return max(total - previous, 0)
+        }
+        let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        counter.increment(by: delta)
+    }
+
+    /// The figures of `runtime` now, as Prometheus reads them.
+    public func text(of runtime: NodeRuntime) async -> String {
+        await update(runtime)
+        return registry.emitToString()
+    }
+
+    func update(_ runtime: NodeRuntime) async {
+        let node = runtime.node
+        gauge("palier_build_info", [("version", Self.version)]).record(1)
+        gauge("palier_start_time_seconds").record(started)
+        if let stats = try? node.store.statistics() {
+            for kind in Kind.allCases { gauge("palier_envelopes_stored", [("kind", kind.name)]).record(stats.byKind[kind] ?? 0) }
+            gauge("palier_retracted_ids_stored").record(stats.erased)
+            count("palier_store_refused_total", [("reason", "invalid")], total: stats.refused)
+            count("palier_store_refused_total", [("reason", "future_dated")], total: stats.deferredFutureDated)
+        }
+        let storePath = node.directory.resolve(node.configuration.storeFile).path
+        let bytes = ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: storePath + $0)[.size] as? Int }.reduce(0, +)
+        gauge("palier_store_bytes").record(bytes)
+        gauge("palier_screen_clients").record(await runtime.hub.subscriberCount)
+        gauge("palier_screen_playlist_items").record(await runtime.hub.playlist.items.count)
+        if let sync = runtime.sync {
+            let stats = await sync.statistics()
+            gauge("palier_sync_sessions").record(await sync.sessions().count)
+            count("palier_sync_received_bytes_total", total: stats.bytesReceived)
+            count("palier_sync_envelopes_received_total", total: stats.bodiesReceived)
+            count("palier_sync_envelopes_sent_total", total: stats.bodiesSent)
+            count("palier_sync_envelopes_accepted_total", total: stats.bodiesAccepted)
+            count("palier_sync_reconciliation_rounds_total", total: stats.reconciliationRounds)
+            count("palier_sync_refused_total", [("reason", "blocked")], total: stats.refusedBlocked)
+            count("palier_sync_refused_total", [("reason", "invalid")], total: stats.refusedInvalid)
+            count("palier_sync_refused_total", [("reason", "rate_limited")], total: stats.droppedRateLimited)
+            count("palier_sync_store_failures_total", total: stats.storeFailures)
+        }
+        if let peers = try? node.store.peers() { gauge("palier_sync_peers_known").record(peers.count) }
+    }
+}
+
+/// `GET /metrics` on 127.0.0.1. A port another program holds is logged and left: the screen
+/// and sync go on without metrics.
+struct MetricsService: Service {
+    let runtime: NodeRuntime
+    let metrics: NodeMetrics
+    let port: Int
+    let logger: Logger
+
+    func run() async throws {
+        let router = Router()
+        let runtime = runtime, metrics = metrics
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: await metrics.text(of: runtime)))
+            )
+        }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
+        do {
+            try await app.runService()
+        } catch {
+            logger.error("metrics cannot listen; the node runs without them", metadata: ["port": "\(port)", "error": "\(error)"])
+            try? await gracefulShutdown()
+        }
+    }
+}
