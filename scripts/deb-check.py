@@ -50,6 +50,8 @@ def ok(message):
 
 
 def run(command, check=True, **kwargs):
+    # palier's messages in English, which these checks read (PALIER_LANG; the locale would do).
+    kwargs["env"] = dict(kwargs.get("env") or os.environ, PALIER_LANG="en")
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
     if check and result.returncode != 0:
         fail("%s exited %d:\n%s" % (" ".join(map(shlex.quote, command)), result.returncode, result.stdout))
@@ -175,7 +177,7 @@ mount -o remount,bind,ro "$R"
 umask {umask}
 exec chroot "$R" setpriv --reuid={user} --regid={group} --groups={",".join(groups)} --no-new-privs -- "$@"
 """
-    env = dict(os.environ, NOTIFY_SOCKET="/run/palier-notify")
+    env = dict(os.environ, NOTIFY_SOCKET="/run/palier-notify", PALIER_LANG="en")
     log = open(os.path.join(BUILD, "deb-test", "node.log"), "w")
     process = subprocess.Popen(["unshare", "--net", "--mount", "--pid", "--fork", "sh", "-c", script, "sh", root, *exec_start],
                                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)

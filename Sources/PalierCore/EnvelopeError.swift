@@ -78,32 +78,54 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var description: String {
         switch code {
-        case .tooLarge(let n): "the envelope is \(n) bytes; the limit is \(Limits.maximumEnvelopeBytes) bytes"
-        case .truncated: "the envelope is truncated"
-        case .trailingBytes(let n): "the envelope has \(n) unexpected bytes after its signature"
-        case .unsupportedVersion(let v): "envelope version \(v) is not supported (this node speaks version \(EnvelopeContent.currentVersion))"
-        case .unknownKind(let k): "kind code \(k) is unknown"
-        case .unknownScope(let s): "scope code \(s) is unknown"
-        case .unknownRole(let r): "role code \(r) is unknown"
-        case .invalidFlag(let f): "the \(f) flag must be 0 or 1"
-        case .invalidExtension(let tag): "post extension \(tag) is out of order, repeated, or of the wrong length"
-        case .neverShown: "the post would never be shown: it starts showing after it stops (or after it expires)"
-        case .invalidUTF8(let f): "the \(f) is not valid UTF-8"
-        case .tooLong(let f, let length, let limit, let unit): "the \(f) is \(length) \(unit); the limit is \(limit) \(unit)"
-        case .empty(let f): "the \(f) must not be empty"
-        case .controlCharacter(let f): "the \(f) contains a control character"
-        case .invalidLanguage: "the language tag must be at most 16 letters, digits and dashes"
-        case .zeroTimestamp: "the timestamp is zero"
-        case .expiryNotAfterCreation: "the expiry is not after the creation time"
-        case .expiryTooFar(let days, let limit): "the expiry is \(days) days after creation; the limit is \(limit) days"
-        case .eventEndsBeforeStart: "the event ends before it starts"
-        case .editOfNonContentKind(let k): "an edit must carry content of a post kind, not kind code \(k)"
-        case .notSignedByBuilding(let kind): "a \(kind) must be signed by the building key itself"
-        case .invalidCoordinates: "the coordinates are out of range"
-        case .badSignature: "the signature does not match the author's key"
-        case .expired: "the envelope has expired"
-        case .fromTheFuture(let s): "the envelope was created \(s) s in the future; it will be accepted once the clocks agree"
-        case .foreignBuildingScope: "a building-scope envelope of another building cannot be accepted here"
+        case .tooLarge(let n): L("the envelope is \(n) bytes; the limit is \(Limits.maximumEnvelopeBytes) bytes", "l'enveloppe fait \(n) octets ; la limite est de \(Limits.maximumEnvelopeBytes) octets")
+        case .truncated: L("the envelope is truncated", "l'enveloppe est tronquée")
+        case .trailingBytes(let n): L("the envelope has \(n) unexpected bytes after its signature", "l'enveloppe a \(n) octets inattendus après sa signature")
+        case .unsupportedVersion(let v): L("envelope version \(v) is not supported (this node speaks version \(EnvelopeContent.currentVersion))", "la version d'enveloppe \(v) n'est pas prise en charge (ce nœud parle la version \(EnvelopeContent.currentVersion))")
+        case .unknownKind(let k): L("kind code \(k) is unknown", "le code de genre \(k) est inconnu")
+        case .unknownScope(let s): L("scope code \(s) is unknown", "le code de portée \(s) est inconnu")
+        case .unknownRole(let r): L("role code \(r) is unknown", "le code de rôle \(r) est inconnu")
+        case .invalidFlag(let f): L("the \(f) flag must be 0 or 1", "l'indicateur \(f) doit valoir 0 ou 1")
+        case .invalidExtension(let tag): L("post extension \(tag) is out of order, repeated, or of the wrong length", "l'extension \(tag) de la publication est hors d'ordre, répétée ou de mauvaise longueur")
+        case .neverShown: L("the post would never be shown: it starts showing after it stops (or after it expires)", "la publication ne serait jamais affichée : son affichage commence après sa fin (ou après son échéance)")
+        case .invalidUTF8(let f): L("the \(f) is not valid UTF-8", "\(Self.field(f)) n'est pas de l'UTF-8 valide")
+        case .tooLong(let f, let length, let limit, let unit): L("the \(f) is \(length) \(unit); the limit is \(limit) \(unit)", "\(Self.field(f)) fait \(length) \(Self.unit(unit)) ; la limite est de \(limit) \(Self.unit(unit))")
+        case .empty(let f): L("the \(f) must not be empty", "\(Self.field(f)) ne doit pas être vide")
+        case .controlCharacter(let f): L("the \(f) contains a control character", "\(Self.field(f)) contient un caractère de contrôle")
+        case .invalidLanguage: L("the language tag must be at most 16 letters, digits and dashes", "l'étiquette de langue doit compter au plus 16 lettres, chiffres et tirets")
+        case .zeroTimestamp: L("the timestamp is zero", "l'horodatage vaut zéro")
+        case .expiryNotAfterCreation: L("the expiry is not after the creation time", "l'échéance n'est pas postérieure à la création")
+        case .expiryTooFar(let days, let limit): L("the expiry is \(days) days after creation; the limit is \(limit) days", "l'échéance est \(days) jours après la création ; la limite est de \(limit) jours")
+        case .eventEndsBeforeStart: L("the event ends before it starts", "l'événement finit avant de commencer")
+        case .editOfNonContentKind(let k): L("an edit must carry content of a post kind, not kind code \(k)", "une modification doit porter le contenu d'une publication, pas le code de genre \(k)")
+        case .notSignedByBuilding(let kind): L("a \(kind) must be signed by the building key itself", "une enveloppe de genre « \(kind) » doit être signée par la clé de l'immeuble même")
+        case .invalidCoordinates: L("the coordinates are out of range", "les coordonnées sont hors limites")
+        case .badSignature: L("the signature does not match the author's key", "la signature ne correspond pas à la clé de l'auteur")
+        case .expired: L("the envelope has expired", "l'enveloppe a expiré")
+        case .fromTheFuture(let s): L("the envelope was created \(s) s in the future; it will be accepted once the clocks agree", "l'enveloppe a été créée \(s) s dans le futur ; elle sera acceptée quand les horloges s'accorderont")
+        case .foreignBuildingScope: L("a building-scope envelope of another building cannot be accepted here", "une enveloppe réservée à un autre immeuble ne peut pas être acceptée ici")
+        }
+    }
+
+    /// A field's name in French, with its article, for the sentences above.
+    static func field(_ name: String) -> String {
+        switch name {
+        case "title": "le titre"
+        case "body": "le texte"
+        case "place": "le lieu"
+        case "reason": "le motif"
+        case "display name": "le nom affiché"
+        case "building name": "le nom de l'immeuble"
+        case "address": "l'adresse"
+        default: "le champ « \(name) »"
+        }
+    }
+
+    static func unit(_ unit: String) -> String {
+        switch unit {
+        case "bytes": "octets"
+        case "characters": "caractères"
+        default: unit
         }
     }
 }

@@ -32,13 +32,13 @@ public struct KeyFileError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch code {
-        case .notFound(let p): "Key file \(p) does not exist."
+        case .notFound(let p): L("Key file \(p) does not exist.", "Le fichier de clé \(p) n'existe pas.")
         case .unsafePermissions(let p, let mode):
-            "Key file \(p) is accessible to group or others (mode \(String(mode & 0o777, radix: 8))); run `chmod 600 \(p)` and try again."
-        case .notARegularFile(let p): "Key file \(p) is not a regular file."
-        case .malformed(let p): "Key file \(p) is not a palier key file."
-        case .alreadyExists(let p): "Key file \(p) already exists; palier never overwrites a key."
-        case .io(let p, let e): "Key file \(p) could not be accessed: \(String(cString: strerror(e)))."
+            L("Key file \(p) is accessible to group or others (mode \(String(mode & 0o777, radix: 8))); run `chmod 600 \(p)` and try again.", "Le fichier de clé \(p) est accessible au groupe ou aux autres (mode \(String(mode & 0o777, radix: 8))) ; lancez `chmod 600 \(p)` et réessayez.")
+        case .notARegularFile(let p): L("Key file \(p) is not a regular file.", "Le fichier de clé \(p) n'est pas un fichier ordinaire.")
+        case .malformed(let p): L("Key file \(p) is not a palier key file.", "Le fichier \(p) n'est pas un fichier de clé palier.")
+        case .alreadyExists(let p): L("Key file \(p) already exists; palier never overwrites a key.", "Le fichier de clé \(p) existe déjà ; palier n'écrase jamais une clé.")
+        case .io(let p, let e): L("Key file \(p) could not be accessed: \(String(cString: strerror(e))).", "Le fichier de clé \(p) est inaccessible : \(String(cString: strerror(e))).")
         }
     }
 }

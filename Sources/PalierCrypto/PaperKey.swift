@@ -93,9 +93,9 @@ public enum PaperKeyError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .wordCount(let count): "a paper key has 24 words, and \(count) were given"
-        case .unknownWord(let position, let word): "word \(position), “\(word)”, is not one of the paper key's words (check its spelling)"
-        case .checkFailed: "the words do not check out: one of them is wrong or two are swapped"
+        case .wordCount(let count): L("a paper key has 24 words, and \(count) were given", "une clé sur papier a 24 mots, et \(count) ont été donnés")
+        case .unknownWord(let position, let word): L("word \(position), “\(word)”, is not one of the paper key's words (check its spelling)", "le mot \(position), « \(word) », n'est pas un des mots des clés sur papier (vérifiez son orthographe)")
+        case .checkFailed: L("the words do not check out: one of them is wrong or two are swapped", "les mots ne se vérifient pas : l'un d'eux est faux ou deux sont inversés")
         }
     }
 }

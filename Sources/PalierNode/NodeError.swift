@@ -101,121 +101,174 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch code {
         case .notInitialised(let dir):
-            "No palier node is initialised in \(dir); run `palier init --name \"<building name>\"` first."
+            L("No palier node is initialised in \(dir); run `palier init --name \"<building name>\"` first.",
+              "Aucun nœud palier n'est initialisé dans \(dir) ; lancez d'abord `palier init --name \"<nom de l'immeuble>\"`.")
         case .alreadyInitialised(let dir):
-            "A palier node is already initialised in \(dir); nothing was changed."
+            L("A palier node is already initialised in \(dir); nothing was changed.",
+              "Un nœud palier est déjà initialisé dans \(dir) ; rien n'a été changé.")
         case .unknownKind(let name):
-            "Unknown kind '\(name)'; the kinds you can post are \(Kind.contentKinds.map(\.name).joined(separator: ", "))."
+            L("Unknown kind '\(name)'; the kinds you can post are \(Kind.contentKinds.map(\.name).joined(separator: ", ")).",
+              "Genre inconnu « \(name) » ; les genres que l'on peut publier sont \(Kind.contentKinds.map(\.name).joined(separator: ", ")).")
         case .unknownRole(let name):
-            "Unknown role '\(name)'; the roles are \(Role.allCases.map(\.name).joined(separator: ", "))."
+            L("Unknown role '\(name)'; the roles are \(Role.allCases.map(\.name).joined(separator: ", ")).",
+              "Rôle inconnu « \(name) » ; les rôles sont \(Role.allCases.map(\.name).joined(separator: ", ")).")
         case .invalid(let e):
-            "Nothing was posted: \(e)."
+            L("Nothing was posted: \(e).",
+              "Rien n'a été publié : \(e).")
         case .refused(let e):
-            "The node refused the envelope: \(e)."
+            L("The node refused the envelope: \(e).",
+              "Le nœud a refusé l'enveloppe : \(e).")
         case .notGranted(let key):
-            "Key \(key.shortText)… has no valid grant from this building; an admin must run `palier grant \(key.text) --role <role> --name <name>` first."
+            L("Key \(key.shortText)… has no valid grant from this building; an admin must run `palier grant \(key.text) --role <role> --name <name>` first.",
+              "La clé \(key.shortText)… n'a pas d'autorisation valide de cet immeuble ; un administrateur doit d'abord lancer `palier grant \(key.text) --role <rôle> --name <nom>`.")
         case .roleMayNotPost(let role, .hide):
-            "A \(role) may not hide posts; only the building key and admins may."
+            L("A \(role) may not hide posts; only the building key and admins may.",
+              "Le rôle \(role) ne permet pas de masquer des publications ; seuls la clé de l'immeuble et les administrateurs le peuvent.")
         case .roleMayNotPost(let role, let kind):
-            "A \(role) may not post \(kind == .alert ? "an" : "a") \(kind); a \(role) may post: \(Kind.allCases.filter { role.allowedKinds.contains($0) }.map(\.name).joined(separator: ", "))."
+            L("A \(role) may not post \(kind == .alert ? "an" : "a") \(kind); a \(role) may post: \(Kind.allCases.filter { role.allowedKinds.contains($0) }.map(\.name).joined(separator: ", ")).",
+              "Le rôle \(role) ne permet pas de publier « \(kind) » ; il permet : \(Kind.allCases.filter { role.allowedKinds.contains($0) }.map(\.name).joined(separator: ", ")).")
         case .keyFile(let e):
             e.description
         case .store(let e):
             e.description
         case .unknownIdentity(let name):
-            "There is no identity named '\(name)'; create it with `palier identity new \(name)`."
+            L("There is no identity named '\(name)'; create it with `palier identity new \(name)`.",
+              "Il n'y a pas d'identité nommée « \(name) » ; créez-la avec `palier identity new \(name)`.")
         case .identityExists(let name):
-            "An identity named '\(name)' already exists; palier never overwrites a key."
+            L("An identity named '\(name)' already exists; palier never overwrites a key.",
+              "Une identité nommée « \(name) » existe déjà ; palier n'écrase jamais une clé.")
         case .invalidIdentityName(let name):
-            "'\(name)' is not a usable identity name; use letters, digits, '-' and '_' (at most 64)."
+            L("'\(name)' is not a usable identity name; use letters, digits, '-' and '_' (at most 64).",
+              "« \(name) » n'est pas un nom d'identité utilisable ; employez des lettres, des chiffres, « - » et « _ » (64 au plus).")
         case .unknownEnvelope(let prefix):
-            "No envelope with id \(prefix) is held by this node."
+            L("No envelope with id \(prefix) is held by this node.",
+              "Ce nœud ne détient aucune enveloppe d'identifiant \(prefix).")
         case .ambiguousEnvelope(let prefix, let count):
-            "The id \(prefix) matches \(count) envelopes; give more digits."
+            L("The id \(prefix) matches \(count) envelopes; give more digits.",
+              "L'identifiant \(prefix) correspond à \(count) enveloppes ; donnez plus de chiffres.")
         case .retracted(let id):
-            "Envelope \(id.shortHex) was retracted by its author; only its id is kept."
+            L("Envelope \(id.shortHex) was retracted by its author; only its id is kept.",
+              "L'enveloppe \(id.shortHex) a été retirée par son auteur ; seul son identifiant est conservé.")
         case .notAuthor(let id):
-            "Only the author of \(id.shortHex) can edit or retract it."
+            L("Only the author of \(id.shortHex) can edit or retract it.",
+              "Seul l'auteur de \(id.shortHex) peut la modifier ou la retirer.")
         case .notAPost(let id, let kind):
-            "Envelope \(id.shortHex) is a \(kind), not a post."
+            L("Envelope \(id.shortHex) is a \(kind), not a post.",
+              "L'enveloppe \(id.shortHex) est de genre « \(kind) », pas une publication.")
         case .invalidTime(let text):
-            "'\(text)' is not a time; use a duration such as 90m, 36h, 7d or a date such as 2026-12-24 or 2026-12-24T18:30."
+            L("'\(text)' is not a time; use a duration such as 90m, 36h, 7d or a date such as 2026-12-24 or 2026-12-24T18:30.",
+              "« \(text) » n'est pas un moment ; donnez une durée comme 90m, 36h, 7d ou une date comme 2026-12-24 ou 2026-12-24T18:30.")
         case .expiryInThePast(let text):
-            "The expiry \(text) is not in the future."
+            L("The expiry \(text) is not in the future.",
+              "L'échéance \(text) n'est pas dans le futur.")
         case .invalidKey(let text, let e):
-            "'\(text)' is neither an identity name nor a public key: \(e)."
+            L("'\(text)' is neither an identity name nor a public key: \(e).",
+              "« \(text) » n'est ni un nom d'identité ni une clé publique : \(e).")
         case .configuration(let message):
             message
         case .feedUnavailable(let path):
-            "No running node answers on \(path); start it with `palier run` (and check that you may use the feed socket)."
+            L("No running node answers on \(path); start it with `palier run` (and check that you may use the feed socket).",
+              "Aucun nœud en marche ne répond sur \(path) ; démarrez-le avec `palier run` (et vérifiez que vous avez accès à la prise du flux).")
         case .io(let message):
             message
         case .noNetwork(let path):
-            "This node belongs to no neighbourhood network yet (no \(path)); create one with `palier network create` or join one with `palier network join <invite>`."
+            L("This node belongs to no neighbourhood network yet (no \(path)); create one with `palier network create` or join one with `palier network join <invite>`.",
+              "Ce nœud n'appartient encore à aucun réseau de quartier (pas de \(path)) ; créez-en un avec `palier network create` ou rejoignez-en un avec `palier network join <invitation>`.")
         case .networkExists(let id):
-            "This node already belongs to network \(id); add --replace to leave it for another (its peers will no longer accept this node)."
+            L("This node already belongs to network \(id); add --replace to leave it for another (its peers will no longer accept this node).",
+              "Ce nœud appartient déjà au réseau \(id) ; ajoutez --replace pour le quitter au profit d'un autre (ses voisins n'accepteront plus ce nœud).")
         case .invalidInvite(let e):
-            "That invite string is not valid: \(e); ask for it again (it starts with palier-invite-)."
+            L("That invite string is not valid: \(e); ask for it again (it starts with palier-invite-).",
+              "Cette invitation n'est pas valide : \(e) ; redemandez-la (elle commence par palier-invite-).")
         case .ownBuilding:
-            "That is this building's own key: its posts always show here and cannot be blocked."
+            L("That is this building's own key: its posts always show here and cannot be blocked.",
+              "C'est la clé de cet immeuble même : ses publications s'affichent toujours ici et ne peuvent pas être bloquées.")
         case .residentKeyExists(let path):
-            "You already have a key (\(path)); palier never overwrites a key. Show it with `palier identity show`."
+            L("You already have a key (\(path)); palier never overwrites a key. Show it with `palier identity show`.",
+              "Vous avez déjà une clé (\(path)) ; palier n'écrase jamais une clé. Affichez-la avec `palier identity show`.")
         case .notJoined:
-            "This computer has not joined a building yet: ask your building's admin for a code, then run `palier join <code>`."
+            L("This computer has not joined a building yet: ask your building's admin for a code, then run `palier join <code>`.",
+              "Cet ordinateur n'a pas encore rejoint d'immeuble : demandez un code à l'administrateur de votre immeuble, puis lancez `palier join <code>`.")
         case .invalidCode(.notACode):
-            "That is not an enrolment code: a code is 12 characters such as K7QM-2XPA-9RTD, or a long one starting with palier-join-; ask your building's admin for one."
+            L("That is not an enrolment code: a code is 12 characters such as K7QM-2XPA-9RTD, or a long one starting with palier-join-; ask your building's admin for one.",
+              "Ce n'est pas un code d'inscription : un code a 12 caractères, comme K7QM-2XPA-9RTD, ou c'est un long code commençant par palier-join- ; demandez-en un à l'administrateur de votre immeuble.")
         case .invalidCode(.mistyped):
-            "That code has a typing mistake (its check does not match): check each character against the one you were given, or scan its QR code."
+            L("That code has a typing mistake (its check does not match): check each character against the one you were given, or scan its QR code.",
+              "Ce code contient une faute de frappe (son contrôle ne correspond pas) : comparez chaque caractère avec celui qu'on vous a donné, ou scannez son code QR.")
         case .invalidCode(.damaged):
-            "That code is damaged or incomplete; ask your building's admin for a new one."
+            L("That code is damaged or incomplete; ask your building's admin for a new one.",
+              "Ce code est abîmé ou incomplet ; demandez-en un nouveau à l'administrateur de votre immeuble.")
         case .invalidCode(.newerVersion):
-            "That code was made by a newer palier; update palier on this computer."
+            L("That code was made by a newer palier; update palier on this computer.",
+              "Ce code vient d'une version plus récente de palier ; mettez palier à jour sur cet ordinateur.")
         case .joinRefused(.codeNotValid, _):
-            "The building's node refused the code: it is expired, already used, burnt or unknown; ask your building's admin for a new one."
+            L("The building's node refused the code: it is expired, already used, burnt or unknown; ask your building's admin for a new one.",
+              "Le nœud de l'immeuble a refusé le code : il est expiré, déjà utilisé, grillé ou inconnu ; demandez-en un nouveau à l'administrateur de votre immeuble.")
         case .joinRefused(.wrongSecret, let left):
             left == "0"
-                ? "The code is wrong, and was refused too many times: it no longer works; ask your building's admin for a new one."
-                : "The code is wrong (a mistyped character?); \(left) tries left before it stops working."
+                ? L("The code is wrong, and was refused too many times: it no longer works; ask your building's admin for a new one.",
+              "Le code est faux et a été refusé trop de fois : il ne fonctionne plus ; demandez-en un nouveau à l'administrateur de votre immeuble.")
+                : L("The code is wrong (a mistyped character?); \(left) tries left before it stops working.",
+              "Le code est faux (un caractère mal tapé ?) ; encore \(left) essais avant qu'il ne fonctionne plus.")
         case .joinRefused(.retryLater, _):
-            "The building's node could not record your membership just now; try again in a few minutes."
+            L("The building's node could not record your membership just now; try again in a few minutes.",
+              "Le nœud de l'immeuble n'a pas pu enregistrer votre inscription à l'instant ; réessayez dans quelques minutes.")
         case .joinRefused(_, let text):
-            "The building's node refused to enrol this computer: \(text)."
+            L("The building's node refused to enrol this computer: \(text).",
+              "Le nœud de l'immeuble a refusé d'inscrire cet ordinateur : \(text).")
         case .nodeUnreachable(let tried, let error):
-            "Your building's node could not be reached (tried \(tried.joined(separator: ", ")): \(error)); check that this computer is on the building's network."
+            L("Your building's node could not be reached (tried \(tried.joined(separator: ", ")): \(error)); check that this computer is on the building's network.",
+              "Le nœud de votre immeuble est injoignable (essayé : \(tried.joined(separator: ", ")) : \(error)) ; vérifiez que cet ordinateur est sur le réseau de l'immeuble.")
         case .wrongBuilding(let key):
-            "The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent."
+            L("The node that answered is another building's (\(key.shortText)…), not yours: nothing was sent.",
+              "Le nœud qui a répondu est celui d'un autre immeuble (\(key.shortText)…), pas le vôtre : rien n'a été envoyé.")
         case .cannotLookNearby(let reason):
-            "This computer cannot look for your building's node on the network: \(reason). Give the node's address: palier join <code> --address host:port (your building's admin has it)."
+            L("This computer cannot look for your building's node on the network: \(reason). Give the node's address: palier join <code> --address host:port (your building's admin has it).",
+              "Cet ordinateur ne peut pas chercher le nœud de votre immeuble sur le réseau : \(reason). Donnez l'adresse du nœud : palier join <code> --address hôte:port (l'administrateur de votre immeuble la connaît).")
         case .backup(let why):
-            "Backup: \(why)"
+            L("Backup: \(why)",
+              "Sauvegarde : \(why)")
         case .unknownBuilding(let text):
-            "No building this node knows is named '\(text)' or has a key starting so; `palier peers` lists those it knows (names, and keys to copy)."
+            L("No building this node knows is named '\(text)' or has a key starting so; `palier peers` lists those it knows (names, and keys to copy).",
+              "Aucun immeuble connu de ce nœud ne s'appelle « \(text) » ni n'a de clé commençant ainsi ; `palier peers` liste ceux qu'il connaît (noms, et clés à copier).")
         case .ambiguousBuilding(let text, let matches):
-            "'\(text)' could be any of: \(matches.joined(separator: "; ")); give more of the key."
+            L("'\(text)' could be any of: \(matches.joined(separator: "; ")); give more of the key.",
+              "« \(text) » peut désigner : \(matches.joined(separator: " ; ")) ; donnez davantage de la clé.")
         case .backupUnreadable(.wrongPassphrase):
-            "That passphrase does not open this backup; nothing was restored."
+            L("That passphrase does not open this backup; nothing was restored.",
+              "Cette phrase de passe n'ouvre pas cette sauvegarde ; rien n'a été restauré.")
         case .backupUnreadable(.notABackup):
-            "That file is not a palier backup; nothing was restored."
+            L("That file is not a palier backup; nothing was restored.",
+              "Ce fichier n'est pas une sauvegarde palier ; rien n'a été restauré.")
         case .backupUnreadable(.truncated):
-            "That backup is cut short (an incomplete copy?); nothing was restored."
+            L("That backup is cut short (an incomplete copy?); nothing was restored.",
+              "Cette sauvegarde est tronquée (une copie incomplète ?) ; rien n'a été restauré.")
         case .backupUnreadable(.damaged):
-            "That backup is damaged (it was changed after it was made); nothing was restored."
+            L("That backup is damaged (it was changed after it was made); nothing was restored.",
+              "Cette sauvegarde est abîmée (elle a été modifiée après coup) ; rien n'a été restauré.")
         case .backupUnreadable(.outOfMemory):
-            "This machine could not give the memory the passphrase's protection needs (256 MiB); close other programs and try again."
+            L("This machine could not give the memory the passphrase's protection needs (256 MiB); close other programs and try again.",
+              "Cette machine n'a pas pu fournir la mémoire que demande la protection de la phrase de passe (256 Mio) ; fermez d'autres programmes et réessayez.")
         case .cannotOutlive(let id, let expiry):
-            "Post \(id.shortHex) is gone from every node at \(expiry), its expiry when it was posted: an edit can take it off the screens earlier, not keep it longer. Post it again to show it after that."
+            L("Post \(id.shortHex) is gone from every node at \(expiry), its expiry when it was posted: an edit can take it off the screens earlier, not keep it longer. Post it again to show it after that.",
+              "La publication \(id.shortHex) disparaît de tous les nœuds le \(expiry), son échéance à la publication : une modification peut la retirer des écrans plus tôt, pas la garder plus longtemps. Publiez-la de nouveau pour l'afficher au-delà.")
         case .codeNotProven(let key):
-            "The node that answered (\(key.shortText)…) does not know this code, so it is not your building's: nothing was sent. Give your building's node with --address host:port."
+            L("The node that answered (\(key.shortText)…) does not know this code, so it is not your building's: nothing was sent. Give your building's node with --address host:port.",
+              "Le nœud qui a répondu (\(key.shortText)…) ne connaît pas ce code, ce n'est donc pas celui de votre immeuble : rien n'a été envoyé. Indiquez le nœud de votre immeuble avec --address hôte:port.")
         case .submissionRefused(let reason, let detail):
             Self.refusalSentence(reason, detail)
         case .notHidden(let id):
-            "Post \(id.shortHex) is not hidden by this building."
+            L("Post \(id.shortHex) is not hidden by this building.",
+              "La publication \(id.shortHex) n'est pas masquée par cet immeuble.")
         case .hiddenByOther(let id, let key):
-            "Post \(id.shortHex) was hidden by \(key.shortText)…; only that key can take it back (palier unhide \(id.shortHex) --as <its identity>)."
+            L("Post \(id.shortHex) was hidden by \(key.shortText)…; only that key can take it back (palier unhide \(id.shortHex) --as <its identity>).",
+              "La publication \(id.shortHex) a été masquée par \(key.shortText)… ; seule cette clé peut la rétablir (palier unhide \(id.shortHex) --as <son identité>).")
         case .invalidPaperKey(let error):
-            "Those words are not this building's key: \(error); nothing was written."
+            L("Those words are not this building's key: \(error); nothing was written.",
+              "Ces mots ne sont pas la clé de cet immeuble : \(error) ; rien n'a été écrit.")
         case .notTheOwner(let dir, let owner):
-            "The node in \(dir) belongs to the user \(owner): run the command with sudo (palier then acts as \(owner))."
+            L("The node in \(dir) belongs to the user \(owner): run the command with sudo (palier then acts as \(owner)).",
+              "Le nœud de \(dir) appartient à l'utilisateur \(owner) : lancez la commande avec sudo (palier agit alors en tant que \(owner)).")
         }
     }
 }
@@ -224,14 +277,22 @@ extension NodeError {
     /// What a resident reads when the building's node refuses their post.
     static func refusalSentence(_ reason: ResidentMessage.Refusal, _ detail: String) -> String {
         switch reason {
-        case .notAMember: "Your building's node no longer knows this computer's key (revoked?); ask your building's admin."
-        case .notAllowed: "Your role may not post this: \(detail)."
-        case .invalidEnvelope: "The building's node refused the post as invalid: \(detail)."
-        case .notYourKey: "That post is signed by another key than this computer's."
-        case .otherBuilding: "That post is for another building."
-        case .rateLimited: "You posted a lot at once: the rest waits in the outbox; send it later with `palier outbox send`."
-        case .retryLater: "The building's node could not store the post now; it waits in the outbox (`palier outbox send`)."
-        default: "The building's node refused the post: \(detail)."
+        case .notAMember: L("Your building's node no longer knows this computer's key (revoked?); ask your building's admin.",
+              "Le nœud de votre immeuble ne connaît plus la clé de cet ordinateur (révoquée ?) ; adressez-vous à l'administrateur de votre immeuble.")
+        case .notAllowed: L("Your role may not post this: \(detail).",
+              "Votre rôle ne permet pas de publier ceci : \(detail).")
+        case .invalidEnvelope: L("The building's node refused the post as invalid: \(detail).",
+              "Le nœud de l'immeuble a refusé la publication comme invalide : \(detail).")
+        case .notYourKey: L("That post is signed by another key than this computer's.",
+              "Cette publication est signée par une autre clé que celle de cet ordinateur.")
+        case .otherBuilding: L("That post is for another building.",
+              "Cette publication est destinée à un autre immeuble.")
+        case .rateLimited: L("You posted a lot at once: the rest waits in the outbox; send it later with `palier outbox send`.",
+              "Vous avez beaucoup publié d'un coup : le reste attend dans la boîte d'envoi ; envoyez-le plus tard avec `palier outbox send`.")
+        case .retryLater: L("The building's node could not store the post now; it waits in the outbox (`palier outbox send`).",
+              "Le nœud de l'immeuble n'a pas pu enregistrer la publication pour l'instant ; elle attend dans la boîte d'envoi (`palier outbox send`).")
+        default: L("The building's node refused the post: \(detail).",
+              "Le nœud de l'immeuble a refusé la publication : \(detail).")
         }
     }
 

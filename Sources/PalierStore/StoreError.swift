@@ -29,16 +29,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch code {
-        case .cannotOpen(let path, let reason): "The store \(path) could not be opened: \(reason)"
-        case .database(let message): "The store reported an error: \(message)"
+        case .cannotOpen(let path, let reason): L("The store \(path) could not be opened: \(reason)", "La base de données \(path) n'a pas pu être ouverte : \(reason)")
+        case .database(let message): L("The store reported an error: \(message)", "La base de données a signalé une erreur : \(message)")
         case .missing(let path):
-            "The store \(path) is missing, though this node is initialised: restore it from a backup (palier restore); palier does not start over with an empty store, which would lose the building's posts and profile."
+            L("The store \(path) is missing, though this node is initialised: restore it from a backup (palier restore); palier does not start over with an empty store, which would lose the building's posts and profile.", "La base de données \(path) manque, alors que ce nœud est initialisé : restaurez-la depuis une sauvegarde (palier restore) ; palier ne repart pas d'une base vide, ce qui perdrait les publications et le profil de l'immeuble.")
         case .notAStore(let path, let why):
-            "The store \(path) is not a palier store (\(why)): nothing was changed. Restore it from a backup (palier restore); palier never rebuilds over it."
+            L("The store \(path) is not a palier store (\(why)): nothing was changed. Restore it from a backup (palier restore); palier never rebuilds over it.", "Le fichier \(path) n'est pas une base palier (\(why)) : rien n'a été changé. Restaurez-la depuis une sauvegarde (palier restore) ; palier ne reconstruit jamais par-dessus.")
         case .newerSchema(let path, let store, let known):
-            "The store \(path) was written by a newer palier (schema \(store); this palier knows up to \(known)): install that version again; nothing was changed."
+            L("The store \(path) was written by a newer palier (schema \(store); this palier knows up to \(known)): install that version again; nothing was changed.", "La base de données \(path) a été écrite par une version plus récente de palier (schéma \(store) ; cette version connaît jusqu'à \(known)) : réinstallez cette version ; rien n'a été changé.")
         case .corrupt(let path, let detail):
-            "The store \(path) is damaged (SQLite: \(detail)): restore it from a backup (palier restore), or copy it aside and run `palier doctor`."
+            L("The store \(path) is damaged (SQLite: \(detail)): restore it from a backup (palier restore), or copy it aside and run `palier doctor`.", "La base de données \(path) est abîmée (SQLite : \(detail)) : restaurez-la depuis une sauvegarde (palier restore), ou mettez-en une copie de côté et lancez `palier doctor`.")
         }
     }
 

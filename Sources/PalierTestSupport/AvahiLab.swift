@@ -51,6 +51,7 @@ public final class AvahiLab: Sendable {
     /// (a file). Its pid is recorded so that ``down()`` stops it if the test did not.
     public func start(in building: String, _ arguments: [String], log: String) throws -> Process {
         let process = Process()
+        process.environment = palierEnvironment
         process.executableURL = packageRoot.appendingPathComponent("scripts/avahi-lab.sh")
         process.arguments = ["exec", directory, building] + arguments
         _ = FileManager.default.createFile(atPath: log, contents: nil)

@@ -1,5 +1,11 @@
 import Foundation
 
+/// This process's environment with palier's messages in English (PALIER_LANG=en), which the
+/// tests read; a test of the French CLI says PALIER_LANG=fr.
+public var palierEnvironment: [String: String] {
+    ProcessInfo.processInfo.environment.merging(["PALIER_LANG": "en"]) { _, new in new }
+}
+
 /// What a finished process said.
 public struct ProcessOutput: Sendable {
     public let status: Int32
@@ -15,7 +21,7 @@ public func runProcess(_ executable: String, _ arguments: [String], in directory
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    process.environment = palierEnvironment.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

@@ -24,9 +24,7 @@ public func runProjectScript(_ script: String, interpreter: String? = nil, _ arg
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
     }
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    }
+    process.environment = palierEnvironment.merging(environment) { _, new in new }
     // Separate pipes: Foundation's Process must not be given one pipe twice.
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output

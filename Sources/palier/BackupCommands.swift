@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PalierCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +42,7 @@ enum Passphrase {
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write an encrypted backup of this node: keys, configuration and store (while it runs).",
+        abstract: L("Write an encrypted backup of this node: keys, configuration and store (while it runs).", "Écrire une sauvegarde chiffrée de ce nœud : clés, réglages et base (pendant qu'il tourne)."),
         discussion: """
             Keep it off this machine (a USB key, another computer). With it and its passphrase, \
             `palier restore` brings the building back on a new box.
@@ -81,7 +82,7 @@ struct Backup: AsyncParsableCommand {
 
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Bring a node back from a backup, into a directory that holds no node.",
+        abstract: L("Bring a node back from a backup, into a directory that holds no node.", "Ramener un nœud depuis une sauvegarde, dans un répertoire qui n'en contient pas."),
         discussion: """
             On a box with the palier package, restore before the first `palier init`, then start \
             the service: sudo palier restore FILE && sudo systemctl enable --now palier

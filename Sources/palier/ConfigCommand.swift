@@ -1,16 +1,17 @@
 import ArgumentParser
 import Foundation
+import PalierCore
 import PalierNode
 
 struct Config: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check config.json, or show every setting with its effective value.",
+        abstract: L("Check config.json, or show every setting with its effective value.", "Vérifier config.json, ou afficher chaque réglage avec sa valeur effective."),
         discussion: "Every key is described in docs/configuration.md.\nExample: palier config check",
         subcommands: [Check.self, ShowConfig.self], defaultSubcommand: ShowConfig.self
     )
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check config.json strictly (keys, types, ranges) without starting anything.")
+        static let configuration = CommandConfiguration(abstract: L("Check config.json strictly (keys, types, ranges) without starting anything.", "Vérifier strictement config.json (clés, types, bornes) sans rien démarrer."))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
@@ -21,7 +22,7 @@ struct Config: AsyncParsableCommand {
     }
 
     struct ShowConfig: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print every setting with its effective value, defaults included.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: L("Print every setting with its effective value, defaults included.", "Afficher chaque réglage avec sa valeur effective, valeurs par défaut comprises."))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {

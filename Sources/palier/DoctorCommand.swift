@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import PalierCore
 import PalierNode
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check this box for what a node needs, each problem with its fix.",
+        abstract: L("Check this box for what a node needs, each problem with its fix.", "Vérifier que cette machine a ce qu'il faut à un nœud, chaque problème avec sa solution."),
         discussion: """
             Looks at the settings, the store (SQLite's integrity check), the clock's \
             synchronisation, free disk space, D-Bus and avahi-daemon, the ports, and the owners \

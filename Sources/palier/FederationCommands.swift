@@ -6,13 +6,13 @@ import PalierStore
 
 struct Network: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show, create or join the neighbourhood network (its key is membership).",
+        abstract: L("Show, create or join the neighbourhood network (its key is membership).", "Afficher, créer ou rejoindre le réseau de quartier (sa clé vaut appartenance)."),
         subcommands: [ShowNetwork.self, Create.self, Join.self],
         defaultSubcommand: ShowNetwork.self
     )
 
     struct ShowNetwork: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the network id and the invite for neighbours.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: L("Show the network id and the invite for neighbours.", "Afficher l'identifiant du réseau et l'invitation pour les voisins."))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
@@ -25,7 +25,7 @@ struct Network: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a new neighbourhood network.")
+        static let configuration = CommandConfiguration(abstract: L("Start a new neighbourhood network.", "Créer un nouveau réseau de quartier."))
         @OptionGroup var options: NodeOptions
         @Flag(help: "Leave the current network for the new one.") var replace = false
 
@@ -39,7 +39,7 @@ struct Network: AsyncParsableCommand {
     }
 
     struct Join: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Join a neighbourhood network from an invite string.")
+        static let configuration = CommandConfiguration(abstract: L("Join a neighbourhood network from an invite string.", "Rejoindre un réseau de quartier avec une invitation."))
         @OptionGroup var options: NodeOptions
         @Argument(help: "The invite (palier-invite-…) from a building of the network.") var invite: String
         @Flag(help: "Leave the current network for this one.") var replace = false
@@ -72,7 +72,7 @@ extension StanceCommand {
 
 struct Follow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a neighbouring building's posts on this building's screen.",
+        abstract: L("Show a neighbouring building's posts on this building's screen.", "Afficher les publications d'un immeuble voisin sur l'écran de cet immeuble."),
         discussion: """
             By default its events, tips, classifieds and promos show here; its notices, flashes and \
             alerts are about its own building and stay on its screen. Its alerts never take over this screen.
@@ -103,7 +103,7 @@ struct Follow: AsyncParsableCommand {
 }
 
 struct Unfollow: StanceCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop showing a building's posts (it stays synced).")
+    static let configuration = CommandConfiguration(abstract: L("Stop showing a building's posts (it stays synced).", "Ne plus afficher les publications d'un immeuble (il reste synchronisé)."))
     @OptionGroup var options: NodeOptions
     @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     static let stance: BuildingStance? = nil
@@ -111,7 +111,7 @@ struct Unfollow: StanceCommand {
 }
 
 struct Block: StanceCommand {
-    static let configuration = CommandConfiguration(abstract: "Refuse a building's envelopes and sessions, and never relay them.")
+    static let configuration = CommandConfiguration(abstract: L("Refuse a building's envelopes and sessions, and never relay them.", "Refuser les enveloppes et les sessions d'un immeuble, et ne jamais les relayer."))
     @OptionGroup var options: NodeOptions
     @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     static let stance: BuildingStance? = .block
@@ -119,7 +119,7 @@ struct Block: StanceCommand {
 }
 
 struct Unblock: StanceCommand {
-    static let configuration = CommandConfiguration(abstract: "Lift a block (the building is neither followed nor blocked).")
+    static let configuration = CommandConfiguration(abstract: L("Lift a block (the building is neither followed nor blocked).", "Lever un blocage (l'immeuble n'est alors ni suivi ni bloqué)."))
     @OptionGroup var options: NodeOptions
     @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
     static let stance: BuildingStance? = nil
@@ -127,7 +127,7 @@ struct Unblock: StanceCommand {
 }
 
 struct Peers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List connected, known, followed and blocked buildings.")
+    static let configuration = CommandConfiguration(abstract: L("List connected, known, followed and blocked buildings.", "Lister les immeubles connectés, connus, suivis et bloqués."))
     @OptionGroup var options: NodeOptions
     @Flag(help: "One JSON object per building.") var json = false
 

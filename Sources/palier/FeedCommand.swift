@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import PalierCore
 import PalierFeed
 import PalierNode
 
 struct Feed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what the elevator screen shows, live, from the running node's feed socket."
+        abstract: L("Show what the elevator screen shows, live, from the running node's feed socket.", "Montrer en direct ce qu'affiche l'écran de l'ascenseur, depuis la prise du flux du nœud.")
     )
 
     @OptionGroup var options: NodeOptions

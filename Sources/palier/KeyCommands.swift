@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PalierCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,13 +10,13 @@ import PalierNode
 /// The building key on paper, and the building back from it.
 struct Key: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Keep the building key on paper, and recover the building from it.",
+        abstract: L("Keep the building key on paper, and recover the building from it.", "Garder la clé de l'immeuble sur papier, et retrouver l'immeuble grâce à elle."),
         subcommands: [Export.self, Recover.self]
     )
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the building key as 24 words and a QR code, to keep on paper.",
+            abstract: L("Print the building key as 24 words and a QR code, to keep on paper.", "Imprimer la clé de l'immeuble en 24 mots et un code QR, à garder sur papier."),
             discussion: """
                 Whoever has these words can post as the building: print them, keep the paper \
                 locked away, and do not leave them in a file. With them, `palier key recover` \
@@ -58,7 +59,7 @@ struct Key: AsyncParsableCommand {
 
     struct Recover: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bring the building back from its 24 paper words into a new, empty node.",
+            abstract: L("Bring the building back from its 24 paper words into a new, empty node.", "Ramener l'immeuble depuis ses 24 mots sur papier dans un nouveau nœud vide."),
             discussion: """
                 The words are read from the terminal (or standard input). The new node has the \
                 building's key, so neighbours know it again and send back the neighbourhood's \

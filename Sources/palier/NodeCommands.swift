@@ -9,7 +9,7 @@ import ServiceLifecycle
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Initialise a building node: data directory, building key, store and profile."
+        abstract: L("Initialise a building node: data directory, building key, store and profile.", "Initialiser le nœud d'un immeuble : répertoire de données, clé de l'immeuble, base et profil.")
     )
 
     @OptionGroup var options: NodeOptions
@@ -52,7 +52,7 @@ struct Init: AsyncParsableCommand {
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the building node until SIGTERM or SIGINT.",
+        abstract: L("Run the building node until SIGTERM or SIGINT.", "Faire tourner le nœud de l'immeuble jusqu'à SIGTERM ou SIGINT."),
         discussion: """
             Where the package is installed, systemd runs it: sudo systemctl enable --now palier
             Example: palier run --data-dir ~/lilas --log-level debug
@@ -80,7 +80,7 @@ struct Run: AsyncParsableCommand {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show what this node holds and shows.")
+    static let configuration = CommandConfiguration(abstract: L("Show what this node holds and shows.", "Montrer ce que ce nœud contient et affiche."))
 
     @OptionGroup var options: NodeOptions
 
@@ -149,13 +149,13 @@ struct Status: AsyncParsableCommand {
 
 struct Identity: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create and show personal keys: yours on your own computer, or keys an admin keeps in the node's data directory.",
+        abstract: L("Create and show personal keys: yours on your own computer, or keys an admin keeps in the node's data directory.", "Créer et afficher des clés personnelles : la vôtre sur votre ordinateur, ou celles qu'un administrateur garde dans le répertoire du nœud."),
         subcommands: [New.self, Show.self, List.self]
     )
 
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a personal key (file mode 0600).",
+            abstract: L("Create a personal key (file mode 0600).", "Créer une clé personnelle (fichier en mode 0600)."),
             discussion: """
                 On your own computer (no node here): your key, kept in ~/.config/palier; then join your \
                 building with `palier join <code>`. On a node (with a name): a key the admin keeps for \
@@ -181,7 +181,7 @@ struct Identity: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a public key (the building's when no name is given).")
+        static let configuration = CommandConfiguration(abstract: L("Print a public key (the building's when no name is given).", "Afficher une clé publique (celle de l'immeuble si aucun nom n'est donné)."))
         @OptionGroup var options: NodeOptions
         @Argument(help: "Identity name.") var name: String?
 
@@ -198,7 +198,7 @@ struct Identity: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the identities in the data directory.")
+        static let configuration = CommandConfiguration(abstract: L("List the identities in the data directory.", "Lister les identités du répertoire de données."))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
@@ -216,7 +216,7 @@ struct Identity: AsyncParsableCommand {
 struct GrantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant",
-        abstract: "Grant a role to a key (signed by the building key)."
+        abstract: L("Grant a role to a key (signed by the building key).", "Accorder un rôle à une clé (signé par la clé de l'immeuble).")
     )
 
     @OptionGroup var options: NodeOptions
@@ -236,7 +236,7 @@ struct GrantCommand: AsyncParsableCommand {
 }
 
 struct Revoke: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Take back the role a key holds.")
+    static let configuration = CommandConfiguration(abstract: L("Take back the role a key holds.", "Reprendre le rôle d'une clé."))
 
     @OptionGroup var options: NodeOptions
     @Argument(help: "An identity name or a public key's text form.") var key: String

@@ -43,7 +43,7 @@ extension Scope: ExpressibleByArgument {
 
 struct Post: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Post a signed message.",
+        abstract: L("Post a signed message.", "Publier un message signé."),
         discussion: """
             Kinds: \(Kind.contentKinds.map(\.name).joined(separator: ", ")). An event needs --start.
             Example: palier post event --title "Fête des voisins" --start 2026-12-05T18:00 --place "Cour"
@@ -104,7 +104,7 @@ struct Post: AsyncParsableCommand {
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the posts this node shows, newest first: its building's and its neighbours' (not blocked ones).",
+        abstract: L("List the posts this node shows, newest first: its building's and its neighbours' (not blocked ones).", "Lister les publications que ce nœud affiche, les plus récentes d'abord : celles de l'immeuble et des voisins (pas des bloqués)."),
         discussion: "The elevator screen shows this building's posts and those of followed buildings (see `palier feed`)."
     )
 
@@ -156,7 +156,7 @@ struct List: AsyncParsableCommand {
 }
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one envelope by id (or a unique id prefix).")
+    static let configuration = CommandConfiguration(abstract: L("Show one envelope by id (or a unique id prefix).", "Afficher une enveloppe par son identifiant (ou un début d'identifiant unique)."))
 
     @OptionGroup var options: NodeOptions
     @Argument(help: "The id or a unique prefix of it.") var id: String
@@ -229,7 +229,7 @@ struct Show: AsyncParsableCommand {
 
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Change one of your posts; fields not given stay as they are.",
+        abstract: L("Change one of your posts; fields not given stay as they are.", "Modifier une de vos publications ; les champs non donnés restent tels quels."),
         discussion: "Example: palier edit 3f2a9c1e --expires 2026-12-03T18:00 (off the screens then; not later than its first expiry)")
 
     @OptionGroup var options: NodeOptions
@@ -271,7 +271,7 @@ struct Edit: AsyncParsableCommand {
 }
 
 struct Retract: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Retract one of your posts: its text is erased on every node.")
+    static let configuration = CommandConfiguration(abstract: L("Retract one of your posts: its text is erased on every node.", "Retirer une de vos publications : son texte est effacé sur tous les nœuds."))
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
@@ -297,7 +297,7 @@ struct Retract: AsyncParsableCommand {
 
 struct Hide: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Hide a post (admin): this building's posts everywhere, others' on this building's screen."
+        abstract: L("Hide a post (admin): this building's posts everywhere, others' on this building's screen.", "Masquer une publication (administrateur) : celles de l'immeuble partout, celles des autres sur l'écran de l'immeuble.")
     )
 
     @OptionGroup var options: NodeOptions

@@ -1,16 +1,17 @@
 import ArgumentParser
 import Foundation
+import PalierCore
 import PalierFeed
 import PalierNode
 
 struct Profile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show or change the building's profile and the screen's building panel.",
+        abstract: L("Show or change the building's profile and the screen's building panel.", "Afficher ou changer le profil de l'immeuble et le panneau de l'immeuble à l'écran."),
         subcommands: [ShowProfile.self, SetProfile.self], defaultSubcommand: ShowProfile.self
     )
 
     struct ShowProfile: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the building's name, address and panel.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: L("Show the building's name, address and panel.", "Afficher le nom, l'adresse et le panneau de l'immeuble."))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
@@ -22,7 +23,7 @@ struct Profile: AsyncParsableCommand {
     struct SetProfile: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Change the building's name or address (signed again for the neighbours), or the screen's panel.",
+            abstract: L("Change the building's name or address (signed again for the neighbours), or the screen's panel.", "Changer le nom ou l'adresse de l'immeuble (signés de nouveau pour les voisins), ou le panneau de l'écran."),
             discussion: """
                 The panel shows on a quiet or empty screen; it stays on this building's screen.
                 Example: palier profile set --caretaker "Mme Martin · loge au RDC · 06 12 34 56 78" --emergency "Pompiers=18" --emergency "SAMU=15"

@@ -8,7 +8,7 @@ import PalierStore
 /// without shutting down").
 struct Quarantine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the envelopes set aside after the node stopped while handling them, or release them.",
+        abstract: L("List the envelopes set aside after the node stopped while handling them, or release them.", "Lister les enveloppes mises de côté quand le nœud s'est arrêté en les traitant, ou les libérer."),
         discussion: """
             When `palier run` stops without shutting down (a crash, a kill), the envelopes its screen \
             had not yet shown are set aside at the next start: kept, but not shown, relayed or fetched \
@@ -21,7 +21,7 @@ struct Quarantine: AsyncParsableCommand {
     )
 
     struct ListSetAside: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List what is set aside.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: L("List what is set aside.", "Lister ce qui est mis de côté."))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
@@ -40,7 +40,7 @@ struct Quarantine: AsyncParsableCommand {
 
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take envelopes out of quarantine through the ordinary checks (they may be refused).")
+            abstract: L("Take envelopes out of quarantine through the ordinary checks (they may be refused).", "Sortir des enveloppes de la quarantaine par les vérifications ordinaires (elles peuvent être refusées)."))
         @OptionGroup var options: NodeOptions
         @Argument(help: "Id prefixes of envelopes to release.") var ids: [String] = []
         @Flag(help: "Release everything set aside.") var all = false

@@ -58,7 +58,7 @@ enum ResidentMode {
 
 struct Enrol: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make a one-time code that lets a resident's own key post (admin).",
+        abstract: L("Make a one-time code that lets a resident's own key post (admin).", "Créer un code à usage unique qui permet à la clé d'un résident de publier (administrateur)."),
         discussion: """
             The resident runs `palier join <code>` on their own computer: their key gets the role, \
             signed by the building key. The code works once, for the given time (default 48h).
@@ -116,7 +116,7 @@ struct Enrol: AsyncParsableCommand {
 
 struct Join: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Join your building with the code its admin gave you (on your own computer).",
+        abstract: L("Join your building with the code its admin gave you (on your own computer).", "Rejoindre votre immeuble avec le code que son administrateur vous a donné (sur votre ordinateur)."),
         discussion: "Makes your key if you have none (kept in ~/.config/palier), proves the code to the building's node and receives your role."
     )
 
@@ -160,12 +160,12 @@ struct Join: AsyncParsableCommand {
 
 struct Outbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show or send the posts waiting for your building's node (resident).",
+        abstract: L("Show or send the posts waiting for your building's node (resident).", "Afficher ou envoyer les publications en attente pour le nœud de votre immeuble (résident)."),
         subcommands: [ShowOutbox.self, Send.self], defaultSubcommand: ShowOutbox.self
     )
 
     struct ShowOutbox: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "List what waits to be sent.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: L("List what waits to be sent.", "Lister ce qui attend d'être envoyé."))
         func run() async throws {
             let waiting = try ResidentMode.home.waitingEnvelopes()
             if waiting.isEmpty { print("Nothing waits to be sent.") }
@@ -174,7 +174,7 @@ struct Outbox: AsyncParsableCommand {
     }
 
     struct Send: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send what waits, now.")
+        static let configuration = CommandConfiguration(abstract: L("Send what waits, now.", "Envoyer maintenant ce qui attend."))
         func run() async throws {
             guard try !ResidentMode.home.waitingEnvelopes().isEmpty else {
                 print("Nothing waits to be sent.")
@@ -205,7 +205,7 @@ enum LocalAddresses {
 
 struct Pending: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List residents' posts waiting for moderation (admin).",
+        abstract: L("List residents' posts waiting for moderation (admin).", "Lister les publications de résidents en attente de modération (administrateur)."),
         discussion: "residents.moderation in config.json: none, new-members (default: a member's first 3 posts) or all."
     )
     @OptionGroup var options: NodeOptions
@@ -229,7 +229,7 @@ struct Pending: AsyncParsableCommand {
 }
 
 struct Approve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Approve a post waiting for moderation: it shows and goes to the neighbours (admin).")
+    static let configuration = CommandConfiguration(abstract: L("Approve a post waiting for moderation: it shows and goes to the neighbours (admin).", "Approuver une publication en attente : elle s'affiche et part chez les voisins (administrateur)."))
     @OptionGroup var options: NodeOptions
     @Argument(help: "The post's id or a unique prefix of it (see `palier pending`).") var id: String
 
@@ -241,7 +241,7 @@ struct Approve: AsyncParsableCommand {
 }
 
 struct Reject: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reject a post waiting for moderation: it is deleted, never shown (admin).")
+    static let configuration = CommandConfiguration(abstract: L("Reject a post waiting for moderation: it is deleted, never shown (admin).", "Rejeter une publication en attente : elle est supprimée, jamais affichée (administrateur)."))
     @OptionGroup var options: NodeOptions
     @Argument(help: "The post's id or a unique prefix of it (see `palier pending`).") var id: String
     @Option(help: "Why, for the log.") var reason: String = ""
@@ -254,7 +254,7 @@ struct Reject: AsyncParsableCommand {
 }
 
 struct Hidden: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the posts this building hides, by whom and why.")
+    static let configuration = CommandConfiguration(abstract: L("List the posts this building hides, by whom and why.", "Lister les publications que cet immeuble masque, par qui et pourquoi."))
     @OptionGroup var options: NodeOptions
 
     func run() async throws {
@@ -273,7 +273,7 @@ struct Hidden: AsyncParsableCommand {
 }
 
 struct Unhide: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a hidden post again (the hide's author takes it back).")
+    static let configuration = CommandConfiguration(abstract: L("Show a hidden post again (the hide's author takes it back).", "Réafficher une publication masquée (l'auteur du masquage le reprend)."))
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
     @Argument(help: "The post's id or a unique prefix of it (see `palier hidden`).") var id: String

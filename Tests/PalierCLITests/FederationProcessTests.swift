@@ -8,6 +8,7 @@ import Testing
 @Suite struct FederationProcessTests {
     static func start(_ node: LiveProcessTests) throws -> Process {
         let process = Process()
+        process.environment = palierEnvironment
         process.executableURL = LiveProcessTests.binary
         process.arguments = ["run", "--data-dir", node.dataDir, "--log-level", "warning"]
         process.standardOutput = FileHandle.nullDevice

@@ -56,6 +56,8 @@ import Testing
         #expect(try live.palier("post", "tip", "--title", "Vélo bleu trouvé près du local", "--body", "Il attend son propriétaire chez la gardienne.").status == 0)
 
         let node = Process()
+
+        node.environment = palierEnvironment
         node.executableURL = LiveProcessTests.binary
         node.arguments = ["run", "--data-dir", live.dataDir]
         node.standardOutput = FileHandle.nullDevice
@@ -89,6 +91,7 @@ import Testing
         try live.configure("feed", ["kioskPort": port])
         try live.configure("sync", ["port": 0])
         let node = Process()
+        node.environment = palierEnvironment
         node.executableURL = LiveProcessTests.binary
         node.arguments = ["run", "--data-dir", live.dataDir]
         node.standardError = FileHandle.nullDevice

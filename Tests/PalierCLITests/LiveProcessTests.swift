@@ -37,6 +37,21 @@ import Testing
         #expect(try palier("init", "--name", "Les Tilleuls", "--if-needed").status == 0)
     }
 
+    @Test("French or English: PALIER_LANG, the locale, else the building's screen language")
+    func speaksTheBuildingsLanguage() throws {
+        let missing = try runProcess(Self.binary.path, ["list", "--data-dir", dataDir], environment: ["PALIER_LANG": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"])
+        #expect(missing.status == 66)
+        #expect(missing.stderr == "palier: Aucun nœud palier n'est initialisé dans \(dataDir) ; lancez d'abord `palier init --name \"<nom de l'immeuble>\"`.\n")
+        try palier("init", "--name", "Les Tilleuls")
+        try configure("feed", ["language": "en"])
+        let unknown = ["post", "sonnet", "--title", "x", "--data-dir", dataDir]
+        let english = try runProcess(Self.binary.path, unknown, environment: ["PALIER_LANG": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"])
+        #expect(english.stderr.hasPrefix("palier: Unknown kind 'sonnet'"), "\(english.stderr)")
+        let french = try runProcess(Self.binary.path, unknown, environment: ["PALIER_LANG": "", "LC_ALL": "", "LC_MESSAGES": "fr_FR.UTF-8", "LANG": "C.UTF-8"])
+        #expect(french.stderr.hasPrefix("palier: Genre inconnu « sonnet »"), "\(french.stderr)")
+        #expect(try runProcess(Self.binary.path, ["--help"], environment: ["PALIER_LANG": "fr"]).stdout.contains("Le nœud d'un immeuble du réseau de quartier palier."))
+    }
+
     @Test("the building key on paper brings the building back; wrong words write nothing")
     func paperKeyRecovers() throws {
         try palier("init", "--name", "Les Tilleuls")
@@ -100,6 +115,7 @@ import Testing
         try configure("feed", ["kioskPort": 0])
         try configure("sync", ["port": 0])
         let process = Process()
+        process.environment = palierEnvironment
         process.executableURL = Self.binary
         process.arguments = ["run", "--data-dir", dataDir]
         let err = Pipe()
@@ -145,6 +161,7 @@ import Testing
         _ = try store.ingest(posts.map(\.bytes), now: now)
         for delay in [0, 5, 20, 50, 100, 250] {
             let process = Process()
+            process.environment = palierEnvironment
             process.executableURL = Self.binary
             process.arguments = ["run", "--data-dir", dataDir]
             process.standardError = FileHandle.nullDevice
@@ -178,6 +195,8 @@ import Testing
         try live.palier("post", "tip", "--title", "Déjà là")
 
         let node = Process()
+
+        node.environment = palierEnvironment
         node.executableURL = LiveProcessTests.binary
         node.arguments = ["run", "--data-dir", live.dataDir]
         node.standardError = FileHandle.nullDevice
@@ -187,6 +206,8 @@ import Testing
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socketPath) { try await Task.sleep(for: .milliseconds(50)) }
 
         let feed = Process()
+
+        feed.environment = palierEnvironment
         feed.executableURL = LiveProcessTests.binary
         feed.arguments = ["feed", "--data-dir", live.dataDir]
         let output = Pipe()

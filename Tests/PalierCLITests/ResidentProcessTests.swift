@@ -16,7 +16,7 @@ import Testing
     /// with `environment`.
     static func run(_ binary: String, _ arguments: [String], in directory: String, environment: [String: String], user: String?) throws -> Output {
         guard let user else { return try runProcess(binary, arguments, in: directory, environment: environment) }
-        return try runProcess("/usr/sbin/runuser", ["-u", user, "--", "/usr/bin/env"] + environment.map { "\($0)=\($1)" } + [binary] + arguments,
+        return try runProcess("/usr/sbin/runuser", ["-u", user, "--", "/usr/bin/env", "PALIER_LANG=en"] + environment.map { "\($0)=\($1)" } + [binary] + arguments,
                               in: directory)
     }
 
