@@ -27,7 +27,7 @@ run: build
 # (avahi-daemons in network namespaces, a restart timed against a goal) in a fifth; the Debian
 # package (a release build, installed and run in a debootstrap root cached under .build/) in a
 # sixth.
-LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests
+LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests
 PROCESS_TESTS := LiveProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
 SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests
 LAB_TESTS := DiscoveryLabTests

@@ -40,13 +40,15 @@ COPYRIGHT
 
 # The manual and the completions come from the binary, so they say what --help says.
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
-mkdir -p "$stage/usr/share/man/man1"
-"$bin" --experimental-dump-help | python3 scripts/man-page.py "$version" | gzip -9n > "$stage/usr/share/man/man1/palier.1.gz"
+# In English and in French (man shows the one of the reader's locale), whatever this machine's.
+mkdir -p "$stage/usr/share/man/man1" "$stage/usr/share/man/fr/man1"
+PALIER_LANG=en "$bin" --experimental-dump-help | python3 scripts/man-page.py "$version" en | gzip -9n > "$stage/usr/share/man/man1/palier.1.gz"
+PALIER_LANG=fr "$bin" --experimental-dump-help | python3 scripts/man-page.py "$version" fr | gzip -9n > "$stage/usr/share/man/fr/man1/palier.1.gz"
 install -d "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/vendor-completions" \
     "$stage/usr/share/fish/vendor_completions.d"
-"$bin" --generate-completion-script bash > "$stage/usr/share/bash-completion/completions/palier"
-"$bin" --generate-completion-script zsh > "$stage/usr/share/zsh/vendor-completions/_palier"
-"$bin" --generate-completion-script fish > "$stage/usr/share/fish/vendor_completions.d/palier.fish"
+PALIER_LANG=en "$bin" --generate-completion-script bash > "$stage/usr/share/bash-completion/completions/palier"
+PALIER_LANG=en "$bin" --generate-completion-script zsh > "$stage/usr/share/zsh/vendor-completions/_palier"
+PALIER_LANG=en "$bin" --generate-completion-script fish > "$stage/usr/share/fish/vendor_completions.d/palier.fish"
 
 # Depends: the shared libraries the binary links, as dpkg-shlibdeps names their packages.
 work="$(mktemp -d)"

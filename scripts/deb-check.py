@@ -218,7 +218,7 @@ def test(deb):
     expect_mode(root, "/etc/palier", uid, gid, 0o750)
     expect_mode(root, "/usr/bin/palier", 0, 0, 0o755)
     for path in ["/lib/systemd/system/palier.service", "/usr/share/doc/palier/examples/palier-kiosk.service",
-                 "/usr/share/doc/palier/examples/screen/launcher.html", "/usr/share/man/man1/palier.1.gz",
+                 "/usr/share/doc/palier/examples/screen/launcher.html", "/usr/share/man/man1/palier.1.gz", "/usr/share/man/fr/man1/palier.1.gz",
                  "/usr/share/bash-completion/completions/palier", "/usr/share/zsh/vendor-completions/_palier",
                  "/usr/share/fish/vendor_completions.d/palier.fish", "/usr/share/doc/palier/configuration.md"]:
         expect_mode(root, path, 0, 0, 0o644)
@@ -227,6 +227,10 @@ def test(deb):
     if "palier backup" not in manual or "EXIT STATUS" not in manual:
         fail("man palier lacks its commands:\n" + manual[:2000])
     ok("man palier shows every command")
+    french = chroot(root, "man", "-L", "fr", "-P", "cat", "palier").stdout
+    if "COMMANDES" not in french or "Publier un message signé." not in french:
+        fail("man palier in French lacks its commands:\n" + french[:2000])
+    ok("man -L fr palier: the French manual")
 
     # Typed by an admin as root: every file ends up the palier user's.
     init = chroot(root, "palier", "init", "--name", "Les Lilas")

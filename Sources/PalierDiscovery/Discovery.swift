@@ -81,13 +81,13 @@ public enum DiscoveryStatus: Hashable, Sendable {
     public var sentence: String {
         switch self {
         case .starting:
-            "Local discovery is starting."
+            L("Local discovery is starting.", "La découverte locale démarre.")
         case .published(let name, let port):
-            "Local discovery is on: this node is published as “\(name)” (\(DiscoveryRecord.serviceType), port \(port)) and looks for neighbours."
+            L("Local discovery is on: this node is published as “\(name)” (\(DiscoveryRecord.serviceType), port \(port)) and looks for neighbours.", "La découverte locale est active : ce nœud est annoncé comme « \(name) » (\(DiscoveryRecord.serviceType), port \(port)) et cherche ses voisins.")
         case .browsing:
-            "Local discovery is on, looking for neighbours; this node is not published because sync could not listen."
+            L("Local discovery is on, looking for neighbours; this node is not published because sync could not listen.", "La découverte locale est active et cherche les voisins ; ce nœud n'est pas annoncé, car la synchronisation n'a pas pu écouter.")
         case .unavailable(let reason):
-            "Local discovery is off because \(reason); static peers still work, and palier keeps trying."
+            L("Local discovery is off because \(reason); static peers still work, and palier keeps trying.", "La découverte locale est inactive, car \(reason) ; les voisins fixes fonctionnent toujours, et palier continue d'essayer.")
         }
     }
 }

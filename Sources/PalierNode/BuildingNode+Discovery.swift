@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PalierCore
 import PalierCrypto
 import PalierDiscovery
 
@@ -9,16 +10,16 @@ extension BuildingNode {
 
     /// Why `palier run` does not use local discovery, in one sentence; nil when it does.
     public func discoveryOffReason() throws(NodeError) -> String? {
-        if let reason = try syncOffReason() { return "sync is off (\(reason))" }
-        if !configuration.sync.discovery { return "sync.discovery is false in config.json" }
+        if let reason = try syncOffReason() { return L("sync is off (\(reason))", "la synchronisation est désactivée (\(reason))") }
+        if !configuration.sync.discovery { return L("sync.discovery is false in config.json", "sync.discovery vaut false dans config.json") }
         return nil
     }
 
     /// Where local discovery stands, in one plain sentence.
     public func discoveryState() throws(NodeError) -> String {
-        if let reason = try discoveryOffReason() { return "Local discovery is off because \(reason)." }
+        if let reason = try discoveryOffReason() { return L("Local discovery is off because \(reason).", "La découverte locale est désactivée, car \(reason).") }
         guard directory.runningNodePID() != nil else {
-            return "Local discovery starts with palier run, through the system's avahi-daemon."
+            return L("Local discovery starts with palier run, through the system's avahi-daemon.", "La découverte locale démarre avec palier run, par l'avahi-daemon du système.")
         }
         guard let data = FileManager.default.contents(atPath: discoveryStatusFile.path), let sentence = String(data: data, encoding: .utf8) else {
             return DiscoveryStatus.starting.sentence

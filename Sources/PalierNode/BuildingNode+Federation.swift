@@ -95,8 +95,8 @@ extension BuildingNode {
 
     /// Why `palier run` does not federate, in one sentence; nil when it does.
     public func syncOffReason() throws(NodeError) -> String? {
-        if configuration.sync.port == 0 { return "sync.port is 0 in config.json" }
-        if try networkKey() == nil { return "this node belongs to no network (palier network create, or join)" }
+        if configuration.sync.port == 0 { return L("sync.port is 0 in config.json", "sync.port vaut 0 dans config.json") }
+        if try networkKey() == nil { return L("this node belongs to no network (palier network create, or join)", "ce nœud n'appartient à aucun réseau (palier network create, ou join)") }
         return nil
     }
 
@@ -120,8 +120,9 @@ extension BuildingNode {
         }
         let clock = self.clock
         syncSettings.onSameKeyElsewhere = { address in
-            let sentence = "Another node runs under this building's key (met at \(address), \(TimeSpec.format(clock.nowMillis()))): "
-                + "stop one of them. Two nodes with one key split the building's posts and neighbours cannot tell them apart."
+            let sentence = L("Another node runs under this building's key (met at \(address), \(TimeSpec.format(clock.nowMillis()))): "
+                + "stop one of them. Two nodes with one key split the building's posts and neighbours cannot tell them apart.", "Un autre nœud tourne sous la clé de cet immeuble (rencontré à \(address), le \(TimeSpec.format(clock.nowMillis()))) : "
+                + "arrêtez l'un des deux. Deux nœuds sous une même clé se partagent les publications de l'immeuble et les voisins ne peuvent pas les distinguer.")
             do {
                 try Data((sentence + "\n").utf8).write(to: sameKeyFile, options: .atomic)
             } catch {

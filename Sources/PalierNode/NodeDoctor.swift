@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import CTimex
+import PalierCore
 import PalierStore
 
 /// `palier doctor`: what stands between this box and a working node, each finding with the fix
@@ -65,49 +66,49 @@ extension BuildingNode {
         // The store, as SQLite sees it.
         do {
             if let problems = try store.integrityProblems() {
-                findings.append(.init(.problem, "store", "SQLite finds the store damaged: \(problems).",
-                                      fix: "Stop the node and restore the last backup (palier restore) into a new directory."))
+                findings.append(.init(.problem, "store", L("SQLite finds the store damaged: \(problems).", "SQLite trouve la base de données abîmée : \(problems)."),
+                                      fix: L("Stop the node and restore the last backup (palier restore) into a new directory.", "Arrêtez le nœud et restaurez la dernière sauvegarde (palier restore) dans un nouveau répertoire.")))
             } else {
                 let stats = try store.statistics()
-                findings.append(.init(.ok, "store", "The store is sound (\(stats.envelopes) envelope\(stats.envelopes == 1 ? "" : "s"))."))
+                findings.append(.init(.ok, "store", L("The store is sound (\(stats.envelopes) envelope\(stats.envelopes == 1 ? "" : "s")).", "La base de données est saine (\(stats.envelopes) enveloppe\(stats.envelopes == 1 ? "" : "s")).")))
             }
         } catch {
-            findings.append(.init(.problem, "store", "The store could not be checked: \(error)",
-                                  fix: "Stop the node and restore the last backup (palier restore) into a new directory."))
+            findings.append(.init(.problem, "store", L("The store could not be checked: \(error)", "La base de données n'a pas pu être vérifiée : \(error)"),
+                                  fix: L("Stop the node and restore the last backup (palier restore) into a new directory.", "Arrêtez le nœud et restaurez la dernière sauvegarde (palier restore) dans un nouveau répertoire.")))
         }
 
         // The clock: posts carry its time, and neighbours set aside posts from the future.
         switch probes.clockSynchronised() {
-        case true?: findings.append(.init(.ok, "clock", "The system clock is synchronised."))
+        case true?: findings.append(.init(.ok, "clock", L("The system clock is synchronised.", "L'horloge du système est synchronisée.")))
         case false?:
-            findings.append(.init(.warning, "clock", "The system clock is not synchronised: posts are dated by it, and neighbours set aside those that seem to come from the future.",
-                                  fix: "Install a time service (sudo apt install systemd-timesyncd), or point it at a time server on the local network."))
-        case nil: findings.append(.init(.warning, "clock", "The clock's synchronisation could not be read.", fix: "Check it with timedatectl."))
+            findings.append(.init(.warning, "clock", L("The system clock is not synchronised: posts are dated by it, and neighbours set aside those that seem to come from the future.", "L'horloge du système n'est pas synchronisée : elle date les publications, et les voisins mettent de côté celles qui semblent venir du futur."),
+                                  fix: L("Install a time service (sudo apt install systemd-timesyncd), or point it at a time server on the local network.", "Installez un service d'heure (sudo apt install systemd-timesyncd), ou réglez-le sur un serveur de temps du réseau local.")))
+        case nil: findings.append(.init(.warning, "clock", L("The clock's synchronisation could not be read.", "L'état de synchronisation de l'horloge n'a pas pu être lu."), fix: L("Check it with timedatectl.", "Vérifiez-le avec timedatectl.")))
         }
 
         // Room for the store to grow.
         if let (free, total) = probes.space(directory.root.path) {
-            let text = "\(Self.megabytes(free)) free of \(Self.megabytes(total)) on the disk of \(directory.root.path)"
+            let text = L("\(Self.megabytes(free)) free of \(Self.megabytes(total)) on the disk of \(directory.root.path)", "\(Self.megabytes(free)) libres sur \(Self.megabytes(total)) sur le disque de \(directory.root.path)")
             if free < Self.doctorMinimumFreeBytes {
-                findings.append(.init(.problem, "disk", "Only \(text).", fix: "Free some space on that disk (old logs: sudo journalctl --vacuum-size=100M); the node needs at least \(Self.megabytes(Self.doctorMinimumFreeBytes))."))
+                findings.append(.init(.problem, "disk", L("Only \(text).", "Seulement \(text)."), fix: L("Free some space on that disk (old logs: sudo journalctl --vacuum-size=100M); the node needs at least \(Self.megabytes(Self.doctorMinimumFreeBytes)).", "Libérez de la place sur ce disque (vieux journaux : sudo journalctl --vacuum-size=100M) ; le nœud a besoin d'au moins \(Self.megabytes(Self.doctorMinimumFreeBytes)).")))
             } else {
                 findings.append(.init(.ok, "disk", "\(text.prefix(1).uppercased())\(text.dropFirst())."))
             }
         } else {
-            findings.append(.init(.warning, "disk", "The free space of \(directory.root.path) could not be read.", fix: "Check it with df -h."))
+            findings.append(.init(.warning, "disk", L("The free space of \(directory.root.path) could not be read.", "L'espace libre de \(directory.root.path) n'a pas pu être lu."), fix: L("Check it with df -h.", "Vérifiez-le avec df -h.")))
         }
 
         // Finding neighbours: D-Bus and avahi-daemon.
         if configuration.sync.port == 0 || !configuration.sync.discovery {
-            findings.append(.init(.ok, "avahi", "Local discovery is off in the settings; avahi-daemon is not needed."))
+            findings.append(.init(.ok, "avahi", L("Local discovery is off in the settings; avahi-daemon is not needed.", "La découverte locale est désactivée dans les réglages ; avahi-daemon n'est pas nécessaire.")))
         } else if !FileManager.default.fileExists(atPath: probes.busSocket) {
-            findings.append(.init(.warning, "avahi", "There is no D-Bus system bus (\(probes.busSocket)), so neighbours on this network cannot be found.",
-                                  fix: "sudo apt install dbus avahi-daemon, then restart the node."))
+            findings.append(.init(.warning, "avahi", L("There is no D-Bus system bus (\(probes.busSocket)), so neighbours on this network cannot be found.", "Il n'y a pas de bus système D-Bus (\(probes.busSocket)) : les voisins de ce réseau ne peuvent pas être trouvés."),
+                                  fix: L("sudo apt install dbus avahi-daemon, then restart the node.", "sudo apt install dbus avahi-daemon, puis redémarrez le nœud.")))
         } else if !Self.processAlive(pidFile: probes.avahiPidFile) {
-            findings.append(.init(.warning, "avahi", "avahi-daemon is not running, so neighbours on this network cannot be found.",
+            findings.append(.init(.warning, "avahi", L("avahi-daemon is not running, so neighbours on this network cannot be found.", "avahi-daemon ne tourne pas : les voisins de ce réseau ne peuvent pas être trouvés."),
                                   fix: "sudo apt install avahi-daemon && sudo systemctl enable --now avahi-daemon"))
         } else {
-            findings.append(.init(.ok, "avahi", "avahi-daemon runs, on the D-Bus system bus."))
+            findings.append(.init(.ok, "avahi", L("avahi-daemon runs, on the D-Bus system bus.", "avahi-daemon tourne, sur le bus système D-Bus.")))
         }
 
         // Ports: free for a node that is not running, answering for one that is.
@@ -116,17 +117,17 @@ extension BuildingNode {
         if running == nil {
             let taken = ports.filter { probes.portInUse($0.1) }
             if taken.isEmpty {
-                findings.append(.init(.ok, "ports", "Ports \(ports.map { "\($0.1)" }.joined(separator: ", ")) are free for the node."))
+                findings.append(.init(.ok, "ports", L("Ports \(ports.map { "\($0.1)" }.joined(separator: ", ")) are free for the node.", "Les ports \(ports.map { "\($0.1)" }.joined(separator: ", ")) sont libres pour le nœud.")))
             } else {
                 let list = taken.map { "\($0.1) (\($0.0))" }.joined(separator: ", ")
-                findings.append(.init(.problem, "ports", "Another program listens on \(list).",
-                                      fix: "Stop that program (sudo ss -ltnp shows which), or choose another port in the settings."))
+                findings.append(.init(.problem, "ports", L("Another program listens on \(list).", "Un autre programme écoute sur \(list)."),
+                                      fix: L("Stop that program (sudo ss -ltnp shows which), or choose another port in the settings.", "Arrêtez ce programme (sudo ss -ltnp montre lequel), ou choisissez un autre port dans les réglages.")))
             }
         } else if configuration.feed.kioskPort > 0 && !probes.portInUse(configuration.feed.kioskPort) {
-            findings.append(.init(.warning, "ports", "The node runs but its kiosk page does not answer on port \(configuration.feed.kioskPort).",
-                                  fix: "Look at the node's log (journalctl -u palier) for why."))
+            findings.append(.init(.warning, "ports", L("The node runs but its kiosk page does not answer on port \(configuration.feed.kioskPort).", "Le nœud tourne mais sa page kiosque ne répond pas sur le port \(configuration.feed.kioskPort)."),
+                                  fix: L("Look at the node's log (journalctl -u palier) for why.", "Cherchez pourquoi dans le journal du nœud (journalctl -u palier).")))
         } else {
-            findings.append(.init(.ok, "ports", "The node runs and answers."))
+            findings.append(.init(.ok, "ports", L("The node runs and answers.", "Le nœud tourne et répond.")))
         }
 
         findings += fileFindings()
@@ -141,30 +142,30 @@ extension BuildingNode {
             var info = stat()
             guard lstat(url.path, &info) == 0 else { return }
             let actual = info.st_mode & 0o7777
-            if info.st_uid != uid { wrong.append("\(what) \(url.path) belongs to uid \(info.st_uid), not to the node's user") }
-            if actual & ~mode != 0 { wrong.append("\(what) \(url.path) has mode \(String(actual, radix: 8)), more open than \(String(mode, radix: 8))") }
+            if info.st_uid != uid { wrong.append(L("\(what) \(url.path) belongs to uid \(info.st_uid), not to the node's user", "\(what) \(url.path) appartient à l'uid \(info.st_uid), pas à l'utilisateur du nœud")) }
+            if actual & ~mode != 0 { wrong.append(L("\(what) \(url.path) has mode \(String(actual, radix: 8)), more open than \(String(mode, radix: 8))", "\(what) \(url.path) a le mode \(String(actual, radix: 8)), plus ouvert que \(String(mode, radix: 8))")) }
         }
-        check(directory.resolve(configuration.buildingKeyFile), mode: 0o600, what: "the building key")
-        check(networkKeyFile, mode: 0o600, what: "the network key")
-        check(directory.resolve(configuration.storeFile), mode: 0o600, what: "the store")
-        check(directory.configurationFile, mode: 0o644, what: "the settings")
-        check(directory.identitiesDirectory, mode: 0o700, what: "the identities directory")
+        check(directory.resolve(configuration.buildingKeyFile), mode: 0o600, what: L("the building key", "la clé de l'immeuble"))
+        check(networkKeyFile, mode: 0o600, what: L("the network key", "la clé du réseau"))
+        check(directory.resolve(configuration.storeFile), mode: 0o600, what: L("the store", "la base de données"))
+        check(directory.configurationFile, mode: 0o644, what: L("the settings", "le fichier de réglages"))
+        check(directory.identitiesDirectory, mode: 0o700, what: L("the identities directory", "le répertoire des identités"))
         let identities = (try? FileManager.default.contentsOfDirectory(atPath: directory.identitiesDirectory.path)) ?? []
-        for name in identities.sorted() { check(directory.identitiesDirectory.appendingPathComponent(name), mode: 0o600, what: "the identity") }
-        check(directory.root, mode: 0o711, what: "the data directory")
+        for name in identities.sorted() { check(directory.identitiesDirectory.appendingPathComponent(name), mode: 0o600, what: L("the identity", "l'identité")) }
+        check(directory.root, mode: 0o711, what: L("the data directory", "le répertoire de données"))
         if let group = configuration.feed.group, getgrnam(group) == nil {
-            wrong.append("the screens' group \(group) (feed.group) does not exist")
+            wrong.append(L("the screens' group \(group) (feed.group) does not exist", "le groupe des écrans \(group) (feed.group) n'existe pas"))
         }
-        guard !wrong.isEmpty else { return [.init(.ok, "files", "Keys, store and settings are the node's user's, and private.")] }
+        guard !wrong.isEmpty else { return [.init(.ok, "files", L("Keys, store and settings are the node's user's, and private.", "Clés, base de données et réglages appartiennent à l'utilisateur du nœud, et sont privés."))] }
         return wrong.map {
             .init(.problem, "files", "\($0.prefix(1).uppercased())\($0.dropFirst()).",
-                  fix: $0.contains("group") ? "Create the group (sudo groupadd --system \(configuration.feed.group ?? "")) or change feed.group."
-                      : "chmod it back (keys and store 0600) and give it to the node's user (sudo chown palier:palier for the package).")
+                  fix: $0.contains("group") ? L("Create the group (sudo groupadd --system \(configuration.feed.group ?? "")) or change feed.group.", "Créez le groupe (sudo groupadd --system \(configuration.feed.group ?? "")) ou changez feed.group.")
+                      : L("chmod it back (keys and store 0600) and give it to the node's user (sudo chown palier:palier for the package).", "Remettez son mode (clés et base 0600) et rendez-le à l'utilisateur du nœud (sudo chown palier:palier pour le paquet)."))
         }
     }
 
     static func megabytes(_ bytes: UInt64) -> String {
-        bytes >= 10 << 30 ? "\(bytes >> 30) GiB" : "\(bytes >> 20) MiB"
+        bytes >= 10 << 30 ? L("\(bytes >> 30) GiB", "\(bytes >> 30) Gio") : L("\(bytes >> 20) MiB", "\(bytes >> 20) Mio")
     }
 
     static func processAlive(pidFile: String) -> Bool {

@@ -63,16 +63,17 @@ public enum TimeSpec {
         case ..<60: return "\(seconds) s"
         case ..<3_600: return "\(seconds / 60) min"
         case ..<86_400: return seconds % 3_600 < 60 ? "\(seconds / 3_600) h" : "\(seconds / 3_600) h \(seconds % 3_600 / 60) min"
-        default: return seconds / 86_400 == 1 ? "1 day" : "\(seconds / 86_400) days"
+        default: return seconds / 86_400 == 1 ? L("1 day", "1 jour") : L("\(seconds / 86_400) days", "\(seconds / 86_400) jours")
         }
     }
 
     /// "12 min ago", or the date when it is a week or more ago; "just now" for a time not yet
     /// past (a neighbour's clock ahead of ours).
     public static func ago(millis: UInt64, now: UInt64) -> String {
-        guard now > millis else { return "just now" }
+        guard now > millis else { return L("just now", "à l'instant") }
         let elapsed = now - millis
-        return elapsed >= 7 * 86_400_000 ? "on \(format(millis))" : "\(duration(millis: elapsed)) ago"
+        return elapsed >= 7 * 86_400_000 ? L("on \(format(millis))", "le \(format(millis))")
+            : L("\(duration(millis: elapsed)) ago", "il y a \(duration(millis: elapsed))")
     }
 
     /// ISO 8601 in UTC with milliseconds, for JSON output.

@@ -6,49 +6,49 @@ import PalierStore
 
 struct Network: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: L("Show, create or join the neighbourhood network (its key is membership).", "Afficher, créer ou rejoindre le réseau de quartier (sa clé vaut appartenance)."),
+        abstract: L("Show, create or join the neighbourhood network (its key is membership).", "Afficher, créer ou rejoindre le réseau de quartier (sa clé vaut appartenance)."), discussion: L("Example: palier network", "Exemple : palier network"),
         subcommands: [ShowNetwork.self, Create.self, Join.self],
         defaultSubcommand: ShowNetwork.self
     )
 
     struct ShowNetwork: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: L("Show the network id and the invite for neighbours.", "Afficher l'identifiant du réseau et l'invitation pour les voisins."))
+        static let configuration = CommandConfiguration(commandName: "show", abstract: L("Show the network id and the invite for neighbours.", "Afficher l'identifiant du réseau et l'invitation pour les voisins."), discussion: L("Example: palier network show", "Exemple : palier network show"))
         @OptionGroup var options: NodeOptions
 
         func run() async throws {
             let node = try options.openNode()
             guard let key = try node.networkKey() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
-            print("Network id: \(key.id)")
-            print("Invite (give it only to neighbouring buildings' admins, in person): \(key.invite)")
-            print("A neighbour joins with: palier network join \(key.invite)")
+            print(L("Network id: \(key.id)", "Identifiant du réseau : \(key.id)"))
+            print(L("Invite (give it only to neighbouring buildings' admins, in person): \(key.invite)", "Invitation (à ne donner qu'aux administrateurs des immeubles voisins, en personne) : \(key.invite)"))
+            print(L("A neighbour joins with: palier network join \(key.invite)", "Un voisin rejoint le réseau avec : palier network join \(key.invite)"))
         }
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: L("Start a new neighbourhood network.", "Créer un nouveau réseau de quartier."))
+        static let configuration = CommandConfiguration(abstract: L("Start a new neighbourhood network.", "Créer un nouveau réseau de quartier."), discussion: L("Example: palier network create", "Exemple : palier network create"))
         @OptionGroup var options: NodeOptions
-        @Flag(help: "Leave the current network for the new one.") var replace = false
+        @Flag(help: H("Leave the current network for the new one.", "Quitter le réseau actuel pour le nouveau.")) var replace = false
 
         func run() async throws {
             let node = try options.openNode()
             let key = try node.createNetwork(replace: replace)
-            print("This node now belongs to network \(key.id).")
-            print("Invite: \(key.invite)")
-            print("Restart `palier run` for the change to take effect.")
+            print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
+            print(L("Invite: \(key.invite)", "Invitation : \(key.invite)"))
+            print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
         }
     }
 
     struct Join: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: L("Join a neighbourhood network from an invite string.", "Rejoindre un réseau de quartier avec une invitation."))
+        static let configuration = CommandConfiguration(abstract: L("Join a neighbourhood network from an invite string.", "Rejoindre un réseau de quartier avec une invitation."), discussion: L("Example: palier network join palier-invite-…", "Exemple : palier network join palier-invite-…"))
         @OptionGroup var options: NodeOptions
-        @Argument(help: "The invite (palier-invite-…) from a building of the network.") var invite: String
-        @Flag(help: "Leave the current network for this one.") var replace = false
+        @Argument(help: H("The invite (palier-invite-…) from a building of the network.", "L'invitation (palier-invite-…) d'un immeuble du réseau.")) var invite: String
+        @Flag(help: H("Leave the current network for this one.", "Quitter le réseau actuel pour celui-ci.")) var replace = false
 
         func run() async throws {
             let node = try options.openNode()
             let key = try node.joinNetwork(invite: invite, replace: replace)
-            print("This node now belongs to network \(key.id).")
-            print("Restart `palier run` for the change to take effect.")
+            print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
+            print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
         }
     }
 }
@@ -73,14 +73,19 @@ extension StanceCommand {
 struct Follow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: L("Show a neighbouring building's posts on this building's screen.", "Afficher les publications d'un immeuble voisin sur l'écran de cet immeuble."),
-        discussion: """
+        discussion: L("""
             By default its events, tips, classifieds and promos show here; its notices, flashes and \
             alerts are about its own building and stay on its screen. Its alerts never take over this screen.
             Example: palier follow <key> --kinds event,tip,classified,promo,notice
-            """)
+            """, """
+            Par défaut, ses événements, astuces, petites annonces et promotions s'affichent ici ; \
+            ses avis, flashs et alertes concernent son propre immeuble et restent sur son écran. \
+            Ses alertes ne prennent jamais la place de cet écran.
+            Exemple : palier follow <clé> --kinds event,tip,classified,promo,notice
+            """))
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
-    @Option(help: "The kinds of its posts to show, separated by commas (default: event,tip,classified,promo).")
+    @Argument(help: H("The building: its name, its key, or the start of its key as `palier peers` shows it.", "L'immeuble : son nom, sa clé, ou le début de sa clé tel que `palier peers` l'affiche.")) var building: String
+    @Option(help: H("The kinds of its posts to show, separated by commas (default: event,tip,classified,promo).", "Les genres de ses publications à afficher, séparés par des virgules (par défaut : event,tip,classified,promo)."))
     var kinds: String?
 
     func run() async throws {
@@ -91,45 +96,45 @@ struct Follow: AsyncParsableCommand {
                 guard let kind = Kind(name: name), kind.isContent else { throw NodeError.unknownKind(name) }
                 set.insert(kind)
             }
-            guard !set.isEmpty else { throw ValidationError("--kinds needs at least one kind: \(Kind.contentKinds.map(\.name).joined(separator: ", ")).") }
+            guard !set.isEmpty else { throw ValidationError(L("--kinds needs at least one kind: \(Kind.contentKinds.map(\.name).joined(separator: ", ")).", "--kinds demande au moins un genre : \(Kind.contentKinds.map(\.name).joined(separator: ", ")).")) }
             chosen = set
         }
         let node = try options.openNode()
         let key = try node.building(named: building)
         try node.setStance(.follow, for: key, kinds: chosen)
         let shown = chosen ?? FederationPolicy.defaultFollowedKinds
-        print("Following \(key.shortText)…: its \(Kind.contentKinds.filter(shown.contains).map(\.name).joined(separator: ", ")) show on this screen.")
+        print(L("Following \(key.shortText)…: its \(Kind.contentKinds.filter(shown.contains).map(\.name).joined(separator: ", ")) show on this screen.", "\(key.shortText)… est suivi : ses publications \(Kind.contentKinds.filter(shown.contains).map(\.name).joined(separator: ", ")) s'affichent sur cet écran."))
     }
 }
 
 struct Unfollow: StanceCommand {
     static let configuration = CommandConfiguration(abstract: L("Stop showing a building's posts (it stays synced).", "Ne plus afficher les publications d'un immeuble (il reste synchronisé)."))
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
+    @Argument(help: H("The building: its name, its key, or the start of its key as `palier peers` shows it.", "L'immeuble : son nom, sa clé, ou le début de sa clé tel que `palier peers` l'affiche.")) var building: String
     static let stance: BuildingStance? = nil
-    static let verb = "No longer following or blocking"
+    static var verb: String { L("No longer following or blocking", "Ni suivi ni bloqué désormais :") }
 }
 
 struct Block: StanceCommand {
     static let configuration = CommandConfiguration(abstract: L("Refuse a building's envelopes and sessions, and never relay them.", "Refuser les enveloppes et les sessions d'un immeuble, et ne jamais les relayer."))
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
+    @Argument(help: H("The building: its name, its key, or the start of its key as `palier peers` shows it.", "L'immeuble : son nom, sa clé, ou le début de sa clé tel que `palier peers` l'affiche.")) var building: String
     static let stance: BuildingStance? = .block
-    static let verb = "Blocked"
+    static var verb: String { L("Blocked", "Bloqué :") }
 }
 
 struct Unblock: StanceCommand {
     static let configuration = CommandConfiguration(abstract: L("Lift a block (the building is neither followed nor blocked).", "Lever un blocage (l'immeuble n'est alors ni suivi ni bloqué)."))
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The building: its name, its key, or the start of its key as `palier peers` shows it.") var building: String
+    @Argument(help: H("The building: its name, its key, or the start of its key as `palier peers` shows it.", "L'immeuble : son nom, sa clé, ou le début de sa clé tel que `palier peers` l'affiche.")) var building: String
     static let stance: BuildingStance? = nil
-    static let verb = "No longer following or blocking"
+    static var verb: String { L("No longer following or blocking", "Ni suivi ni bloqué désormais :") }
 }
 
 struct Peers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("List connected, known, followed and blocked buildings.", "Lister les immeubles connectés, connus, suivis et bloqués."))
+    static let configuration = CommandConfiguration(abstract: L("List connected, known, followed and blocked buildings.", "Lister les immeubles connectés, connus, suivis et bloqués."), discussion: L("Example: palier peers", "Exemple : palier peers"))
     @OptionGroup var options: NodeOptions
-    @Flag(help: "One JSON object per building.") var json = false
+    @Flag(help: H("One JSON object per building.", "Un objet JSON par immeuble.")) var json = false
 
     struct Entry: Codable {
         var building: PublicKey
@@ -164,7 +169,7 @@ struct Peers: AsyncParsableCommand {
             return
         }
         if entries.isEmpty {
-            print("No neighbouring building met yet.")
+            print(L("No neighbouring building met yet.", "Aucun immeuble voisin rencontré pour l'instant."))
             return
         }
         for entry in entries {

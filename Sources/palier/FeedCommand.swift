@@ -6,11 +6,11 @@ import PalierNode
 
 struct Feed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: L("Show what the elevator screen shows, live, from the running node's feed socket.", "Montrer en direct ce qu'affiche l'écran de l'ascenseur, depuis la prise du flux du nœud.")
+        abstract: L("Show what the elevator screen shows, live, from the running node's feed socket.", "Montrer en direct ce qu'affiche l'écran de l'ascenseur, depuis la prise du flux du nœud."), discussion: L("Example: palier feed --json", "Exemple : palier feed --json")
     )
 
     @OptionGroup var options: NodeOptions
-    @Flag(help: "Print the feed's JSON lines as they come (docs/feed.md).") var json = false
+    @Flag(help: H("Print the feed's JSON lines as they come (docs/feed.md).", "Afficher les lignes JSON du flux à mesure qu'elles arrivent (docs/feed.md).")) var json = false
 
     func run() async throws {
         let node = try options.openNode()
@@ -30,10 +30,10 @@ struct Feed: AsyncParsableCommand {
             switch type {
             case "hello":
                 let building = (event["building"] as? [String: Any])?["name"] as? String ?? ""
-                emit("Screen of \(building)")
+                emit(L("Screen of \(building)", "Écran de \(building)"))
             case "snapshot":
                 items = event["items"] as? [[String: Any]] ?? []
-                emit("— \(items.count) item\(items.count == 1 ? "" : "s") on the screen —")
+                emit(L("— \(items.count) item\(items.count == 1 ? "" : "s") on the screen —", "— \(items.count) élément\(items.count == 1 ? "" : "s") à l'écran —"))
                 for item in items { emit(Self.describe(item)) }
             case "upsert":
                 if let item = event["item"] as? [String: Any] { emit("+ \(Self.describe(item))") }
@@ -43,7 +43,7 @@ struct Feed: AsyncParsableCommand {
                 continue
             }
         }
-        emit("The node closed the feed.")
+        emit(L("The node closed the feed.", "Le nœud a fermé le flux."))
     }
 
     static func describe(_ item: [String: Any]) -> String {

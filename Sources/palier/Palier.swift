@@ -45,6 +45,9 @@ struct Palier: AsyncParsableCommand {
     )
 }
 
+/// An option's or argument's help in the current language (``L(_:_:)``).
+func H(_ english: String, _ french: String) -> ArgumentHelp { ArgumentHelp(L(english, french)) }
+
 /// Options every command shares.
 struct NodeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(L("The node's data directory (default: $PALIER_DIR, else /var/lib/palier where the package is installed, else ./.palier).",
@@ -68,14 +71,14 @@ struct NodeOptions: ParsableArguments {
 
 /// Which key signs: a named identity, a key file, or by default the building key.
 struct SignerOptions: ParsableArguments {
-    @Option(name: .customLong("as"), help: "Sign with the identity of this name (see `palier identity`).")
+    @Option(name: .customLong("as"), help: H("Sign with the identity of this name (see `palier identity`).", "Signer avec l'identité de ce nom (voir `palier identity`)."))
     var identity: String?
 
-    @Option(name: .long, help: "Sign with the key in this file.")
+    @Option(name: .long, help: H("Sign with the key in this file.", "Signer avec la clé de ce fichier."))
     var keyFile: String?
 
     func validate() throws {
-        if identity != nil && keyFile != nil { throw ValidationError("Give either --as or --key-file, not both.") }
+        if identity != nil && keyFile != nil { throw ValidationError(L("Give either --as or --key-file, not both.", "Donnez --as ou --key-file, pas les deux.")) }
     }
 
     func signingKey(_ node: BuildingNode) throws(NodeError) -> SigningKey {

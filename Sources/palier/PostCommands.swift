@@ -5,13 +5,13 @@ import PalierNode
 
 /// The fields of a post; all optional so that `edit` can change only some.
 struct ContentOptions: ParsableArguments {
-    @Option(help: "The title (at most 120 characters).") var title: String?
-    @Option(help: "The text (at most 2,000 bytes).") var body: String?
-    @Option(help: "Language tag, e.g. fr.") var lang: String?
-    @Option(help: "Event start: a date and time, e.g. 2026-12-24T18:30, or a duration from now.") var start: String?
-    @Option(help: "Event end (default: two hours after the start).") var end: String?
-    @Option(help: "Event place.") var place: String?
-    @Option(help: "Start showing it on the screens at this date and time (or after this duration), e.g. 2026-12-01T08:00 or 3d. Default: at once.")
+    @Option(help: H("The title (at most 120 characters).", "Le titre (120 caractères au plus).")) var title: String?
+    @Option(help: H("The text (at most 2,000 bytes).", "Le texte (2 000 octets au plus).")) var body: String?
+    @Option(help: H("Language tag, e.g. fr.", "Étiquette de langue, par exemple fr.")) var lang: String?
+    @Option(help: H("Event start: a date and time, e.g. 2026-12-24T18:30, or a duration from now.", "Début de l'événement : une date et une heure, par exemple 2026-12-24T18:30, ou une durée à partir de maintenant.")) var start: String?
+    @Option(help: H("Event end (default: two hours after the start).", "Fin de l'événement (par défaut : deux heures après le début).")) var end: String?
+    @Option(help: H("Event place.", "Lieu de l'événement.")) var place: String?
+    @Option(help: H("Start showing it on the screens at this date and time (or after this duration), e.g. 2026-12-01T08:00 or 3d. Default: at once.", "L'afficher sur les écrans à partir de cette date et heure (ou après cette durée), par exemple 2026-12-01T08:00 ou 3d. Par défaut : tout de suite."))
     var from: String?
 
     func apply(to content: inout PostContent, kind: Kind, now: UInt64) throws(NodeError) {
@@ -44,25 +44,28 @@ extension Scope: ExpressibleByArgument {
 struct Post: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: L("Post a signed message.", "Publier un message signé."),
-        discussion: """
+        discussion: L("""
             Kinds: \(Kind.contentKinds.map(\.name).joined(separator: ", ")). An event needs --start.
             Example: palier post event --title "Fête des voisins" --start 2026-12-05T18:00 --place "Cour"
-            """
+            """, """
+            Genres : \(Kind.contentKinds.map(\.name).joined(separator: ", ")). Un événement demande --start.
+            Exemple : palier post event --title "Fête des voisins" --start 2026-12-05T18:00 --place "Cour"
+            """)
     )
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
-    @Argument(help: "The kind of post.") var kind: String
+    @Argument(help: H("The kind of post.", "Le genre de publication.")) var kind: String
     @OptionGroup var content: ContentOptions
-    @Option(help: "When the post disappears: a duration (7d, 36h) or a date; at most 90 days (default 7 days after it starts showing, or the event's end).")
+    @Option(help: H("When the post disappears: a duration (7d, 36h) or a date; at most 90 days (default 7 days after it starts showing, or the event's end).", "Quand la publication disparaît : une durée (7d, 36h) ou une date ; 90 jours au plus (par défaut 7 jours après le début de son affichage, ou la fin de l'événement)."))
     var expires: String?
-    @Option(help: "building: this node only; neighbourhood: every node of the network. Default: building for notices, flashes and alerts, neighbourhood for the rest.")
+    @Option(help: H("building: this node only; neighbourhood: every node of the network. Default: building for notices, flashes and alerts, neighbourhood for the rest.", "building : ce nœud seulement ; neighbourhood : tous les nœuds du réseau. Par défaut : building pour les avis, flashs et alertes, neighbourhood pour le reste."))
     var scope: Scope?
 
     func validate() throws {
         // Said with this command's usage, not the top-level one.
-        guard content.title != nil else { throw ValidationError("A post needs --title.") }
-        if kind == Kind.event.name && content.start == nil { throw ValidationError("An event needs --start (e.g. --start 2026-12-05T18:00).") }
+        guard content.title != nil else { throw ValidationError(L("A post needs --title.", "Une publication demande --title.")) }
+        if kind == Kind.event.name && content.start == nil { throw ValidationError(L("An event needs --start (e.g. --start 2026-12-05T18:00).", "Un événement demande --start (par exemple --start 2026-12-05T18:00).")) }
     }
 
     func run() async throws {
@@ -79,9 +82,9 @@ struct Post: AsyncParsableCommand {
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
         let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope ?? kind.defaultScope, as: author)
         if let from = post.showsFrom, from > now {
-            print("Posted \(kind) \(envelope.id.shortHex): on the screens from \(TimeSpec.format(from)) until \(TimeSpec.format(envelope.expiresAt)).")
+            print(L("Posted \(kind) \(envelope.id.shortHex): on the screens from \(TimeSpec.format(from)) until \(TimeSpec.format(envelope.expiresAt)).", "Publié (\(kind)) \(envelope.id.shortHex) : sur les écrans du \(TimeSpec.format(from)) au \(TimeSpec.format(envelope.expiresAt))."))
         } else {
-            print("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).")
+            print(L("Posted \(kind) \(envelope.id.shortHex) until \(TimeSpec.format(envelope.expiresAt)).", "Publié (\(kind)) \(envelope.id.shortHex) jusqu'au \(TimeSpec.format(envelope.expiresAt))."))
         }
     }
 
@@ -109,13 +112,13 @@ struct List: AsyncParsableCommand {
     )
 
     @OptionGroup var options: NodeOptions
-    @Option(help: "Only this kind.") var kind: String?
-    @Option(help: "Show at most this many posts, the newest.") var limit = 20
-    @Flag(help: "Show every post (a district may hold tens of thousands).") var all = false
-    @Flag(help: "Print JSON.") var json = false
+    @Option(help: H("Only this kind.", "Ce genre seulement.")) var kind: String?
+    @Option(help: H("Show at most this many posts, the newest.", "Afficher au plus ce nombre de publications, les plus récentes.")) var limit = 20
+    @Flag(help: H("Show every post (a district may hold tens of thousands).", "Afficher toutes les publications (un quartier peut en compter des dizaines de milliers).")) var all = false
+    @Flag(help: H("Print JSON.", "Afficher du JSON.")) var json = false
 
     func validate() throws {
-        if limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        if limit < 1 { throw ValidationError(L("--limit must be at least 1.", "--limit doit valoir au moins 1.")) }
     }
 
     func run() async throws {
@@ -130,11 +133,11 @@ struct List: AsyncParsableCommand {
             return
         }
         if items.isEmpty {
-            print("Nothing to show.")
+            print(L("Nothing to show.", "Rien à afficher."))
             return
         }
         defer {
-            if more { print("… older posts are not shown: palier list --all, or --limit N.") }
+            if more { print(L("… older posts are not shown: palier list --all, or --limit N.", "… les publications plus anciennes ne sont pas affichées : palier list --all, ou --limit N.")) }
         }
         for item in items {
             let role = item.role?.name ?? "building"
@@ -156,11 +159,11 @@ struct List: AsyncParsableCommand {
 }
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("Show one envelope by id (or a unique id prefix).", "Afficher une enveloppe par son identifiant (ou un début d'identifiant unique)."))
+    static let configuration = CommandConfiguration(abstract: L("Show one envelope by id (or a unique id prefix).", "Afficher une enveloppe par son identifiant (ou un début d'identifiant unique)."), discussion: L("Example: palier show 3f9a2c", "Exemple : palier show 3f9a2c"))
 
     @OptionGroup var options: NodeOptions
-    @Argument(help: "The id or a unique prefix of it.") var id: String
-    @Flag(help: "Print the signed envelope bytes in hex, for checking with libsodium alone.") var hex = false
+    @Argument(help: H("The id or a unique prefix of it.", "L'identifiant, ou un début unique de celui-ci.")) var id: String
+    @Flag(help: H("Print the signed envelope bytes in hex, for checking with libsodium alone.", "Afficher en hexadécimal les octets signés de l'enveloppe, pour les vérifier avec libsodium seul.")) var hex = false
 
     func run() async throws {
         let node = try options.openNode()
@@ -234,9 +237,9 @@ struct Edit: AsyncParsableCommand {
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
-    @Argument(help: "The post's id or a unique prefix of it.") var id: String
+    @Argument(help: H("The post's id or a unique prefix of it.", "L'identifiant de la publication, ou un début unique de celui-ci.")) var id: String
     @OptionGroup var content: ContentOptions
-    @Option(help: "Take it off the screens at this date and time (or after this duration); at the latest its expiry when posted.")
+    @Option(help: H("Take it off the screens at this date and time (or after this duration); at the latest its expiry when posted.", "La retirer des écrans à cette date et heure (ou après cette durée) ; au plus tard à son échéance de publication."))
     var expires: String?
 
     /// The content fields, and --expires as the post's shows-until.
@@ -266,16 +269,16 @@ struct Edit: AsyncParsableCommand {
         let envelope = try node.edit(id, as: author) { (post, kind) throws(NodeError) in
             try change(&post, kind: kind, now: now)
         }
-        print("Edited \(id); edit \(envelope.id.shortHex).")
+        print(L("Edited \(id); edit \(envelope.id.shortHex).", "\(id) modifiée ; modification \(envelope.id.shortHex)."))
     }
 }
 
 struct Retract: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("Retract one of your posts: its text is erased on every node.", "Retirer une de vos publications : son texte est effacé sur tous les nœuds."))
+    static let configuration = CommandConfiguration(abstract: L("Retract one of your posts: its text is erased on every node.", "Retirer une de vos publications : son texte est effacé sur tous les nœuds."), discussion: L("Example: palier retract 3f9a2c", "Exemple : palier retract 3f9a2c"))
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
-    @Argument(help: "The post's id or a unique prefix of it.") var id: String
+    @Argument(help: H("The post's id or a unique prefix of it.", "L'identifiant de la publication, ou un début unique de celui-ci.")) var id: String
 
     func run() async throws {
         if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
@@ -291,24 +294,24 @@ struct Retract: AsyncParsableCommand {
         }
         let node = try options.openNode()
         let envelope = try node.retract(id, as: try signer.signingKey(node))
-        print("Retracted \(id); retract \(envelope.id.shortHex).")
+        print(L("Retracted \(id); retract \(envelope.id.shortHex).", "\(id) retirée ; retrait \(envelope.id.shortHex)."))
     }
 }
 
 struct Hide: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: L("Hide a post (admin): this building's posts everywhere, others' on this building's screen.", "Masquer une publication (administrateur) : celles de l'immeuble partout, celles des autres sur l'écran de l'immeuble.")
+        abstract: L("Hide a post (admin): this building's posts everywhere, others' on this building's screen.", "Masquer une publication (administrateur) : celles de l'immeuble partout, celles des autres sur l'écran de l'immeuble."), discussion: L("Example: palier hide 3f9a2c --reason \"hors sujet\"", "Exemple : palier hide 3f9a2c --reason \"hors sujet\"")
     )
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions
-    @Argument(help: "The post's id or a unique prefix of it.") var id: String
-    @Option(help: "Why, for the record.") var reason: String = ""
+    @Argument(help: H("The post's id or a unique prefix of it.", "L'identifiant de la publication, ou un début unique de celui-ci.")) var id: String
+    @Option(help: H("Why, for the record.", "Pourquoi, pour mémoire.")) var reason: String = ""
 
     func run() async throws {
         let node = try options.openNode()
         let envelope = try node.hide(id, reason: reason, as: try signer.signingKey(node))
-        print("Hidden \(id); hide \(envelope.id.shortHex).")
+        print(L("Hidden \(id); hide \(envelope.id.shortHex).", "\(id) masquée ; masquage \(envelope.id.shortHex)."))
     }
 }
 

@@ -110,9 +110,10 @@ import Glibc
             try a.peers().first { $0.building == b.building }?.lastSync != nil
         }
         #expect(synced != nil, "no reconciliation round was recorded")
-        // The screen has taken in what arrived (its refresh follows the store's change signal).
-        let expected = try a.status().shown
-        #expect(try await eventually(within: .seconds(10)) { await runtimeA.hub.playlist.items.count == expected } != nil)
+        // The tips have arrived (a round finishes once the differences are known; the bodies
+        // follow), and the screen has taken them in (its refresh follows the store's signal).
+        #expect(try await eventually(within: .seconds(15)) { try a.status().shown == 4 } != nil)
+        #expect(try await eventually(within: .seconds(10)) { await runtimeA.hub.playlist.items.count == 4 } != nil)
         // Over HTTP, as Prometheus reads it; then the figures straight from the runtime (a
         // parallel test's node may take a port between freePort() and the bind).
         #expect(try Self.scrape(port)["palier_build_info{version=\"\(PalierVersion.current)\"}"] == 1)
