@@ -93,12 +93,7 @@ import Glibc
         var logger = Logger(label: "test-metrics")
         logger.logLevel = .critical
         func start(_ node: BuildingNode, _ name: String) throws -> (NodeRuntime, Task<Void, any Error>) {
-            var options = NodeRuntime.Options()
-            options.transports = [memory.transport(name)]
-            options.discoveries = []
-            options.kiosk = false
-            options.tuneSync = { $0.minimumBackoff = .milliseconds(50); $0.maximumBackoff = .milliseconds(200) }
-            let runtime = try NodeRuntime(node: node, logger: logger, options: options)
+            let runtime = try NodeRuntime(node: node, logger: logger, options: .inMemory(memory, name))
             return (runtime, Task { try await runtime.run(signals: false) })
         }
         let (runtimeA, taskA) = try start(a, "a")

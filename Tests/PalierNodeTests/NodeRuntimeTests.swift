@@ -37,18 +37,7 @@ final class RuntimePair: Sendable {
         try a.grant(.resident, to: resident.publicKey, displayName: "Camille")
         var logger = Logger(label: "test-runtime")
         logger.logLevel = .critical
-        func options(_ name: String) -> NodeRuntime.Options {
-            var options = NodeRuntime.Options()
-            options.transports = [memory.transport(name)]
-            options.discoveries = []
-            options.kiosk = false
-            options.tuneSync = { settings in
-                settings.minimumBackoff = .milliseconds(50)
-                settings.maximumBackoff = .milliseconds(200)
-                tune(&settings)
-            }
-            return options
-        }
+        func options(_ name: String) -> NodeRuntime.Options { .inMemory(memory, name, tune: tune) }
         runtimeA = try NodeRuntime(node: a, logger: logger, options: options("a"))
         runtimeB = try NodeRuntime(node: b, logger: logger, options: options("b"))
         tasks = [runtimeA, runtimeB].map { runtime in Task { try await runtime.run(signals: false) } }
@@ -57,6 +46,23 @@ final class RuntimePair: Sendable {
     func stop() async {
         for task in tasks { task.cancel() }
         for task in tasks { _ = await task.result }
+    }
+}
+
+extension NodeRuntime.Options {
+    /// A runtime of the tests: sync over `memory` as `name`, no mDNS, no kiosk page, quick
+    /// redials; `tune` adjusts sync further.
+    static func inMemory(_ memory: InMemoryNetwork, _ name: String, tune: @escaping @Sendable (inout SyncSettings) -> Void = { _ in }) -> Self {
+        var options = NodeRuntime.Options()
+        options.transports = [memory.transport(name)]
+        options.discoveries = []
+        options.kiosk = false
+        options.tuneSync = { settings in
+            settings.minimumBackoff = .milliseconds(50)
+            settings.maximumBackoff = .milliseconds(200)
+            tune(&settings)
+        }
+        return options
     }
 }
 

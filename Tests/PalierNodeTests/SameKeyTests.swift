@@ -22,15 +22,7 @@ import Testing
     }
 
     static func start(_ node: BuildingNode, on memory: InMemoryNetwork, as name: String) throws -> (NodeRuntime, Task<Void, any Error>) {
-        var options = NodeRuntime.Options()
-        options.transports = [memory.transport(name)]
-        options.discoveries = []
-        options.kiosk = false
-        options.tuneSync = { settings in
-            settings.minimumBackoff = .milliseconds(50)
-            settings.maximumBackoff = .milliseconds(200)
-            settings.ownEndWait = .milliseconds(500)
-        }
+        let options = NodeRuntime.Options.inMemory(memory, name) { $0.ownEndWait = .milliseconds(500) }
         var logger = Logger(label: "test-same-key")
         logger.logLevel = .critical
         let runtime = try NodeRuntime(node: node, logger: logger, options: options)

@@ -99,13 +99,9 @@ import Glibc
         configuration.residents.port = 0
         let node = try BuildingNode.initialise(NodeDirectory(path: makeTemporaryDirectory().appendingPathComponent(".palier").path),
                                                configuration: configuration)
-        var options = NodeRuntime.Options()
-        options.transports = [InMemoryNetwork().transport("a")]
-        options.discoveries = []
-        options.kiosk = false
         var logger = Logger(label: "test-ready")
         logger.logLevel = .critical
-        let runtime = try NodeRuntime(node: node, logger: logger, options: options)
+        let runtime = try NodeRuntime(node: node, logger: logger, options: .inMemory(InMemoryNetwork(), "a"))
         #expect(!runtime.isReady())
         let (ready, signal) = AsyncStream<Bool>.makeStream()
         let task = Task { try await runtime.run(signals: false, onReady: { signal.yield(runtime.isReady()) }) }
