@@ -1,4 +1,5 @@
 import Foundation
+import PalierCore
 import PalierFeed
 
 /// config.json as text, for messages an admin can act on: which keys each section allows,
@@ -76,13 +77,13 @@ enum ConfigurationText {
         switch error {
         case .typeMismatch(let type, let context):
             let keyPath = path(context)
-            return (keyPath, "\(keyPath.joined(separator: ".")) must be \(kind(of: type))")
+            return (keyPath, L("\(keyPath.joined(separator: ".")) must be \(kind(of: type))", "\(keyPath.joined(separator: ".")) doit être \(kind(of: type))"))
         case .valueNotFound(let type, let context):
             let keyPath = path(context)
-            return (keyPath, "\(keyPath.joined(separator: ".")) must be \(kind(of: type)), not null")
+            return (keyPath, L("\(keyPath.joined(separator: ".")) must be \(kind(of: type)), not null", "\(keyPath.joined(separator: ".")) doit être \(kind(of: type)), pas null"))
         case .keyNotFound(let key, let context):
             let keyPath = path(context) + [key.stringValue]
-            return (path(context), "\(keyPath.joined(separator: ".")) is missing")
+            return (path(context), L("\(keyPath.joined(separator: ".")) is missing", "\(keyPath.joined(separator: ".")) manque"))
         case .dataCorrupted(let context):
             return (path(context), context.debugDescription)
         @unknown default:
@@ -92,11 +93,11 @@ enum ConfigurationText {
 
     static func kind(of type: Any.Type) -> String {
         switch type {
-        case is Int.Type: "a whole number"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is String.Type: "text in quotes"
-        case is [String].Type: "a list of texts in quotes, [\"…\"]"
+        case is Int.Type: L("a whole number", "un nombre entier")
+        case is Double.Type: L("a number", "un nombre")
+        case is Bool.Type: L("true or false", "true ou false")
+        case is String.Type: L("text in quotes", "un texte entre guillemets")
+        case is [String].Type: L("a list of texts in quotes, [\"…\"]", "une liste de textes entre guillemets, [\"…\"]")
         default: "a \(type)"
         }
     }

@@ -76,23 +76,25 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         let text = String(decoding: data, as: UTF8.self)
         func refuse(_ keyPath: [String], _ message: String) -> NodeError {
             let line = ConfigurationText.line(of: keyPath, in: text)
-            return NodeError(.configuration("The configuration \(path)\(line.map { " (line \($0))" } ?? "") is not valid: \(message)."))
+            return NodeError(.configuration(L("The configuration \(path)\(line.map { " (line \($0))" } ?? "") is not valid: \(message).", "Les réglages \(path)\(line.map { " (ligne \($0))" } ?? "") ne sont pas valides : \(message).")))
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
             let line = ConfigurationText.errorLine(error, in: text)
-            throw NodeError(.configuration("The configuration \(path)\(line.map { " (line \($0))" } ?? "") is not valid JSON: "
-                + "look for a missing comma or quote, or an extra comma before } or ]."))
+            throw NodeError(.configuration(L("The configuration \(path)\(line.map { " (line \($0))" } ?? "") is not valid JSON: "
+                + "look for a missing comma or quote, or an extra comma before } or ].", "Les réglages \(path)\(line.map { " (ligne \($0))" } ?? "") ne sont pas du JSON valide : "
+                + "cherchez une virgule ou un guillemet manquant, ou une virgule en trop avant } ou ].")))
         }
-        guard let root = object as? [String: Any] else { throw refuse([], "it must be one JSON object, { … }") }
+        guard let root = object as? [String: Any] else { throw refuse([], L("it must be one JSON object, { … }", "il faut un seul objet JSON, { … }")) }
         if let (keyPath, allowed) = ConfigurationText.unknownKey(in: root) {
             let section = keyPath.dropLast().joined(separator: ".")
-            let suggestion = allowed.first { $0.lowercased() == keyPath.last!.lowercased() }.map { " (did you mean \"\($0)\"?)" } ?? ""
-            throw refuse(keyPath, "unknown key \"\(keyPath.last!)\"\(section.isEmpty ? "" : " in \(section)")\(suggestion); "
-                + "the keys\(section.isEmpty ? "" : " of \(section)") are \(allowed.joined(separator: ", ")) (docs/configuration.md)")
+            let suggestion = allowed.first { $0.lowercased() == keyPath.last!.lowercased() }.map { L(" (did you mean \"\($0)\"?)", " (vouliez-vous dire \"\($0)\" ?)") } ?? ""
+            throw refuse(keyPath, L("unknown key \"\(keyPath.last!)\"\(section.isEmpty ? "" : " in \(section)")\(suggestion); "
+                + "the keys\(section.isEmpty ? "" : " of \(section)") are \(allowed.joined(separator: ", ")) (docs/configuration.md)", "clé inconnue \"\(keyPath.last!)\"\(section.isEmpty ? "" : " dans \(section)")\(suggestion) ; "
+                + "les clés\(section.isEmpty ? "" : " de \(section)") sont \(allowed.joined(separator: ", ")) (docs/configuration.md)"))
         }
         if let version = root["version"] as? Int, version != currentVersion {
-            throw refuse(["version"], "its version is \(version); this palier reads version \(currentVersion)")
+            throw refuse(["version"], L("its version is \(version); this palier reads version \(currentVersion)", "sa version est \(version) ; cette version de palier lit la version \(currentVersion)"))
         }
         let configuration: NodeConfiguration
         do {
@@ -126,7 +128,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
 
     private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> (keyPath: [String], problem: String)? {
         guard let value, !range.contains(value) else { return nil }
-        return (key.split(separator: ".").map(String.init), "\(key) is \(text(value)), it must lie between \(text(range.lowerBound)) and \(text(range.upperBound))")
+        return (key.split(separator: ".").map(String.init), L("\(key) is \(text(value)), it must lie between \(text(range.lowerBound)) and \(text(range.upperBound))", "\(key) vaut \(text(value)), il doit être compris entre \(text(range.lowerBound)) et \(text(range.upperBound))"))
     }
 
     /// Numbers as people write them: 5, not 5.0.
@@ -141,23 +143,23 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     /// The first value out of its range and where it is (`["feed", "kioskPort"]`).
     var problemWithKey: (keyPath: [String], problem: String)? {
         if let problem = Self.ranges.lazy.compactMap({ $0(self) }).first { return problem }
-        if (latitude == nil) != (longitude == nil) { return (["latitude"], "latitude and longitude must be given together") }
-        if buildingName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return (["buildingName"], "buildingName must not be empty") }
+        if (latitude == nil) != (longitude == nil) { return (["latitude"], L("latitude and longitude must be given together", "latitude et longitude vont ensemble")) }
+        if buildingName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return (["buildingName"], L("buildingName must not be empty", "buildingName ne doit pas être vide")) }
         if let panel = feed.panel {
-            if (panel.caretaker ?? "").count > 200 { return (["feed", "panel", "caretaker"], "feed.panel.caretaker is over 200 characters") }
-            if panel.emergency.count > 8 { return (["feed", "panel", "emergency"], "feed.panel.emergency has \(panel.emergency.count) numbers; a screen shows at most 8") }
+            if (panel.caretaker ?? "").count > 200 { return (["feed", "panel", "caretaker"], L("feed.panel.caretaker is over 200 characters", "feed.panel.caretaker dépasse 200 caractères")) }
+            if panel.emergency.count > 8 { return (["feed", "panel", "emergency"], L("feed.panel.emergency has \(panel.emergency.count) numbers; a screen shows at most 8", "feed.panel.emergency compte \(panel.emergency.count) numéros ; un écran en affiche 8 au plus")) }
             if let long = panel.emergency.first(where: { $0.label.count > 40 || $0.number.count > 30 }) {
-                return (["feed", "panel", "emergency"], "the emergency number \"\(long.label)\" is too long (label at most 40 characters, number at most 30)")
+                return (["feed", "panel", "emergency"], L("the emergency number \"\(long.label)\" is too long (label at most 40 characters, number at most 30)", "le numéro d'urgence \"\(long.label)\" est trop long (libellé de 40 caractères au plus, numéro de 30 au plus)"))
             }
         }
         if !KioskPage.languages.contains(feed.language) {
-            return (["feed", "language"], "feed.language is \"\(feed.language)\"; the screen speaks \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " or "))")
+            return (["feed", "language"], L("feed.language is \"\(feed.language)\"; the screen speaks \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " or "))", "feed.language vaut \"\(feed.language)\" ; l'écran parle \(KioskPage.languages.map { "\"\($0)\"" }.joined(separator: " ou "))"))
         }
         if let name = sync.staticPeers.first(where: { Endpoint($0) == nil }) {
-            return (["sync", "staticPeers"], "sync.staticPeers holds \"\(name)\", which is not host:port")
+            return (["sync", "staticPeers"], L("sync.staticPeers holds \"\(name)\", which is not host:port", "sync.staticPeers contient \"\(name)\", qui n'est pas de la forme hôte:port"))
         }
         if let name = residents.publicAddresses.first(where: { Endpoint($0) == nil }) {
-            return (["residents", "publicAddresses"], "residents.publicAddresses holds \"\(name)\", which is not host:port")
+            return (["residents", "publicAddresses"], L("residents.publicAddresses holds \"\(name)\", which is not host:port", "residents.publicAddresses contient \"\(name)\", qui n'est pas de la forme hôte:port"))
         }
         return nil
     }
@@ -277,7 +279,7 @@ public struct ResidentsConfiguration: Codable, Sendable, Hashable {
         let moderationText = try c.decodeIfPresent(String.self, forKey: .moderation) ?? Moderation.newMembers.rawValue
         guard let moderation = Moderation(rawValue: moderationText) else {
             throw DecodingError.dataCorruptedError(forKey: .moderation, in: c, debugDescription:
-                "residents.moderation is \"\(moderationText)\"; it must be one of \(Moderation.allCases.map(\.rawValue).joined(separator: ", "))")
+                L("residents.moderation is \"\(moderationText)\"; it must be one of \(Moderation.allCases.map(\.rawValue).joined(separator: ", "))", "residents.moderation vaut \"\(moderationText)\" ; il doit être l'un de \(Moderation.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
         self.moderation = moderation
     }

@@ -108,7 +108,8 @@ struct Post: AsyncParsableCommand {
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: L("List the posts this node shows, newest first: its building's and its neighbours' (not blocked ones).", "Lister les publications que ce nœud affiche, les plus récentes d'abord : celles de l'immeuble et des voisins (pas des bloqués)."),
-        discussion: "The elevator screen shows this building's posts and those of followed buildings (see `palier feed`)."
+        discussion: L("The elevator screen shows this building's posts and those of followed buildings (see `palier feed`).\nExample: palier list --kind event --limit 5",
+                      "L'écran de l'ascenseur montre les publications de cet immeuble et celles des immeubles suivis (voir `palier feed`).\nExemple : palier list --kind event --limit 5")
     )
 
     @OptionGroup var options: NodeOptions
@@ -172,7 +173,7 @@ struct Show: AsyncParsableCommand {
         // Not in the set: perhaps a resident's post waiting for moderation.
         if found == nil, let held = try node.pending().first(where: { $0.envelope.id.hex.hasPrefix(id.lowercased()) })?.envelope {
             found = held
-            status = "waiting for moderation; not shown or relayed until approved (palier approve \(held.id.shortHex), or palier reject)"
+            status = L("waiting for moderation; not shown or relayed until approved (palier approve \(held.id.shortHex), or palier reject)", "en attente de modération ; ni affichée ni relayée avant approbation (palier approve \(held.id.shortHex), ou palier reject)")
         }
         // Neither: the node's own sentence (unknown or ambiguous id).
         let envelope = try found ?? node.envelope(id)
@@ -180,12 +181,12 @@ struct Show: AsyncParsableCommand {
             let now = node.now()
             let hides = try node.store.hides(of: envelope.id, now: now)
             if try node.store.viewItem(envelope.id, now: now) != nil {
-                status = "shown"
+                status = L("shown", "affichée")
             } else if let hide = hides.first, case .hide(let reason) = hide.content.payload {
-                let by = hide.author == hide.building ? "the building \(hide.building.shortText)" : "\(hide.author.shortText)"
-                status = "hidden by \(by)\(reason.isEmpty ? "" : ": \(reason)")"
+                let by = hide.author == hide.building ? L("the building \(hide.building.shortText)", "l'immeuble \(hide.building.shortText)") : "\(hide.author.shortText)"
+                status = L("hidden by \(by)\(reason.isEmpty ? "" : ": \(reason)")", "masquée par \(by)\(reason.isEmpty ? "" : " : \(reason)")")
             } else {
-                status = "not shown here (its author has no role for it, it is for another building only, or it expired)"
+                status = L("not shown here (its author has no role for it, it is for another building only, or it expired)", "pas affichée ici (son auteur n'a pas de rôle pour cela, elle est réservée à un autre immeuble, ou elle a expiré)")
             }
         }
         if hex {
@@ -193,47 +194,55 @@ struct Show: AsyncParsableCommand {
             return
         }
         let c = envelope.content
-        print("id:        \(envelope.id.hex)")
-        print("kind:      \(c.kind)")
-        print("scope:     \(c.scope)")
-        print("building:  \(c.building.text)")
-        print("author:    \(c.author.text)")
-        print("created:   \(TimeSpec.format(c.createdAt)) (hlc \(c.timestamp))")
-        print("expires:   \(TimeSpec.format(c.expiresAt))")
-        if let status { print("status:    \(status)") }
-        if let target = c.target { print("target:    \(target.hex)") }
+        /// One field, its name in the reader's language, the values lined up.
+        func field(_ english: String, _ french: String, _ value: String) {
+            let name = L(english, french) + (Language.current == .fr ? " :" : ":")
+            print(name.padding(toLength: max(name.count + 1, 14), withPad: " ", startingAt: 0) + value)
+        }
+        field("id", "identifiant", envelope.id.hex)
+        field("kind", "genre", "\(c.kind)")
+        field("scope", "portée", "\(c.scope)")
+        field("building", "immeuble", c.building.text)
+        field("author", "auteur", c.author.text)
+        field("created", "créée le", "\(TimeSpec.format(c.createdAt)) (hlc \(c.timestamp))")
+        field("expires", "échéance", TimeSpec.format(c.expiresAt))
+        if let status { field("status", "état", status) }
+        if let target = c.target { field("target", "cible", target.hex) }
         switch c.payload {
         case .post(let post), .edit(_, let post):
-            print("title:     \(post.title)")
-            if !post.language.isEmpty { print("language:  \(post.language)") }
+            field("title", "titre", post.title)
+            if !post.language.isEmpty { field("language", "langue", post.language) }
             if let event = post.event {
-                print("event:     \(TimeSpec.format(event.startsAt)) → \(TimeSpec.format(event.endsAt))\(event.place.isEmpty ? "" : " at \(event.place)")")
+                let place = event.place.isEmpty ? "" : L(" at \(event.place)", " à \(event.place)")
+                field("event", "événement", "\(TimeSpec.format(event.startsAt)) → \(TimeSpec.format(event.endsAt))\(place)")
             }
-            if let from = post.showsFrom { print("shows from: \(TimeSpec.format(from))") }
-            if let until = post.showsUntil { print("shows until: \(TimeSpec.format(until))") }
-            for ext in post.otherExtensions { print("extension: \(ext.tag) (\(ext.value.count) bytes, from a newer palier)") }
-            if !post.body.isEmpty { print("body:\n\(post.body)") }
+            if let from = post.showsFrom { field("shows from", "affichée dès", TimeSpec.format(from)) }
+            if let until = post.showsUntil { field("shows until", "affichée jusqu'au", TimeSpec.format(until)) }
+            for ext in post.otherExtensions {
+                field("extension", "extension", L("\(ext.tag) (\(ext.value.count) bytes, from a newer palier)", "\(ext.tag) (\(ext.value.count) octets, d'une version plus récente de palier)"))
+            }
+            if !post.body.isEmpty { print(L("body:", "texte :") + "\n\(post.body)") }
         case .retract:
             break
         case .hide(let reason):
-            if !reason.isEmpty { print("reason:    \(reason)") }
+            if !reason.isEmpty { field("reason", "motif", reason) }
         case .grant(let grant):
-            print("subject:   \(grant.subject.text)")
-            print("role:      \(grant.role?.name ?? "revoked")")
-            if !grant.displayName.isEmpty { print("name:      \(grant.displayName)") }
+            field("subject", "sujet", grant.subject.text)
+            field("role", "rôle", grant.role?.name ?? L("revoked", "révoqué"))
+            if !grant.displayName.isEmpty { field("name", "nom", grant.displayName) }
         case .profile(let profile):
-            print("name:      \(profile.name)")
-            if !profile.address.isEmpty { print("address:   \(profile.address)") }
-            if let co = profile.coordinates { print("location:  \(co.latitude), \(co.longitude)") }
+            field("name", "nom", profile.name)
+            if !profile.address.isEmpty { field("address", "adresse", profile.address) }
+            if let co = profile.coordinates { field("location", "position", "\(co.latitude), \(co.longitude)") }
         }
-        print("signature: \(hexString(envelope.signature.bytes))")
+        field("signature", "signature", hexString(envelope.signature.bytes))
     }
 }
 
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: L("Change one of your posts; fields not given stay as they are.", "Modifier une de vos publications ; les champs non donnés restent tels quels."),
-        discussion: "Example: palier edit 3f2a9c1e --expires 2026-12-03T18:00 (off the screens then; not later than its first expiry)")
+        discussion: L("Example: palier edit 3f2a9c1e --expires 2026-12-03T18:00 (off the screens then; not later than its first expiry)", "Exemple : palier edit 3f2a9c1e --expires 2026-12-03T18:00 (retirée des écrans à ce moment ; pas après sa première échéance)"))
 
     @OptionGroup var options: NodeOptions
     @OptionGroup var signer: SignerOptions

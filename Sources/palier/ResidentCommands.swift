@@ -124,7 +124,8 @@ struct Enrol: AsyncParsableCommand {
 struct Join: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: L("Join your building with the code its admin gave you (on your own computer).", "Rejoindre votre immeuble avec le code que son administrateur vous a donné (sur votre ordinateur)."),
-        discussion: "Makes your key if you have none (kept in ~/.config/palier), proves the code to the building's node and receives your role."
+        discussion: L("Makes your key if you have none (kept in ~/.config/palier), proves the code to the building's node and receives your role.\nExample: palier join K7QM-2XPA-9RTD",
+                      "Crée votre clé si vous n'en avez pas (gardée dans ~/.config/palier), prouve le code au nœud de l'immeuble et reçoit votre rôle.\nExemple : palier join K7QM-2XPA-9RTD")
     )
 
     @Argument(help: H("The code: 12 characters such as K7QM-2XPA-9RTD, or the full code starting with palier-join-.", "Le code : 12 caractères comme K7QM-2XPA-9RTD, ou le code complet commençant par palier-join-.")) var code: String
@@ -213,7 +214,8 @@ enum LocalAddresses {
 struct Pending: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: L("List residents' posts waiting for moderation (admin).", "Lister les publications de résidents en attente de modération (administrateur)."),
-        discussion: "residents.moderation in config.json: none, new-members (default: a member's first 3 posts) or all."
+        discussion: L("residents.moderation in config.json: none, new-members (default: a member's first 3 posts) or all.\nExample: palier pending",
+                      "residents.moderation dans config.json : none, new-members (par défaut : les 3 premières publications d'un membre) ou all.\nExemple : palier pending")
     )
     @OptionGroup var options: NodeOptions
 
