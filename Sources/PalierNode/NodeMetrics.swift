@@ -104,7 +104,11 @@ struct MetricsService: Service {
         quiet.logLevel = max(logger.logLevel, .warning)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
         do {
-            try await app.runService()
+            // As a service of the node's group (`run()`, not `runService()`, which would catch
+            // SIGTERM itself and end before the group asks it to).
+            try await app.run()
+        } catch is CancellationError {
+            // Shutting down.
         } catch {
             logger.error("metrics cannot listen; the node runs without them", metadata: ["port": "\(port)", "error": "\(error)"])
             try? await gracefulShutdown()

@@ -42,6 +42,25 @@ struct ScaleBenchmark {
         let fillNow = UInt64(Date().timeIntervalSince1970 * 1000)
         let ratio = try fill(storePath: dir.appendingPathComponent("palier.sqlite").path, building: building, now: fillNow)
 
+        // What an admin waits for at this size, from each command's start: status, doctor
+        // (SQLite's integrity check of the whole store), an encrypted backup (it is built in
+        // memory: the peak memory of the commands is reported with it).
+        func timed(_ arguments: [String], allowed: Set<Int32> = [0]) throws -> Double {
+            let start = ContinuousClock.now
+            let (status, _) = try spawnAndWait(binary.path, arguments + ["--data-dir", dir.path])
+            guard allowed.contains(status) else { throw BenchError("palier \(arguments.joined(separator: " ")) failed (\(status))") }
+            return milliseconds(ContinuousClock.now - start)
+        }
+        let statusMs = try timed(["status"])
+        let doctorMs = try timed(["doctor"], allowed: [0, 1])  // 1: the bench machine's own warnings or problems
+        setenv("PALIER_PASSPHRASE", "banc d'essai du quartier", 1)
+        let backupFile = dir.deletingLastPathComponent().appendingPathComponent("bench.palier-backup").path
+        let backupMs = try timed(["backup", backupFile])
+        let backupBytes = (try? FileManager.default.attributesOfItem(atPath: backupFile)[.size] as? Int) ?? 0
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        let commandsPeakMb = Double(usage.ru_maxrss) / 1024
+
         // Start-up, until the feed socket answers with the playlist.
         let socketPath = dir.appendingPathComponent("run/feed.sock").path
         let started = ContinuousClock.now
@@ -119,6 +138,11 @@ struct ScaleBenchmark {
         print("post_to_screen_p99_ms \(format(percentile(postTimes, 0.99), 1))")
         print("rss_mb \(format(rss, 1))")
         print("ingest_ratio \(format(ratio, 2))")
+        print("status_ms \(format(statusMs, 1))")
+        print("doctor_ms \(format(doctorMs, 1))")
+        print("backup_ms \(format(backupMs, 1))")
+        print("backup_mb \(format(Double(backupBytes) / 1_048_576, 1))")
+        print("commands_peak_rss_mb \(format(commandsPeakMb, 1))")
         print("burst_screens_dropped \(dropped)")
         print("burst_last_post_to_screen_ms \(format(lastToScreen, 1))")
         print("idle_wakeups_per_s \(format(Double(wakeups) / Double(idleSeconds), 2))")

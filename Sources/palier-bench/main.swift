@@ -3,6 +3,8 @@ import Foundation
 /// palier-bench SCENARIO [--name value …]: prints `name value` lines; ratios against the raw
 /// limits are measured in the same run (see docs/benchmarks.md).
 let arguments = Array(CommandLine.arguments.dropFirst())
+// The palier processes the benchmarks start answer in English, which they read.
+setenv("PALIER_LANG", "en", 1)
 func option(_ name: String, _ fallback: Int) -> Int {
     guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) else {
         return fallback

@@ -197,7 +197,8 @@ struct Show: AsyncParsableCommand {
         /// One field, its name in the reader's language, the values lined up.
         func field(_ english: String, _ french: String, _ value: String) {
             let name = L(english, french) + (Language.current == .fr ? " :" : ":")
-            print(name.padding(toLength: max(name.count + 1, 14), withPad: " ", startingAt: 0) + value)
+            let width = Language.current == .fr ? 14 : 11
+            print(name.padding(toLength: max(name.count + 1, width), withPad: " ", startingAt: 0) + value)
         }
         field("id", "identifiant", envelope.id.hex)
         field("kind", "genre", "\(c.kind)")
