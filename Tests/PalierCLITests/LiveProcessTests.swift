@@ -130,7 +130,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
             status = try palier("status")
         }
-        #expect(status.stdout.contains("Node: running (pid \(process.processIdentifier))"))
+        #expect(status.stdout.contains("Node: running (pid \(process.processIdentifier)"))
+        #expect(status.stdout.contains("Version: palier ") && status.stdout.contains(", since "))
         // A second node on the same directory is refused.
         let second = try palier("run")
         #expect(second.status != 0)
