@@ -57,6 +57,15 @@ public final class NodeRuntime: Sendable {
         self.node = node
         self.logger = logger
         lock = try NodeLock(node.directory)
+        let settings = node.configuration.feed
+        let group: gid_t?
+        do {
+            group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
+        } catch {
+            throw NodeError.configuration("\(error)")
+        }
+        // Next to the lock: whoever sees the node running also sees its version and start.
+        node.writeRuntimeInfo(RuntimeInfo(version: PalierVersion.current, started: node.now(), pid: getpid()), logger: logger)
         // Whatever the previous run died handling is set aside before anything reads it again.
         journal = try CrashJournal(path: node.crashJournalPath)
         if let recovery = try journal.recover(node, now: node.now()) {
@@ -64,13 +73,6 @@ public final class NodeRuntime: Sendable {
                 "quarantined": "\(recovery.quarantined.count)",
                 "suspended": "\(recovery.suspended.map { $0.shortText } ?? "none")",
             ])
-        }
-        let settings = node.configuration.feed
-        let group: gid_t?
-        do {
-            group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
-        } catch {
-            throw NodeError.configuration("\(error)")
         }
         let journal = journal
         hub = FeedHub(
@@ -134,7 +136,6 @@ public final class NodeRuntime: Sendable {
         try journal.started(shownRow: node.store.lastRowID())
         defer { journal.stopped() }
         logger.info("node running", metadata: summary)
-        node.writeRuntimeInfo(RuntimeInfo(version: PalierVersion.current, started: node.now(), pid: getpid()), logger: logger)
         var services = services
         if let metricsPort {
             services.insert(.init(service: MetricsService(runtime: self, metrics: metrics, port: metricsPort, logger: logger)), at: 0)

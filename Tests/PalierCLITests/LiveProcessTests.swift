@@ -126,7 +126,8 @@ import Testing
 
         // Wait (bounded) until the node reports itself running.
         var status = try palier("status")
-        for _ in 0..<100 where !status.stdout.contains("Node: running") {
+        // (The version and start follow the lock by a moment: wait for both.)
+        for _ in 0..<100 where !status.stdout.contains("Node: running") || !status.stdout.contains(", since ") {
             try await Task.sleep(for: .milliseconds(100))
             status = try palier("status")
         }
