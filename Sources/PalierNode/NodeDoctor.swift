@@ -150,7 +150,13 @@ extension BuildingNode {
         check(directory.resolve(configuration.storeFile), mode: 0o600, what: L("the store", "la base de données"))
         check(directory.configurationFile, mode: 0o644, what: L("the settings", "le fichier de réglages"))
         check(directory.identitiesDirectory, mode: 0o700, what: L("the identities directory", "le répertoire des identités"))
-        let identities = (try? FileManager.default.contentsOfDirectory(atPath: directory.identitiesDirectory.path)) ?? []
+        var identities: [String] = []
+        if FileManager.default.fileExists(atPath: directory.identitiesDirectory.path) {
+            do { identities = try FileManager.default.contentsOfDirectory(atPath: directory.identitiesDirectory.path) } catch {
+                wrong.append(L("the identities directory \(directory.identitiesDirectory.path) could not be read (\(error.localizedDescription))",
+                               "le répertoire des identités \(directory.identitiesDirectory.path) n'a pas pu être lu (\(error.localizedDescription))"))
+            }
+        }
         for name in identities.sorted() { check(directory.identitiesDirectory.appendingPathComponent(name), mode: 0o600, what: L("the identity", "l'identité")) }
         check(directory.root, mode: 0o711, what: L("the data directory", "le répertoire de données"))
         if let group = configuration.feed.group, getgrnam(group) == nil {

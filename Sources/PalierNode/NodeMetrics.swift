@@ -22,10 +22,19 @@ public final class NodeMetrics: Sendable {
     private let started: Double
     /// The last value given to each counter: counters only go up, by the difference.
     private let counted = Mutex<[String: Int]>([:])
+    private let logger: Logger
 
-    public init(started: Date = Date()) {
+    public init(started: Date = Date(), logger: Logger = Logger(label: "palier")) {
         factory = PrometheusMetricsFactory(registry: registry)
         self.started = started.timeIntervalSince1970
+        self.logger = logger
+    }
+
+    /// A figure the store could not give: logged and counted (`palier_metrics_read_failures_total`),
+    /// the previous value left as it was.
+    private func failed(_ what: String, _ error: any Error) {
+        logger.warning("metrics: could not read the store", metadata: ["what": "\(what)", "error": "\(error)"])
+        CoreMetrics.Counter(label: "palier_metrics_read_failures_total", factory: factory).increment()
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
@@ -54,13 +63,17 @@ public final class NodeMetrics: Sendable {
         let node = runtime.node
         gauge("palier_build_info", [("version", Self.version)]).record(1)
         gauge("palier_start_time_seconds").record(started)
-        if let stats = try? node.store.statistics() {
+        do {
+            let stats = try node.store.statistics()
             for kind in Kind.allCases { gauge("palier_envelopes_stored", [("kind", kind.name)]).record(stats.byKind[kind] ?? 0) }
             gauge("palier_retracted_ids_stored").record(stats.erased)
             count("palier_store_refused_total", [("reason", "invalid")], total: stats.refused)
             count("palier_store_refused_total", [("reason", "future_dated")], total: stats.deferredFutureDated)
+        } catch {
+            failed("statistics", error)
         }
         let storePath = node.directory.resolve(node.configuration.storeFile).path
+        // A WAL that is not there (checkpointed away) counts as nothing.
         let bytes = ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: storePath + $0)[.size] as? Int }.reduce(0, +)
         gauge("palier_store_bytes").record(bytes)
         gauge("palier_screen_clients").record(await runtime.hub.subscriberCount)
@@ -78,7 +91,7 @@ public final class NodeMetrics: Sendable {
             count("palier_sync_refused_total", [("reason", "rate_limited")], total: stats.droppedRateLimited)
             count("palier_sync_store_failures_total", total: stats.storeFailures)
         }
-        if let peers = try? node.store.peers() { gauge("palier_sync_peers_known").record(peers.count) }
+        do { gauge("palier_sync_peers_known").record(try node.store.peers().count) } catch { failed("peers", error) }
     }
 }
 

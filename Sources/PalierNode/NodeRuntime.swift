@@ -40,7 +40,7 @@ public final class NodeRuntime: Sendable {
     /// nil when the residents' channel is off (`residents.port` 0).
     public let residents: ResidentService?
     /// The figures `GET /metrics` serves.
-    public let metrics = NodeMetrics()
+    public let metrics: NodeMetrics
     private let lock: NodeLock
     private let journal: CrashJournal
     private let logger: Logger
@@ -56,6 +56,7 @@ public final class NodeRuntime: Sendable {
     public init(node: BuildingNode, logger: Logger, options: Options = Options()) throws(NodeError) {
         self.node = node
         self.logger = logger
+        metrics = NodeMetrics(logger: logger)
         lock = try NodeLock(node.directory)
         let settings = node.configuration.feed
         let group: gid_t?
