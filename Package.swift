@@ -41,11 +41,17 @@ let package = Package(
             pkgConfig: "avahi-client",
             providers: [.apt(["libavahi-client-dev"])]
         ),
-        // QR codes of enrolment codes, for the CLI only.
+        // QR codes: the screen's for posts' links (PalierFeed), which the CLI draws too.
         .systemLibrary(
             name: "CQRencode",
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
+        ),
+        // Images: decoding, shrinking and re-encoding residents' photos, checking neighbours' blobs.
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
         ),
         // The kernel clock's synchronisation state (glibc's sys/timex.h), for `palier doctor`.
         .systemLibrary(name: "CTimex"),
@@ -84,12 +90,14 @@ let package = Package(
             ],
             swiftSettings: optimisedInDebug
         ),
+        // The only importer of CVips.
+        .target(name: "PalierImaging", dependencies: ["PalierCore", "CVips"]),
         // The screen's rules, pure: playlist, screen-safe text, feed lines. No I/O.
         .target(name: "PalierScreen", dependencies: ["PalierCore"], swiftSettings: optimisedInDebug),
         .target(
             name: "PalierFeed",
             dependencies: [
-                "PalierCore", "PalierScreen", "PalierStore",
+                "PalierCore", "PalierScreen", "PalierStore", "CQRencode",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -107,7 +115,7 @@ let package = Package(
         .target(
             name: "PalierNode",
             dependencies: [
-                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync", "PalierDiscovery", "CTimex",
+                "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierSync", "PalierDiscovery", "PalierImaging", "CTimex",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -118,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "palier",
             dependencies: [
-                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore", "PalierDiscovery", "CQRencode",
+                "PalierNode", "PalierCore", "PalierCrypto", "PalierFeed", "PalierStore", "PalierDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,6 +144,7 @@ let package = Package(
         ),
 
         .testTarget(name: "PalierCoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
+        .testTarget(name: "PalierImagingTests", dependencies: ["PalierImaging", "PalierCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PalierCryptoTests", dependencies: ["PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierStoreTests", dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierScreen", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),

@@ -87,6 +87,19 @@ def parse(envelope: bytes) -> dict:
                 if len(value) != 8:
                     raise ValueError(f"extension {tag} of {len(value)} bytes")
                 p["shows_from" if tag == 1 else "shows_until"] = struct.unpack(">Q", value)[0]
+            elif tag == 3:
+                # Images (§2.2.2): count, then blob, size, type, width, height, alt per image.
+                v = Reader(value)
+                images = []
+                for _ in range(v.u8()):
+                    blob, size, kind_code = v.take(32), struct.unpack(">I", v.take(4))[0], v.u8()
+                    width, height = struct.unpack(">HH", v.take(4))
+                    images.append({"blob": blob.hex(), "size": size, "type": kind_code, "width": width, "height": height, "alt": v.str16()})
+                if v.pos != len(value) or not images:
+                    raise ValueError("malformed images extension")
+                p["images"] = images
+            elif tag == 4:
+                p["link"] = value.decode("utf-8")
         return p
 
     if kind in ("tip", "classified", "event", "notice", "flash", "alert", "promo"):
@@ -225,6 +238,14 @@ def main() -> int:
             for key, field in (("shows from", "shows_from"), ("shows until", "shows_until")):
                 if key in v:
                     assert fields.get(field) == int(v[key]), field
+            if "image" in v:
+                # "image: <blob> <size> <media type> <width>x<height> <alt>"
+                blob, size, mime, dims, alt = v["image"].split(" ", 4)
+                image = fields["images"][0]
+                assert (image["blob"], image["size"], image["type"], f"{image['width']}x{image['height']}", image["alt"]) == \
+                    (blob, int(size), {"image/jpeg": 1, "image/png": 2, "image/webp": 3}[mime], dims, alt), "image"
+            if "link" in v:
+                assert fields.get("link") == v["link"], "link"
             message = DOMAIN + envelope[:fields["content_length"]]
             assert hashlib.blake2b(message, digest_size=32).hexdigest() == v["id"], "id"
             assert fields["signature"].hex() == v["signature"], "signature field"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what palier needs on a Debian machine, only what is missing: the C libraries it links
-# (libsodium, SQLite, Avahi's client, libqrencode) and pkg-config; for the tests, Chromium (the
+# (libsodium, SQLite, Avahi's client, libqrencode, libvips) and pkg-config; for the tests, Chromium (the
 # kiosk page in a real browser), zbar-tools (zbarimg reads an enrolment QR code back), setpriv (a screen without permission) and the Python packages `cryptography`
 # (independent test-vector check) and `websocket-client` (driving Chromium), and python3-venv
 # (the sync interop test installs the independent Noise implementation `noiseprotocol` in a
@@ -10,7 +10,7 @@
 # something must be installed.
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev libavahi-client-dev libqrencode-dev pkg-config python3 util-linux)
+packages=(libsodium-dev libsqlite3-dev libavahi-client-dev libqrencode-dev libvips-dev pkg-config python3 util-linux)
 # The Debian package: strip, dpkg-shlibdeps; its test also needs debootstrap.
 deb_packages=(binutils dpkg-dev gzip xz-utils)
 [ "${1:-}" = "--deb" ] && packages+=("${deb_packages[@]}")

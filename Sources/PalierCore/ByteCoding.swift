@@ -9,6 +9,9 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) {
         for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
     }
+    mutating func u32(_ v: UInt32) {
+        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
+    }
     mutating func i32(_ v: Int32) {
         let u = UInt32(bitPattern: v)
         for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: u >> UInt32(shift))) }
@@ -50,6 +53,12 @@ struct ByteReader {
         guard remaining >= 2 else { throw .truncated }
         defer { offset += 2 }
         return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+
+    mutating func u32() throws(EnvelopeError) -> UInt32 {
+        guard remaining >= 4 else { throw .truncated }
+        defer { offset += 4 }
+        return bytes[offset..<offset + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     mutating func u64() throws(EnvelopeError) -> UInt64 {

@@ -146,6 +146,8 @@ public enum EnvelopeCodec {
         var all = post.otherExtensions
         if let from = post.showsFrom { all.append(PostExtension(tag: PostExtension.showsFrom, value: u64(from))) }
         if let until = post.showsUntil { all.append(PostExtension(tag: PostExtension.showsUntil, value: u64(until))) }
+        if !post.images.isEmpty { all.append(PostExtension(tag: PostExtension.images, value: imagesValue(post.images))) }
+        if let link = post.link { all.append(PostExtension(tag: PostExtension.link, value: Array(link.utf8))) }
         return all.sorted { $0.tag < $1.tag }
     }
 
@@ -176,10 +178,50 @@ public enum EnvelopeCodec {
                 guard value.count == 8 else { throw .invalidExtension(tag) }
                 let time = value.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 if tag == PostExtension.showsFrom { post.showsFrom = time } else { post.showsUntil = time }
+            case PostExtension.images:
+                post.images = try readImages(value)
+            case PostExtension.link:
+                guard let link = String(validating: value, as: UTF8.self) else { throw .invalidUTF8("link") }
+                post.link = link
             default:
                 post.otherExtensions.append(PostExtension(tag: tag, value: value))
             }
         }
         return post
+    }
+
+    /// Extension 3: `count: u8`, then per image its blob (32 bytes), `size: u32`, `type: u8`,
+    /// `width: u16`, `height: u16` and `alt: str16`.
+    static func imagesValue(_ images: [ImageReference]) -> [UInt8] {
+        var w = ByteWriter(capacity: 64 * images.count)
+        w.u8(UInt8(clamping: images.count))
+        for image in images {
+            w.raw(image.blob.bytes)
+            w.u32(image.byteCount)
+            w.u8(image.type.rawValue)
+            w.u16(image.width)
+            w.u16(image.height)
+            w.string16(image.alt)
+        }
+        return w.bytes
+    }
+
+    static func readImages(_ value: [UInt8]) throws(EnvelopeError) -> [ImageReference] {
+        var r = ByteReader(value)
+        let count = Int(try r.u8())
+        // An empty list would be written as no extension at all: other bytes, another id.
+        guard count > 0 else { throw .invalidExtension(PostExtension.images) }
+        var images: [ImageReference] = []
+        for _ in 0..<count {
+            let blob = BlobID(bytes: try r.raw(BlobID.byteCount))!
+            let size = try r.u32()
+            let code = try r.u8()
+            guard let type = ImageType(rawValue: code) else { throw .invalidAttachment(.unknownImageType(code)) }
+            let width = try r.u16()
+            let height = try r.u16()
+            images.append(ImageReference(blob: blob, byteCount: size, type: type, width: width, height: height, alt: try r.string16("alt")))
+        }
+        guard r.remaining == 0 else { throw .invalidExtension(PostExtension.images) }
+        return images
     }
 }

@@ -11,17 +11,24 @@ public struct PostContent: Hashable, Sendable {
     /// When screens stop showing it, if before the envelope's expiry (extension 2). An edit
     /// sets it to take a post off the screens early.
     public var showsUntil: UInt64?
+    /// Images the post shows (extension 3), at most four.
+    public var images: [ImageReference]
+    /// An address screens show as a QR code (extension 4).
+    public var link: String?
     /// Extensions this version does not know, kept so that the signed bytes stay the same.
     public var otherExtensions: [PostExtension]
 
     public init(title: String, body: String = "", language: String = "", event: EventDetails? = nil,
-                showsFrom: UInt64? = nil, showsUntil: UInt64? = nil, otherExtensions: [PostExtension] = []) {
+                showsFrom: UInt64? = nil, showsUntil: UInt64? = nil, images: [ImageReference] = [], link: String? = nil,
+                otherExtensions: [PostExtension] = []) {
         self.title = title
         self.body = body
         self.language = language
         self.event = event
         self.showsFrom = showsFrom
         self.showsUntil = showsUntil
+        self.images = images
+        self.link = link
         self.otherExtensions = otherExtensions
     }
 }
@@ -30,6 +37,10 @@ public struct PostContent: Hashable, Sendable {
 public struct PostExtension: Hashable, Sendable {
     public static let showsFrom: UInt8 = 1
     public static let showsUntil: UInt8 = 2
+    public static let images: UInt8 = 3
+    public static let link: UInt8 = 4
+    /// The tags this version reads.
+    public static let known: Set<UInt8> = [showsFrom, showsUntil, images, link]
 
     public var tag: UInt8
     public var value: [UInt8]

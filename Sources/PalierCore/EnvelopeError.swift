@@ -22,6 +22,7 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
         case notSignedByBuilding(Kind)
         case invalidCoordinates
         case invalidExtension(UInt8)
+        case invalidAttachment(AttachmentProblem)
         case neverShown
         case badSignature
         case expired
@@ -57,6 +58,18 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
     public static func editOfNonContentKind(_ k: UInt8) -> Self { Self(.editOfNonContentKind(k)) }
     public static func notSignedByBuilding(_ kind: Kind) -> Self { Self(.notSignedByBuilding(kind)) }
     public static let invalidCoordinates = Self(.invalidCoordinates)
+    /// What is wrong with a post's images or link.
+    public enum AttachmentProblem: Hashable, Sendable {
+        case tooManyImages(Int)
+        case repeatedImage
+        case imageTooLarge(bytes: UInt64)
+        case imageDimensions(width: Int, height: Int)
+        case unknownImageType(UInt8)
+        case link(String)
+    }
+
+    public static func invalidAttachment(_ problem: AttachmentProblem) -> Self { Self(.invalidAttachment(problem)) }
+
     /// A post extension out of order, repeated, or of the wrong length for its tag.
     public static func invalidExtension(_ tag: UInt8) -> Self { Self(.invalidExtension(tag)) }
     /// A post that starts showing after it stops or expires.
@@ -86,6 +99,15 @@ public struct EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible 
         case .unknownScope(let s): L("scope code \(s) is unknown", "le code de portée \(s) est inconnu")
         case .unknownRole(let r): L("role code \(r) is unknown", "le code de rôle \(r) est inconnu")
         case .invalidFlag(let f): L("the \(f) flag must be 0 or 1", "l'indicateur \(f) doit valoir 0 ou 1")
+        case .invalidAttachment(let problem):
+            switch problem {
+            case .tooManyImages(let n): L("a post carries at most \(Limits.maximumImages) images, not \(n)", "une publication porte au plus \(Limits.maximumImages) images, pas \(n)")
+            case .repeatedImage: L("the same image is attached twice", "la même image est jointe deux fois")
+            case .imageTooLarge(let n): L("an image of \(n) bytes: the limit is \(Limits.maximumBlobBytes) bytes", "une image de \(n) octets : la limite est de \(Limits.maximumBlobBytes) octets")
+            case .imageDimensions(let w, let h): L("an image of \(w) × \(h) pixels: each side must be 1 to \(Limits.maximumImageSide)", "une image de \(w) × \(h) pixels : chaque côté doit mesurer de 1 à \(Limits.maximumImageSide)")
+            case .unknownImageType(let code): L("unknown image type \(code)", "type d'image inconnu \(code)")
+            case .link(let why): L("the link is refused: \(why)", "le lien est refusé : \(why)")
+            }
         case .invalidExtension(let tag): L("post extension \(tag) is out of order, repeated, or of the wrong length", "l'extension \(tag) de la publication est hors d'ordre, répétée ou de mauvaise longueur")
         case .neverShown: L("the post would never be shown: it starts showing after it stops (or after it expires)", "la publication ne serait jamais affichée : son affichage commence après sa fin (ou après son échéance)")
         case .invalidUTF8(let f): L("the \(f) is not valid UTF-8", "\(Self.field(f)) n'est pas de l'UTF-8 valide")

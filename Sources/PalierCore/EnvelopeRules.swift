@@ -49,7 +49,7 @@ public enum EnvelopeRules {
         guard from < min(post.showsUntil ?? .max, expiresAt) else { throw .neverShown }
         var tags = Set<UInt8>()
         for ext in post.otherExtensions {
-            guard ext.tag != PostExtension.showsFrom, ext.tag != PostExtension.showsUntil, ext.value.count <= Int(UInt16.max),
+            guard !PostExtension.known.contains(ext.tag), ext.value.count <= Int(UInt16.max),
                   tags.insert(ext.tag).inserted else { throw .invalidExtension(ext.tag) }
         }
         try checkLine(post.title, field: "title", limit: Limits.maximumTitleScalars, allowEmpty: false)
@@ -63,10 +63,29 @@ public enum EnvelopeRules {
               language.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "-") }) else {
             throw .invalidLanguage
         }
+        try checkAttachments(post)
         if let event = post.event {
             guard event.endsAt >= event.startsAt else { throw .eventEndsBeforeStart }
             try checkLine(event.place, field: "place", limit: Limits.maximumPlaceScalars, allowEmpty: true)
         }
+    }
+
+    /// Images and link (extensions 3 and 4, docs/protocol.md §2.2.2).
+    static func checkAttachments(_ post: PostContent) throws(EnvelopeError) {
+        guard post.images.count <= Limits.maximumImages else { throw .invalidAttachment(.tooManyImages(post.images.count)) }
+        var seen = Set<BlobID>()
+        for image in post.images {
+            guard seen.insert(image.blob).inserted else { throw .invalidAttachment(.repeatedImage) }
+            guard image.byteCount > 0, image.byteCount <= UInt32(Limits.maximumBlobBytes) else {
+                throw .invalidAttachment(.imageTooLarge(bytes: UInt64(image.byteCount)))
+            }
+            guard image.width > 0, image.height > 0, Int(image.width) <= Limits.maximumImageSide,
+                  Int(image.height) <= Limits.maximumImageSide else {
+                throw .invalidAttachment(.imageDimensions(width: Int(image.width), height: Int(image.height)))
+            }
+            try checkLine(image.alt, field: "alt", limit: Limits.maximumAltScalars, allowEmpty: false)
+        }
+        if let link = post.link, let problem = LinkRules.problem(link) { throw .invalidAttachment(.link(problem)) }
     }
 
     /// A single line of text: no control characters, at most `limit` Unicode scalars (code points).

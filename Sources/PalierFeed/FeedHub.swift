@@ -156,7 +156,25 @@ public actor FeedHub {
             later = [later, next].compactMap { $0 }.min()
         }
         playlist.nextChange = [playlist.nextChange, later].compactMap { $0 }.min()
+        try attachMedia(&playlist.items, store: store)
         return playlist
+    }
+
+    /// Fills the items' images with their files, leaving out those not held yet, and draws
+    /// their links' QR codes.
+    static func attachMedia(_ items: inout [ScreenItem], store: EnvelopeStore) throws(StoreError) {
+        for index in items.indices where !items[index].images.isEmpty || items[index].link != nil {
+            var held: [ScreenItem.Image] = []
+            for var image in items[index].images {
+                guard let id = BlobID(hex: image.blob), let record = try store.heldBlob(id) else { continue }
+                image.path = store.blobFiles.path(of: id, type: record.type)
+                held.append(image)
+            }
+            items[index].images = held
+            if let url = items[index].link?.url {
+                items[index].link?.qr = QRCode(url)?.svg ?? ""
+            }
+        }
     }
 
     /// Everything the playlist was made from has been through the screen's rules and its

@@ -1,6 +1,8 @@
 import Hummingbird
+import PalierCore
 import Logging
 import NIOCore
+import PalierStore
 import ServiceLifecycle
 
 /// The kiosk web server on loopback: the screen page, `/feed.json` (the current snapshot) and
@@ -53,6 +55,28 @@ public enum KioskServer {
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: snapshot))
+            )
+        }
+        // Posts' images, by their content address: never change, so cached for good.
+        let store = hub.store
+        router.get("/blobs/:name") { _, context in
+            let name = context.parameters.get("name") ?? ""
+            let found: (bytes: [UInt8], type: ImageType)?
+            do throws(StoreError) {
+                found = try store.heldBlobBytes(named: name)
+            } catch {
+                logger.error("kiosk could not read an image", metadata: ["image": "\(name)", "error": "\(error)"])
+                found = nil
+            }
+            guard let found else {
+                return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: "No such image here.\n")))
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: found.type.mediaType, .cacheControl: "public, max-age=31536000, immutable",
+                          .init("X-Content-Type-Options")!: "nosniff"],
+                body: .init(byteBuffer: ByteBuffer(bytes: found.bytes))
             )
         }
         router.get("/events") { _, _ in

@@ -1,5 +1,6 @@
 import Foundation
 import PalierCore
+import PalierImaging
 import PalierFeed
 import PalierCrypto
 import PalierDiscovery
@@ -108,7 +109,9 @@ extension BuildingNode {
         let settings = configuration.sync
         var engine = SyncEngine.Configuration(name: configuration.buildingName)
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
+        engine.blobBudget = configuration.blobs.budgetBytes
         var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
+        syncSettings.blobCheck = { bytes, record in ImageProcessor.check(bytes, type: record.type, width: record.width, height: record.height) }
         syncSettings.journal = journal
         let file = syncStatusFile
         let sameKeyFile = sameKeyStatusFile

@@ -1,5 +1,6 @@
 import Foundation
 import PalierCore
+import PalierImaging
 import PalierCrypto
 import PalierStore
 import PalierFeed
@@ -58,6 +59,31 @@ extension BuildingNode {
                 timestamp: timestamp, expiresAt: expiry, payload: .post(content)
             )
         }
+    }
+
+    /// Makes an image file ready to post and keeps it on this node: decoded, shrunk to the
+    /// screen's size, turned upright and re-encoded without metadata (ImageProcessor), within
+    /// the node's image budget. The blob is spared for a minute, until the post naming it is
+    /// written; a post that is never written leaves it to be collected.
+    public func attachImage(file path: String, alt: String) throws(NodeError) -> ImageReference {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .imageRefused(path, L("it cannot be read", "il est illisible"))
+        }
+        let prepared: PreparedImage
+        do throws(ImageError) {
+            prepared = try ImageProcessor.prepare(Array(data))
+        } catch {
+            throw .imageRefused(path, error.description)
+        }
+        let id = BlobID(bytes: SodiumCrypto().blake2b256(prepared.bytes))!
+        let reference = ImageReference(blob: id, byteCount: UInt32(prepared.bytes.count), type: prepared.type,
+                                       width: UInt16(prepared.width), height: UInt16(prepared.height), alt: alt)
+        do throws(StoreError) {
+            try store.keepBlob(BlobRecord(reference), bytes: prepared.bytes, budget: configuration.blobs.budgetBytes, now: now(), pinned: true)
+        } catch {
+            throw NodeError.wrap(error)
+        }
+        return reference
     }
 
     /// Grants `role` to `subject` (signed by the building key).

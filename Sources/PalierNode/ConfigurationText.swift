@@ -15,6 +15,7 @@ enum ConfigurationText {
         "sync": SyncConfiguration.CodingKeys.allCases.map(\.rawValue),
         "residents": ResidentsConfiguration.CodingKeys.allCases.map(\.rawValue),
         "metrics": MetricsConfiguration.CodingKeys.allCases.map(\.rawValue),
+        "blobs": BlobsConfiguration.CodingKeys.allCases.map(\.rawValue),
     ]
 
     /// The first key no section allows, depth first in the file's order as JSONSerialization

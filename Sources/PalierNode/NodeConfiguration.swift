@@ -24,6 +24,8 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var residents = ResidentsConfiguration()
     /// The node's figures for Prometheus, on loopback.
     public var metrics = MetricsConfiguration()
+    /// Images of posts.
+    public var blobs = BlobsConfiguration()
 
     public init(buildingName: String, address: String = "", latitude: Double? = nil, longitude: Double? = nil) {
         self.buildingName = buildingName
@@ -33,7 +35,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync, residents, metrics
+        case version, buildingName, address, latitude, longitude, storeFile, buildingKeyFile, feed, sync, residents, metrics, blobs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,6 +51,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         sync = try c.decodeIfPresent(SyncConfiguration.self, forKey: .sync) ?? SyncConfiguration()
         residents = try c.decodeIfPresent(ResidentsConfiguration.self, forKey: .residents) ?? ResidentsConfiguration()
         metrics = try c.decodeIfPresent(MetricsConfiguration.self, forKey: .metrics) ?? MetricsConfiguration()
+        blobs = try c.decodeIfPresent(BlobsConfiguration.self, forKey: .blobs) ?? BlobsConfiguration()
     }
 
     /// The building's profile as signed into the store.
@@ -124,6 +127,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         { check("sync.reconcileSeconds", $0.sync.reconcileSeconds, 1...86_400) },
         { check("residents.port", $0.residents.port, 0...65535) },
         { check("metrics.port", $0.metrics.port, 0...65535) },
+        { check("blobs.budgetMiB", $0.blobs.budgetMiB, 0...1_048_576) },
     ]
 
     private static func check<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) -> (keyPath: [String], problem: String)? {
@@ -298,6 +302,25 @@ public struct MetricsConfiguration: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 7483
     }
+}
+
+/// Images of posts (docs/protocol.md §2.2.2, §8.1).
+public struct BlobsConfiguration: Codable, Sendable, Hashable {
+    /// The most room images take on this node, in MiB: posted here or fetched from neighbours.
+    /// 0: no image is kept (posts show without theirs).
+    public var budgetMiB = 512
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case budgetMiB }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        budgetMiB = try c.decodeIfPresent(Int.self, forKey: .budgetMiB) ?? 512
+    }
+
+    /// The budget in bytes.
+    public var budgetBytes: Int64 { Int64(budgetMiB) << 20 }
 }
 
 extension NodeConfiguration {

@@ -53,6 +53,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case hiddenByOther(EnvelopeID, PublicKey)
         case notTheOwner(String, String)
         case invalidPaperKey(PaperKeyError)
+        case imageRefused(String, String)
     }
     package let code: Code
 
@@ -70,7 +71,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public var exitCode: Int32 {
         switch code {
         case .unknownKind, .unknownRole, .invalidTime, .expiryInThePast, .invalidKey, .invalidIdentityName, .invalidInvite, .ownBuilding, .cannotOutlive: 64  // EX_USAGE
-        case .invalid, .refused, .notAPost, .retracted: 65  // EX_DATAERR
+        case .invalid, .refused, .notAPost, .retracted, .imageRefused: 65  // EX_DATAERR
         case .notInitialised, .unknownIdentity, .unknownEnvelope, .ambiguousEnvelope, .noNetwork: 66  // EX_NOINPUT
         case .feedUnavailable: 69  // EX_UNAVAILABLE
         case .alreadyInitialised, .identityExists, .networkExists: 73  // EX_CANTCREAT
@@ -171,6 +172,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
               "Aucun nœud en marche ne répond sur \(path) ; démarrez-le avec `palier run` (et vérifiez que vous avez accès à la prise du flux).")
         case .io(let message):
             message
+        case .imageRefused(let file, let why):
+            L("Nothing was posted: the image \(file) is refused: \(why).", "Rien n'a été publié : l'image \(file) est refusée : \(why).")
         case .noNetwork(let path):
             L("This node belongs to no neighbourhood network yet (no \(path)); create one with `palier network create` or join one with `palier network join <invite>`.",
               "Ce nœud n'appartient encore à aucun réseau de quartier (pas de \(path)) ; créez-en un avec `palier network create` ou rejoignez-en un avec `palier network join <invitation>`.")
@@ -306,5 +309,6 @@ extension NodeError {
     public static func notAPost(_ id: EnvelopeID, _ kind: Kind) -> Self { Self(.notAPost(id, kind)) }
     public static let notJoined = Self(.notJoined)
     public static func cannotLookNearby(_ reason: String) -> Self { Self(.cannotLookNearby(reason)) }
+    public static func imageRefused(_ file: String, _ why: String) -> Self { Self(.imageRefused(file, why)) }
     public static func cannotOutlive(_ id: EnvelopeID, _ expiry: String) -> Self { Self(.cannotOutlive(id, expiry)) }
 }

@@ -210,8 +210,22 @@ public enum PlaylistRules {
             until: until,
             displaySeconds: displaySeconds(kind: entry.kind, characters: title.count + body.count),
             event: entry.content.event.map { .init(start: $0.startsAt, end: $0.endsAt, place: ScreenText.safe($0.place, limit: Limits.maximumPlaceScalars)) },
-            revision: entry.revision.hex
+            revision: entry.revision.hex,
+            // Paths are the feed's to fill, for the images the node holds.
+            images: entry.content.images.map {
+                .init(blob: $0.blob.hex, type: $0.type.mediaType, width: Int($0.width), height: Int($0.height),
+                      alt: ScreenText.safe($0.alt, limit: Limits.maximumAltScalars), url: "/blobs/\($0.blob.hex).\($0.type.fileExtension)", path: nil)
+            },
+            link: entry.content.link.map { .init(url: $0, host: ScreenText.safe(linkHost($0), limit: 80), qr: "") }
         )
+    }
+
+    /// The host of a checked link (``LinkRules``), without `www.`, as people say it.
+    static func linkHost(_ link: String) -> String {
+        let rest = link.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        let authority = rest.count > 2 ? rest[2] : ""
+        let host = authority.split(separator: ":").first.map(String.init) ?? ""
+        return host.lowercased().hasPrefix("www.") ? String(host.dropFirst(4)) : host.lowercased()
     }
 
     /// 6 s plus a second per 15 characters, 6–30 s; alerts at least 15 s.

@@ -37,7 +37,7 @@ extension EnvelopeStore {
             }
         }
 
-        try write { db in
+        let gone = try write { db in
             let held = try RawStatement(db, sql: Self.heldSQL)
             var unknown: [(index: Int, envelope: UnverifiedEnvelope)] = []
             unknown.reserveCapacity(candidates.count)
@@ -86,6 +86,7 @@ extension EnvelopeStore {
                 insert.bind(9, envelope.building.bytes)
                 if case .grant(let grant) = envelope.content.payload { insert.bind(10, grant.subject.bytes) } else { insert.bindNull(10) }
                 try insert.run()
+                try Self.recordAttachments(of: envelope, db)
                 report.accepted.append(envelope.id)
                 changes.note(envelope)
                 if case .post = envelope.content.payload { changes.decoded[envelope.id] = (insert.lastInsertedRowID, envelope) }
@@ -101,7 +102,11 @@ extension EnvelopeStore {
             try Self.addToCounter(.changes, changed, db)
             try Self.addToCounter(.deferredFutureDated, report.deferred.count, db)
             try Self.addToCounter(.refused, report.refused.count, db)
+            // Erasures and hides may leave blobs no post needs.
+            let mayFree = !report.erased.isEmpty || fresh.contains { $0.kind == .hide || $0.kind == .retract }
+            return mayFree ? try Self.collectBlobRows(now: now, db) : []
         }
+        deleteBlobFiles(gone)
         report.refused.sort { $0.index < $1.index }
         return report
     }

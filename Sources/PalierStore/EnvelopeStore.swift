@@ -12,6 +12,8 @@ public final class EnvelopeStore: Sendable {
     /// Signalled after every write transaction of this process (and by the running node when
     /// the CLI tells it the store changed).
     public let changes = ChangeSignal()
+    /// The bytes of images (`blobs/` beside the database file, or in memory).
+    public let blobFiles: BlobFiles
 
     /// Opens the store at `path` (creating it when missing, unless `mustExist`), or an in-memory
     /// store when `path` is nil. Refuses — and changes nothing — a file that is empty or not
@@ -19,6 +21,7 @@ public final class EnvelopeStore: Sendable {
     public init(path: String?, building: PublicKey, validator: EnvelopeValidator, mustExist: Bool = false) throws(StoreError) {
         self.building = building
         self.validator = validator
+        self.blobFiles = BlobFiles(directory: path.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("blobs") })
         var configuration = Configuration()
         // The CLI and a running node share the file: wait for each other instead of failing.
         configuration.busyMode = .timeout(10)
@@ -71,8 +74,8 @@ public final class EnvelopeStore: Sendable {
         }
     }
 
-    /// The newest schema this binary knows ("v10").
-    static let latestMigration = "v10"
+    /// The newest schema this binary knows ("v11").
+    static let latestMigration = "v11"
 
     /// The newest schema among applied migration names ("v12: …" → "v12").
     static func schemaName(_ identifiers: Set<String>) -> String {
@@ -221,6 +224,10 @@ public final class EnvelopeStore: Sendable {
             // NULL: not since this version (palier status says "not yet").
             try db.execute(sql: "ALTER TABLE peer ADD COLUMN lastSync INTEGER")
         }
+        migrator.registerMigration("v11: images: the blobs posts reference, and those held") { db in
+            try db.execute(sql: blobMigration)
+            try backfillAttachments(db)
+        }
         return migrator
     }
 
@@ -343,7 +350,7 @@ public final class EnvelopeStore: Sendable {
     /// Deletes envelopes and erased ids whose expiry has passed. Returns how many envelopes went.
     @discardableResult
     public func purgeExpired(now: UInt64) throws(StoreError) -> Int {
-        try write { db in
+        let (removed, gone) = try write { db in
             var changes = ViewChanges()
             let expired = try Row.fetchCursor(db, sql: "SELECT id, bytes FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             while let row = try expired.next() { changes.note(try Self.storedEnvelope(id: row[0], bytes: row[1])) }
@@ -356,8 +363,10 @@ public final class EnvelopeStore: Sendable {
             try db.execute(sql: "DELETE FROM pending WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try db.execute(sql: "DELETE FROM enrolment WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
             try Self.addToCounter(.changes, removed, db)
-            return removed
+            return (removed, removed > 0 ? try Self.collectBlobRows(now: now, db) : [])
         }
+        deleteBlobFiles(gone)
+        return removed
     }
 
     // MARK: - Helpers

@@ -13,6 +13,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case newerSchema(path: String, store: String, known: String)
         /// SQLite says the file is damaged.
         case corrupt(path: String, detail: String)
+        /// An image's file could not be written or read.
+        case blobFile(path: String, why: String)
+        /// Keeping a blob would pass the node's image budget.
+        case blobBudget(needed: Int64, used: Int64, budget: Int64)
     }
     package let code: Code
 
@@ -26,6 +30,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public static func notAStore(path: String, why: String) -> Self { Self(.notAStore(path: path, why: why)) }
     public static func newerSchema(path: String, store: String, known: String) -> Self { Self(.newerSchema(path: path, store: store, known: known)) }
     public static func corrupt(path: String, detail: String) -> Self { Self(.corrupt(path: path, detail: detail)) }
+    public static func blobFile(path: String, why: String) -> Self { Self(.blobFile(path: path, why: why)) }
+    public static func blobBudget(needed: Int64, used: Int64, budget: Int64) -> Self { Self(.blobBudget(needed: needed, used: used, budget: budget)) }
 
     public var description: String {
         switch code {
@@ -37,9 +43,18 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             L("The store \(path) is not a palier store (\(why)): nothing was changed. Restore it from a backup (palier restore); palier never rebuilds over it.", "Le fichier \(path) n'est pas une base palier (\(why)) : rien n'a été changé. Restaurez-la depuis une sauvegarde (palier restore) ; palier ne reconstruit jamais par-dessus.")
         case .newerSchema(let path, let store, let known):
             L("The store \(path) was written by a newer palier (schema \(store); this palier knows up to \(known)): install that version again; nothing was changed.", "La base de données \(path) a été écrite par une version plus récente de palier (schéma \(store) ; cette version connaît jusqu'à \(known)) : réinstallez cette version ; rien n'a été changé.")
+        case .blobFile(let path, let why): L("The image file \(path) could not be written or read: \(why)", "Le fichier d'image \(path) n'a pas pu être écrit ou lu : \(why)")
+        case .blobBudget(let needed, let used, let budget):
+            L("The node's image budget is full: \(Self.mebibytes(used)) of \(Self.mebibytes(budget)) are used and this image needs \(Self.mebibytes(needed)). Raise blobs.budgetMiB in config.json, or wait for older posts with images to expire.",
+              "Le budget d'images du nœud est plein : \(Self.mebibytes(used)) sur \(Self.mebibytes(budget)) sont pris et cette image demande \(Self.mebibytes(needed)). Augmentez blobs.budgetMiB dans config.json, ou attendez que des publications plus anciennes avec images expirent.")
         case .corrupt(let path, let detail):
             L("The store \(path) is damaged (SQLite: \(detail)): restore it from a backup (palier restore), or copy it aside and run `palier doctor`.", "La base de données \(path) est abîmée (SQLite : \(detail)) : restaurez-la depuis une sauvegarde (palier restore), ou mettez-en une copie de côté et lancez `palier doctor`.")
         }
+    }
+
+    static func mebibytes(_ bytes: Int64) -> String {
+        let value = Double(bytes) / 1_048_576
+        return value >= 10 || value == 0 ? L("\(Int(value.rounded())) MiB", "\(Int(value.rounded())) Mio") : L("\((value * 10).rounded() / 10) MiB", "\(String((value * 10).rounded() / 10).replacingOccurrences(of: ".", with: ",")) Mio")
     }
 
     /// Whether the store refused to open rather than failed an operation.

@@ -89,19 +89,25 @@ struct TokenBucket {
         self.last = now
     }
 
+    /// When `count` tokens will be there (at the last take if they were then).
+    func time(for count: Double) -> UInt64 {
+        let missing = count - tokens
+        return missing <= 0 ? last : last + UInt64((missing / perMillisecond).rounded(.up))
+    }
+
     /// Tokens there are at `now` (none taken).
     func available(now: UInt64) -> Double {
         now > last ? min(capacity, tokens + Double(now - last) * perMillisecond) : tokens
     }
 
-    /// Takes one token if there is one.
-    mutating func take(now: UInt64) -> Bool {
+    /// Takes `count` tokens if there are as many.
+    mutating func take(_ count: Double = 1, now: UInt64) -> Bool {
         if now > last {
             tokens = min(capacity, tokens + Double(now - last) * perMillisecond)
             last = now
         }
-        guard tokens >= 1 else { return false }
-        tokens -= 1
+        guard tokens >= count else { return false }
+        tokens -= count
         return true
     }
 }

@@ -15,7 +15,7 @@ extension SyncEngine {
         // The places of the wants these bodies answered go to the next ones (not on a session
         // being closed).
         if out.contains(where: { if case .close = $0 { true } else { false } }) { return out }
-        return out + askMore(of: peer, now: now)
+        return out + askMore(of: peer, now: now) + (blobsEnabled && nextBlobScan <= now ? fetchBlobs(now: now) : [])
     }
 
     private func ingestBodies(_ list: [[UInt8]], from peer: PeerID, now: UInt64) -> [SyncOutput] {
@@ -30,6 +30,8 @@ extension SyncEngine {
                 return [.close(peer, .invalidEnvelopes, "sent an invalid envelope: \(error)", backOff: true)]
             }
         }
+        // Posts with images: their blobs are looked for once the batch is stored.
+        if decoded.contains(where: { $0.content.postContent?.images.isEmpty == false }) { nextBlobScan = now }
         // Whatever becomes of them, these bodies came: their wants are answered.
         if sessions[peer]?.asked.isEmpty == false {
             for envelope in decoded { sessions[peer]?.asked.remove(envelope.id) }

@@ -48,6 +48,15 @@ public final class SyncEngine {
         /// rounds fetch it again.
         public var writePause: UInt64 = 15_000
         public var maximumWritePause: UInt64 = 300_000
+        /// The most bytes of images this node keeps (0: it fetches none).
+        public var blobBudget: Int64 = 512 << 20
+        /// Blob bytes sent to one peer: a burst, then a steady rate per second.
+        public var blobBurstBytes: Double = 1_048_576
+        public var blobBytesPerSecond: Double = 8_388_608
+        /// A blob transfer with nothing received for this long ends; its bytes are kept.
+        public var blobStallTimeout: UInt64 = 30_000
+        /// How often missing blobs are looked for when nothing else prompts it.
+        public var blobScanInterval: UInt64 = 30_000
 
         public init(name: String) { self.name = name }
     }
@@ -73,6 +82,15 @@ public final class SyncEngine {
     var sketchCache: (set: SyncItemSet, encoder: SketchEncoder)?
     /// Counters for tests and benchmarks.
     public internal(set) var statistics = SyncStatistics()
+    /// Checks that a blob's bytes (already matching its hash) are the image its post describes:
+    /// nil when they are, else why not. Without it the node fetches no blob.
+    public var blobCheck: (@Sendable ([UInt8], BlobRecord) -> String?)?
+    var blobDownloads: [PeerID: BlobDownload] = [:]
+    var blobUploads: [PeerID: [BlobUpload]] = [:]
+    var blobSendLimits: [PeerID: TokenBucket] = [:]
+    /// Peers that lacked a blob, and until when they are not asked for it again.
+    var blobUnavailable: [BlobID: [PeerID: UInt64]] = [:]
+    var nextBlobScan: UInt64 = 0
 
     public init(store: EnvelopeStore, crypto: any CryptoProvider, configuration: Configuration) throws(StoreError) {
         self.store = store
@@ -93,13 +111,15 @@ public final class SyncEngine {
         var session = PeerSession(remote: remote, initiator: initiator, now: now, configuration: configuration)
         session.lastSent = now
         sessions[peer] = session
-        let features: SyncFeatures = configuration.sketchReconciliation ? .supported : []
+        var features: SyncFeatures = configuration.sketchReconciliation ? [.sketch] : []
+        features.insert(.blobs)
         return [.send(peer, .hello(SyncMessage.Hello(name: configuration.name, features: features)))]
     }
 
     public func sessionClosed(_ peer: PeerID) {
         sessions[peer] = nil
         pendingWants = pendingWants.filter { $0.value.peer != peer }
+        blobSessionClosed(peer)
     }
 
     /// The remote building of a session, once open.
@@ -181,7 +201,7 @@ public final class SyncEngine {
                 out.append(.send(peer, .ping(now)))
             }
         }
-        return out
+        return out + blobTick(now: now)
     }
 
     /// When ``tick(now:)`` next has something to do — a ping, a reconciliation round, an idle
@@ -194,6 +214,7 @@ public final class SyncEngine {
             next = min(next ?? due, due)
         }
         if writesPausedUntil != 0 { consider(writesPausedUntil, 0) }
+        if let blobs = nextBlobTick() { consider(blobs, 0) }
         for session in sessions.values {
             // Queued wants go out as the message limit allows.
             if session.hasQueuedWants { consider(max(session.lastReceived, session.lastSent), 200) }
@@ -246,7 +267,8 @@ public final class SyncEngine {
             let waiting = sessions[peer]?.announceAfterHello ?? []
             sessions[peer]?.announceAfterHello = []
             let announced = waiting.isEmpty ? [] : announce(waiting, to: peer)
-            return announced + (sessions[peer]!.initiator ? startReconciliation(peer, now: now) : [])
+            let blobs = hello.features.contains(.blobs) ? fetchBlobs(now: now) : []
+            return announced + (sessions[peer]!.initiator ? startReconciliation(peer, now: now) : []) + blobs
         case .reconcile(let bytes):
             return reconcile(bytes, from: peer, now: now)
         case .want(let ids):
@@ -272,6 +294,12 @@ public final class SyncEngine {
             return answerSketch(start: start, count: count, setSize: setSize, to: peer, now: now)
         case .sketchSymbols(let start, let end, let symbols):
             return receiveSketch(symbols, start: start, answerEnd: end, from: peer, now: now)
+        case .blobWant(let id, let offset, let length):
+            return answerBlobWant(id, offset: offset, length: length, from: peer, now: now)
+        case .blobChunk(let id, let offset, let bytes):
+            return receiveBlobChunk(id, offset: offset, bytes: bytes, from: peer, now: now)
+        case .blobMissing(let id):
+            return blobMissing(id, from: peer, now: now)
         }
     }
 
@@ -453,4 +481,17 @@ public struct SyncStatistics: Sendable, Hashable {
     public var wantsDeferred = 0
     /// Whether the store refused the last write (no body is asked for until a pause ends).
     public var writesFailing = false
+    /// Blobs fetched whole and kept, and bytes of blobs received and sent.
+    public var blobsFetched = 0
+    public var blobBytesReceived = 0
+    public var blobBytesSent = 0
+    /// Blobs whose bytes did not match their hash (the peer was blamed), and blobs whose bytes
+    /// matched but were not the image their post describes (the author's fault), with the last reason.
+    public var blobsRefusedFromPeers = 0
+    public var blobsRefusedFromAuthors = 0
+    public var lastBlobRefusal: String?
+    /// Transfers that stopped with nothing received for a while (resumed later).
+    public var blobTransfersStalled = 0
+    /// Missing blobs not fetched because the budget has no room for them (at the last look).
+    public var blobsWaitingForRoom = 0
 }

@@ -24,6 +24,8 @@ public struct SyncSettings: Sendable {
     /// Peers to dial, as "host:port", besides those the discoveries report.
     public var staticPeers: [String]
     public var engine: SyncEngine.Configuration
+    /// Checks fetched blobs (``SyncEngine/blobCheck``); without it no blob is fetched.
+    public var blobCheck: (@Sendable ([UInt8], BlobRecord) -> String?)?
     /// Bytes handed to a peer's socket and not yet taken by it: more waits in the peer's queue,
     /// so that a slow peer is paced instead of flooded.
     public var inFlightLimit = 256 << 10
@@ -121,6 +123,7 @@ public actor SyncService: Service {
         self.discoveries = [staticPeers] + discoveries
         self.transports = transports ?? [TCPTransport(host: settings.listenHost, port: settings.port)]
         engine = try SyncEngine(store: store, crypto: SodiumCrypto(), configuration: settings.engine)
+        engine.blobCheck = settings.blobCheck
         try store.markPeersDisconnected()
         // Buildings suspended earlier (one whose message the node died handling) stay refused.
         for suspension in try store.suspensions(now: clock.nowMillis()) { penalties[suspension.building] = suspension.until }

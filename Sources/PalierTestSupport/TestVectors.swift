@@ -53,6 +53,27 @@ public enum TestVectors {
         )
     }
 
+    /// The blob of vector 6: BLAKE2b-256 of the 18 ASCII bytes "palier blob vector".
+    public static let imageBlob = BlobID(hex: "bf377833c726724ddce05078c151b51fa03b5855f03f793086b4e40ee810b0c3")!
+
+    /// Vector 6: two hours after vector 1 the resident offers a child's bike, with a photo and a link.
+    public static var imagePostContent: EnvelopeContent {
+        EnvelopeContent(
+            kind: .classified, scope: .neighbourhood,
+            building: buildingKey.publicKey, author: residentKey.publicKey,
+            timestamp: HybridTimestamp(millis: created + 7_200_000, counter: 0),
+            expiresAt: created + 7_200_000 + 14 * Limits.millisPerDay,
+            payload: .post(PostContent(
+                title: "Vélo d'enfant à donner",
+                body: "16 pouces, bon état. Loge du bâtiment B.",
+                language: "fr",
+                images: [ImageReference(blob: imageBlob, byteCount: 48_213, type: .jpeg, width: 1600, height: 1200,
+                                        alt: "Un vélo d'enfant rouge appuyé contre un mur")],
+                link: "https://exemple.fr/velo"
+            ))
+        )
+    }
+
     /// Vector 5: the resident edits the tip of vector 2 and takes it off the screens early.
     public static var editEndingEarlyContent: EnvelopeContent {
         let tip = try! residentKey.sign(tipContent)

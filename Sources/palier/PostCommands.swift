@@ -13,8 +13,35 @@ struct ContentOptions: ParsableArguments {
     @Option(help: H("Event place.", "Lieu de l'événement.")) var place: String?
     @Option(help: H("Start showing it on the screens at this date and time (or after this duration), e.g. 2026-12-01T08:00 or 3d. Default: at once.", "L'afficher sur les écrans à partir de cette date et heure (ou après cette durée), par exemple 2026-12-01T08:00 ou 3d. Par défaut : tout de suite."))
     var from: String?
+    @Option(name: .customLong("image"), help: ArgumentHelp(H("An image to show with it (JPEG, PNG, WebP or HEIF); up to 4, each followed by its --alt. It is shrunk to the screen's size and re-encoded without its metadata (no camera, no GPS position).", "Une image à montrer avec elle (JPEG, PNG, WebP ou HEIF) ; 4 au plus, chacune suivie de son --alt. Elle est réduite à la taille de l'écran et réencodée sans ses métadonnées (ni appareil, ni position GPS).").abstract, valueName: "file"))
+    var images: [String] = []
+    @Option(name: .customLong("alt"), help: ArgumentHelp(H("What the image shows, in a sentence, for those who cannot see it (required with each --image).", "Ce que montre l'image, en une phrase, pour qui ne peut pas la voir (obligatoire avec chaque --image).").abstract, valueName: "text"))
+    var alts: [String] = []
+    @Option(help: H("A web address (https://…) the screen shows as a QR code to scan.", "Une adresse web (https://…) que l'écran montre sous forme de QR code à scanner."))
+    var link: String?
+
+    func validate() throws {
+        guard images.count == alts.count else {
+            throw ValidationError(L("Each --image needs its --alt: \(images.count) images, \(alts.count) alt texts.", "Chaque --image demande son --alt : \(images.count) images, \(alts.count) textes alternatifs."))
+        }
+        guard images.count <= Limits.maximumImages else {
+            throw ValidationError(L("A post carries at most \(Limits.maximumImages) images.", "Une publication porte au plus \(Limits.maximumImages) images."))
+        }
+        if let link, let problem = LinkRules.problem(link) {
+            throw ValidationError(L("The link is refused: \(problem).", "Le lien est refusé : \(problem)."))
+        }
+    }
+
+    /// Prepares and keeps the images given, in place of the post's (an edit that gives none keeps them).
+    func attachImages(_ node: BuildingNode, to content: inout PostContent) throws(NodeError) {
+        guard !images.isEmpty else { return }
+        var references: [ImageReference] = []
+        for (file, alt) in zip(images, alts) { references.append(try node.attachImage(file: file, alt: alt)) }
+        content.images = references
+    }
 
     func apply(to content: inout PostContent, kind: Kind, now: UInt64) throws(NodeError) {
+        if let link { content.link = link }
         if let title { content.title = title }
         if let body { content.body = body }
         if let lang { content.language = lang }
@@ -63,6 +90,7 @@ struct Post: AsyncParsableCommand {
     var scope: Scope?
 
     func validate() throws {
+        try content.validate()
         // Said with this command's usage, not the top-level one.
         guard content.title != nil else { throw ValidationError(L("A post needs --title.", "Une publication demande --title.")) }
         if kind == Kind.event.name && content.start == nil { throw ValidationError(L("An event needs --start (e.g. --start 2026-12-05T18:00).", "Un événement demande --start (par exemple --start 2026-12-05T18:00).")) }
@@ -80,6 +108,7 @@ struct Post: AsyncParsableCommand {
         var post = PostContent(title: "")
         try content.apply(to: &post, kind: kind, now: now)
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
+        try content.attachImages(node, to: &post)
         let envelope = try node.post(kind, post, expiresAt: expiry, scope: scope ?? kind.defaultScope, as: author)
         if let from = post.showsFrom, from > now {
             print(L("Posted \(kind) \(envelope.id.shortHex): on the screens from \(TimeSpec.format(from)) until \(TimeSpec.format(envelope.expiresAt)).", "Publié (\(kind)) \(envelope.id.shortHex) : sur les écrans du \(TimeSpec.format(from)) au \(TimeSpec.format(envelope.expiresAt))."))
@@ -90,6 +119,7 @@ struct Post: AsyncParsableCommand {
 
     /// On a resident's machine: signed here with the resident's key, sent to the building's node.
     private func postAsResident(_ kind: Kind) async throws {
+        try ResidentMode.refuseImages(content)
         let home = ResidentMode.home
         let (_, membership, _) = try home.member()
         if let role = Role(name: membership.role), !role.mayPost(kind) { throw NodeError.roleMayNotPost(role, kind) }
@@ -258,8 +288,11 @@ struct Edit: AsyncParsableCommand {
         if let expires { post.showsUntil = try TimeSpec.parse(expires, now: now) }
     }
 
+    func validate() throws { try content.validate() }
+
     func run() async throws {
         if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
+            try ResidentMode.refuseImages(content)
             let home = ResidentMode.home
             let target = try home.sentEnvelope(id)
             guard target.kind.isContent, var post = home.latestContent(of: target) else { throw NodeError.notAPost(target.id, target.kind) }
@@ -278,6 +311,7 @@ struct Edit: AsyncParsableCommand {
         let now = node.now()
         let envelope = try node.edit(id, as: author) { (post, kind) throws(NodeError) in
             try change(&post, kind: kind, now: now)
+            try content.attachImages(node, to: &post)
         }
         print(L("Edited \(id); edit \(envelope.id.shortHex).", "\(id) modifiée ; modification \(envelope.id.shortHex)."))
     }

@@ -35,6 +35,7 @@ import Testing
         ("tip", TestVectors.residentKey, TestVectors.tipContent),
         ("scheduled notice", TestVectors.buildingKey, TestVectors.scheduledNoticeContent),
         ("edit ending early", TestVectors.residentKey, TestVectors.editEndingEarlyContent),
+        ("image and link", TestVectors.residentKey, TestVectors.imagePostContent),
     ])
     func palierProducesThePublishedVectors(name: String, key: SigningKey, content: EnvelopeContent) throws {
         let published = try #require(try Self.publishedVectors()[name], "vector \(name) missing from docs/protocol.md")
@@ -80,6 +81,6 @@ import Testing
         let result = try runProjectScript("scripts/check-vectors.py", interpreter: "python3", [Self.protocolDocument.path])
         let text = result.output
         #expect(result.status == 0, "\(text)")
-        #expect(text.contains("5 passed, 0 failed"))
+        #expect(text.contains("6 passed, 0 failed"))
     }
 }

@@ -100,7 +100,8 @@ import Testing
             ],
             "FuzzEnvelope": envelopes.map { ($0.0, $0.1.bytes) } + [("issue-17-expiry-max", issue17.bytes), ("event-at-the-top", farEvent.bytes),
                 ("scheduled-notice", try! TestVectors.buildingKey.sign(TestVectors.scheduledNoticeContent).bytes),
-                ("edit-ending-early", try! TestVectors.residentKey.sign(TestVectors.editEndingEarlyContent).bytes)],
+                ("edit-ending-early", try! TestVectors.residentKey.sign(TestVectors.editEndingEarlyContent).bytes),
+                ("image-and-link", try! TestVectors.residentKey.sign(TestVectors.imagePostContent).bytes)],
             "FuzzSyncMessage": [
                 ("identity", SyncMessage.identity(building: b, signature: building.sign([1, 2, 3])).encoded()),
                 ("hello", SyncMessage.hello(.init(name: "Résidence Les Tilleuls")).encoded()),
@@ -114,6 +115,9 @@ import Testing
                 ("sketch-request", SyncMessage.sketchRequest(start: 0, count: 32, setSize: 100_000).encoded()),
                 ("sketch-symbols", SyncMessage.sketchSymbols(start: 32, end: 40, symbols: Array(SketchEncoder(
                     sketchIDs.prefix(40).map { SketchItem($0, crypto: SodiumCrypto()) }, prefix: 40).symbols[32..<40])).encoded()),
+                ("blob-want", SyncMessage.blobWant(TestVectors.imageBlob, offset: 0, length: 48_213).encoded()),
+                ("blob-chunk", SyncMessage.blobChunk(TestVectors.imageBlob, offset: 61_440, bytes: Array(0..<200).map { UInt8($0) }).encoded()),
+                ("blob-missing", SyncMessage.blobMissing(TestVectors.imageBlob).encoded()),
             ],
             "FuzzReconcile": [
                 ("same-set", reconcileSet.items.isEmpty ? [] : initiate(reconcileSet.items)),

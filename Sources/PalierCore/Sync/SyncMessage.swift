@@ -25,6 +25,12 @@ public enum SyncMessage: Hashable, Sendable {
     /// Coded symbols of the sender's set, the first at index `start`, part of an answer that
     /// ends before index `end` (an answer may take several messages).
     case sketchSymbols(start: UInt64, end: UInt64, symbols: [CodedSymbol])
+    /// "Send me bytes `offset ..< offset + length` of this blob" (§8.1).
+    case blobWant(BlobID, offset: UInt64, length: UInt64)
+    /// Bytes of a blob from `offset`: part of the answer to a `blob_want`.
+    case blobChunk(BlobID, offset: UInt64, bytes: [UInt8])
+    /// "I do not hold this blob, or may not share it."
+    case blobMissing(BlobID)
 
     public struct Hello: Hashable, Sendable {
         /// The highest protocol version the sender speaks.
@@ -68,6 +74,7 @@ public enum SyncMessage: Hashable, Sendable {
         case identity = 0x00, hello = 0x01, reconcile = 0x02, want = 0x03, envelopes = 0x04
         case announce = 0x05, ping = 0x06, pong = 0x07, bye = 0x08, unsupported = 0x09
         case sketchRequest = 0x0A, sketchSymbols = 0x0B
+        case blobWant = 0x0C, blobChunk = 0x0D, blobMissing = 0x0E
     }
 
     public var type: MessageType {
@@ -84,6 +91,9 @@ public enum SyncMessage: Hashable, Sendable {
         case .unsupported: .unsupported
         case .sketchRequest: .sketchRequest
         case .sketchSymbols: .sketchSymbols
+        case .blobWant: .blobWant
+        case .blobChunk: .blobChunk
+        case .blobMissing: .blobMissing
         }
     }
 }
@@ -96,7 +106,9 @@ public struct SyncFeatures: OptionSet, Hashable, Sendable {
     /// Sketch reconciliation: `sketchRequest` and `sketchSymbols` (§9.2).
     public static let sketch = SyncFeatures(rawValue: 1)
     /// What this node does.
-    public static let supported: SyncFeatures = [.sketch]
+    /// Blob transfer (§8.1): `blob_want`, `blob_chunk`, `blob_missing`.
+    public static let blobs = SyncFeatures(rawValue: 2)
+    public static let supported: SyncFeatures = [.sketch, .blobs]
 }
 
 /// Protocol constants.
@@ -114,6 +126,8 @@ public enum SyncProtocol {
     public static let maximumIDs = 2000
     /// Coded symbols per `sketchSymbols` message: 1300 × (32 + 8 + at most 10) bytes fit.
     public static let maximumSymbolsPerMessage = 1300
+    /// The most bytes one `blob_chunk` carries (60 KiB: with its header it fits a frame).
+    public static let maximumChunkBytes = 61_440
     /// The signed text of an identity proof: this, a role byte (0 initiator, 1 responder),
     /// then the 32-byte Noise handshake hash.
     public static let identityDomain = Array("palier-sync-identity-v1\0".utf8)
@@ -176,6 +190,16 @@ extension SyncMessage {
                 w.u64(symbol.checksum)
                 w.varint(UInt64(bitPattern: symbol.count))
             }
+        case .blobWant(let blob, let offset, let length):
+            w.raw(blob.bytes)
+            w.varint(offset)
+            w.varint(length)
+        case .blobChunk(let blob, let offset, let bytes):
+            w.raw(blob.bytes)
+            w.varint(offset)
+            w.raw(bytes)
+        case .blobMissing(let blob):
+            w.raw(blob.bytes)
         }
         return w.bytes
     }
@@ -245,6 +269,26 @@ extension SyncMessage {
             }
             guard end >= start, end - start >= UInt64(count) else { throw .malformed("coded symbols past the end of their answer") }
             message = .sketchSymbols(start: start, end: end, symbols: symbols)
+        case .blobWant:
+            let blob = BlobID(bytes: try r.raw(BlobID.byteCount))!
+            let offset = try r.varint()
+            let length = try r.varint()
+            guard length > 0, offset < UInt64(Limits.maximumBlobBytes), length <= UInt64(Limits.maximumBlobBytes) - offset else {
+                throw .malformed("a blob range \(offset) + \(length) outside 1 MiB")
+            }
+            message = .blobWant(blob, offset: offset, length: length)
+        case .blobChunk:
+            let blob = BlobID(bytes: try r.raw(BlobID.byteCount))!
+            let offset = try r.varint()
+            let bytes = try r.raw(r.remaining)
+            guard !bytes.isEmpty else { throw .malformed("an empty blob chunk") }
+            guard bytes.count <= SyncProtocol.maximumChunkBytes else { throw .tooLarge("a blob chunk of \(bytes.count) bytes") }
+            guard offset < UInt64(Limits.maximumBlobBytes), UInt64(bytes.count) <= UInt64(Limits.maximumBlobBytes) - offset else {
+                throw .malformed("a blob chunk past 1 MiB")
+            }
+            message = .blobChunk(blob, offset: offset, bytes: bytes)
+        case .blobMissing:
+            message = .blobMissing(BlobID(bytes: try r.raw(BlobID.byteCount))!)
         }
         guard r.isAtEnd else { throw .trailingBytes }
         return .known(message)
