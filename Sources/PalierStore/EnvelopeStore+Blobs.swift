@@ -35,6 +35,13 @@ public struct BlobUsage: Hashable, Sendable {
     public var missing: Int
     /// Blobs whose bytes did not match their post (never fetched again).
     public var refused: Int
+
+    public init(count: Int, bytes: Int64, missing: Int, refused: Int) {
+        self.count = count
+        self.bytes = bytes
+        self.missing = missing
+        self.refused = refused
+    }
 }
 
 /// The images of posts (docs/protocol.md §2.2.2, §8.1): which blobs the stored envelopes

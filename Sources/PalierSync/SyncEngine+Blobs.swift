@@ -90,7 +90,10 @@ extension SyncEngine {
             return []
         }
         blobDownloads[peer] = nil
-        return finishBlob(download.record, from: peer, now: now) + fetchBlobs(now: now)
+        let finished = finishBlob(download.record, from: peer, now: now)
+        // A peer being closed is asked nothing more.
+        if finished.contains(where: { if case .close = $0 { true } else { false } }) { return finished }
+        return finished + fetchBlobs(now: now)
     }
 
     /// A whole blob: kept if its bytes hash to its id and are the image its post describes.
@@ -99,6 +102,7 @@ extension SyncEngine {
         guard bytes.count == record.byteCount, crypto.blake2b256(bytes) == record.id.bytes else {
             store.blobFiles.deletePartial(record.id)
             statistics.blobsRefusedFromPeers += 1
+            blobUnavailable[record.id, default: [:]][peer] = now + 5 * 60_000
             return [.close(peer, .invalidEnvelopes, "sent a blob whose bytes do not match its hash", backOff: true)]
         }
         if let problem = blobCheck?(bytes, record) {

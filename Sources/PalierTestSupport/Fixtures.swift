@@ -81,6 +81,28 @@ public enum Fixtures {
         ))
     }
 
+    /// Bytes standing for an image in tests of transfer (the check is a test's to stub), and the
+    /// reference a post makes to them.
+    public static func blob(_ n: UInt64, size: Int = 150_000, alt: String = "Un vélo rouge") -> (bytes: [UInt8], reference: ImageReference) {
+        var random = SeededRandom(seed: 0xB10B_0000 &+ n)
+        let bytes = random.bytes(size)
+        let reference = ImageReference(blob: BlobID(bytes: BLAKE2b.hash256(bytes))!, byteCount: UInt32(size), type: .jpeg,
+                                       width: 800, height: 600, alt: alt)
+        return (bytes, reference)
+    }
+
+    /// A classified with images.
+    public static func imagePost(
+        by author: SigningKey, in building: PublicKey, images: [ImageReference], at millis: UInt64 = epoch,
+        scope: Scope = .neighbourhood, lifetime: UInt64 = 7 * day, title: String = "Vélo à donner", link: String? = nil
+    ) -> Envelope {
+        sign(author, EnvelopeContent(
+            kind: .classified, scope: scope, building: building, author: author.publicKey,
+            timestamp: HybridTimestamp(millis: millis), expiresAt: millis + lifetime,
+            payload: .post(PostContent(title: title, body: "Bon état.", language: "fr", images: images, link: link))
+        ))
+    }
+
     public static func sign(_ key: SigningKey, _ content: EnvelopeContent) -> Envelope {
         do { return try key.sign(content) } catch { fatalError("fixture breaks a protocol rule: \(error)") }
     }

@@ -17,6 +17,8 @@ public struct RawEnvelope: Sendable {
     public var language = "fr"
     /// For events: start, end (Unix milliseconds), place.
     public var event: (start: UInt64, end: UInt64, place: String)?
+    /// Post extensions as written, in the order given (tag, value).
+    public var extensions: [(tag: UInt8, value: [UInt8])] = []
 
     public init(author: SigningKey, building: PublicKey? = nil) {
         self.author = author
@@ -30,6 +32,7 @@ public struct RawEnvelope: Sendable {
         content += Self.string16(title) + Self.string16(body)
         content += [UInt8(language.utf8.count)] + Array(language.utf8)
         if let event { content += Self.u64(event.start) + Self.u64(event.end) + Self.string16(event.place) }
+        for ext in extensions { content += [ext.tag, UInt8(ext.value.count >> 8), UInt8(ext.value.count & 0xff)] + ext.value }
         return content + author.sign(EnvelopeCodec.signedMessage(contentBytes: content)).bytes
     }
 
