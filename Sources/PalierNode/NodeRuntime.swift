@@ -75,6 +75,13 @@ public final class NodeRuntime: Sendable {
                 "suspended": "\(recovery.suspended.map { $0.shortText } ?? "none")",
             ])
         }
+        // Images no post needs any more, and files a crash left behind (docs/protocol.md §2.2.2).
+        do {
+            let collected = try node.store.collectBlobs(now: node.now())
+            if collected > 0 { logger.info("images no post needs were deleted", metadata: ["count": "\(collected)"]) }
+        } catch {
+            logger.error("could not look for images no post needs; they stay until the next start", metadata: ["error": "\(error)"])
+        }
         let journal = journal
         hub = FeedHub(
             store: node.store, buildingName: node.configuration.buildingName, clock: node.clock,

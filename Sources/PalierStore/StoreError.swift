@@ -52,7 +52,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    static func mebibytes(_ bytes: Int64) -> String {
+    public static func mebibytes(_ bytes: Int64) -> String {
         let value = Double(bytes) / 1_048_576
         return value >= 10 || value == 0 ? L("\(Int(value.rounded())) MiB", "\(Int(value.rounded())) Mio") : L("\((value * 10).rounded() / 10) MiB", "\(String((value * 10).rounded() / 10).replacingOccurrences(of: ".", with: ",")) Mio")
     }

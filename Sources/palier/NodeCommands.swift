@@ -109,6 +109,7 @@ struct Status: AsyncParsableCommand {
         print(L("Shown on the screen: \(status.shown) post\(status.shown == 1 ? "" : "s")\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))")", "À l'écran : \(status.shown) publication\(status.shown == 1 ? "" : "s")\(kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))")"))
         print(L("Members granted a role: \(status.members)", "Membres ayant un rôle : \(status.members)"))
         print(L("Stored: \(stats.envelopes) envelope\(stats.envelopes == 1 ? "" : "s"), \(stats.erased) retracted id\(stats.erased == 1 ? "" : "s")", "Conservé : \(stats.envelopes) enveloppe\(stats.envelopes == 1 ? "" : "s"), \(stats.erased) identifiant\(stats.erased == 1 ? "" : "s") retiré\(stats.erased == 1 ? "" : "s")"))
+        print(try imagesLine(node))
         print(L("Refused: \(stats.refused); deferred as future-dated: \(stats.deferredFutureDated)", "Refusé : \(stats.refused) ; différé car daté du futur : \(stats.deferredFutureDated)"))
         print(L("Identities here: \(status.identities.isEmpty ? "none" : status.identities.joined(separator: ", "))", "Identités ici : \(status.identities.isEmpty ? "aucune" : status.identities.joined(separator: ", "))"))
         print(L("Screen feed: \(node.feedSocketPath)\(status.running == nil ? " (when running)" : "")", "Flux de l'écran : \(node.feedSocketPath)\(status.running == nil ? " (quand il tourne)" : "")"))
@@ -152,6 +153,26 @@ struct Status: AsyncParsableCommand {
             print(L("Suspended: building \(suspension.building.shortText) until \(TimeSpec.format(suspension.until)), because \(suspension.reason)", "Suspendu : immeuble \(suspension.building.shortText) jusqu'au \(TimeSpec.format(suspension.until)), car \(suspension.reason)"))
         }
     }
+}
+
+/// "Images: 3 here (1.2 MiB of 512 MiB), 1 on its way, 2 waiting for room: the budget is full…"
+func imagesLine(_ node: BuildingNode) throws -> String {
+    let usage = try node.store.blobUsage()
+    let budget = node.configuration.blobs.budgetBytes
+    let room = budget - usage.bytes
+    let waitingForRoom = try node.store.missingBlobs(limit: 1000).filter { Int64($0.byteCount) > room }.count
+    let onTheirWay = usage.missing - waitingForRoom
+    var parts = [L("\(usage.count) here (\(StoreError.mebibytes(usage.bytes)) of \(StoreError.mebibytes(budget)))",
+                   "\(usage.count) ici (\(StoreError.mebibytes(usage.bytes)) sur \(StoreError.mebibytes(budget)))")]
+    if onTheirWay > 0 { parts.append(L("\(onTheirWay) on \(onTheirWay == 1 ? "its" : "their") way from neighbours", "\(onTheirWay) en route depuis les voisins")) }
+    if waitingForRoom > 0 {
+        parts.append(L("\(waitingForRoom) not fetched: the image budget is full (raise blobs.budgetMiB in config.json)",
+                       "\(waitingForRoom) non récupérée\(waitingForRoom == 1 ? "" : "s") : le budget d'images est plein (augmentez blobs.budgetMiB dans config.json)"))
+    }
+    if usage.refused > 0 {
+        parts.append(L("\(usage.refused) refused (not the image its post describes)", "\(usage.refused) refusée\(usage.refused == 1 ? "" : "s") (pas l'image que décrit sa publication)"))
+    }
+    return L("Images: ", "Images : ") + parts.joined(separator: L(", ", ", "))
 }
 
 struct Identity: AsyncParsableCommand {

@@ -249,6 +249,15 @@ struct Show: AsyncParsableCommand {
             }
             if let from = post.showsFrom { field("shows from", "affichée dès", TimeSpec.format(from)) }
             if let until = post.showsUntil { field("shows until", "affichée jusqu'au", TimeSpec.format(until)) }
+            for (index, image) in post.images.enumerated() {
+                let held = try node.store.heldBlob(image.blob)
+                let path = held.flatMap { _ in node.store.blobFiles.path(of: image.blob, type: image.type) }
+                let state = held != nil ? L("here: \(path ?? "in memory")", "présente : \(path ?? "en mémoire")")
+                    : L("not here yet (fetched from a neighbour when one has it)", "pas encore ici (récupérée auprès d'un voisin qui l'a)")
+                field("image \(index + 1)", "image \(index + 1)",
+                      "\(image.width) × \(image.height) \(image.type.mediaType), \(L("\(image.byteCount) bytes", "\(image.byteCount) octets")), « \(image.alt) »; \(state)")
+            }
+            if let link = post.link { field("link", "lien", L("\(link) (shown as a QR code)", "\(link) (affiché en QR code)")) }
             for ext in post.otherExtensions {
                 field("extension", "extension", L("\(ext.tag) (\(ext.value.count) bytes, from a newer palier)", "\(ext.tag) (\(ext.value.count) octets, d'une version plus récente de palier)"))
             }
