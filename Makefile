@@ -29,7 +29,7 @@ run: build
 # sixth.
 LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests
 PROCESS_TESTS := LiveProcessTests|ImageProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
-SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests
+SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests|KioskMediaTests
 LAB_TESTS := DiscoveryLabTests
 DEB_TESTS := DebianPackageTests
 
