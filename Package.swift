@@ -135,7 +135,9 @@ let package = Package(
         .executableTarget(
             name: "palier-bench",
             dependencies: ["PalierCore", "PalierCrypto", "PalierStore", "PalierSync", "PalierTestSupport",
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .target(
             name: "PalierTestSupport",

@@ -100,6 +100,8 @@ public actor SyncService: Service {
     /// The building a dialled peer turned out to be, by discovery id (static peers announce none).
     private var buildingAt: [String: PublicKey] = [:]
     private var lastChangeCount: Int64 = -1
+    /// When the clock loop next wakes by itself (Unix ms).
+    private var wakeAt: UInt64 = 0
     /// Store failures already reported, and the cause last logged (each cause is logged once).
     private var reportedStoreFailures = (0, false)
     private var loggedStoreFailure: String?
@@ -306,6 +308,12 @@ public actor SyncService: Service {
         } else {
             perform(engine.receive(bytes, from: peer, now: now))
         }
+        // A message may make work due before the clock loop's wake-up (blob chunks paced for
+        // this peer): the loop is woken to sleep again until then.
+        if let due = engine.nextTick(), due < wakeAt {
+            wakeAt = due
+            store.changes.signal()
+        }
         // The peer table is for people: refreshed when the name arrives (hello), then every 30 s.
         if var connection = connections[peer], now >= connection.lastRecorded + 30_000 || connection.recordedName != engine.name(of: peer)
             || connection.recordedSync != engine.lastReconciled(peer) {
@@ -461,6 +469,7 @@ public actor SyncService: Service {
                 sleep = min(sleep, .milliseconds(max(Int64(clamping: due &- min(due, now)), 50)))
             }
             if connections.values.contains(where: { $0.link.isBusy }) { sleep = min(sleep, .seconds(1)) }
+            wakeAt = now &+ UInt64(clamping: sleep.components.seconds * 1000 + sleep.components.attoseconds / 1_000_000_000_000_000)
             await waiter.wait(upTo: sleep)
             wakeCount.add(1, ordering: .relaxed)
         }

@@ -41,6 +41,11 @@ case "propagate":
     benchmark.degree = option("degree", benchmark.degree)
     benchmark.posts = option("posts", benchmark.posts)
     try benchmark.run()
+case "blobs":
+    var benchmark = BlobBenchmark()
+    benchmark.blobs = option("blobs", benchmark.blobs)
+    benchmark.rawMiB = option("raw-mib", benchmark.rawMiB)
+    try await benchmark.run()
 default:
     FileHandle.standardError.write(Data("""
         usage: palier-bench ingest [--posts N] [--batch N] [--authors N] [--rounds N]
@@ -48,6 +53,7 @@ default:
                palier-bench reconcile [--items N]
                palier-bench propagate [--nodes N] [--degree N] [--posts N]
                palier-bench scale [--posts N] [--burst N] [--idle SECONDS]
+               palier-bench blobs [--blobs N] [--raw-mib N]
 
         """.utf8))
     exit(64)
