@@ -213,6 +213,11 @@ extension EnvelopeStore {
         }
     }
 
+    /// The bytes the held blobs take (cheaper than ``blobUsage()``).
+    public func blobBytes() throws(StoreError) -> Int64 {
+        try read { db in Int64(try Double.fetchOne(db, sql: "SELECT total(size) FROM blob") ?? 0) }
+    }
+
     public func blobUsage() throws(StoreError) -> BlobUsage {
         try read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*), total(size) FROM blob")!
@@ -233,7 +238,7 @@ extension EnvelopeStore {
     /// spared by collection for a minute.
     public func keepBlob(_ record: BlobRecord, bytes: [UInt8], budget: Int64, now: UInt64, pinned: Bool = false) throws(StoreError) {
         if try heldBlob(record.id) != nil { return }
-        let used = try blobUsage().bytes
+        let used = try blobBytes()
         guard used + Int64(bytes.count) <= budget else { throw .blobBudget(needed: Int64(bytes.count), used: used, budget: budget) }
         try blobFiles.write(record.id, type: record.type, bytes: bytes)
         do {

@@ -36,12 +36,12 @@ extension SyncEngine {
             blobDownloads[$0] == nil && sessions[$0]!.helloReceived && sessions[$0]!.features.contains(.blobs)
         }
         guard !idle.isEmpty, let missing = storeRead({ () throws(StoreError) in try store.missingBlobs(limit: 64) }), !missing.isEmpty,
-              let usage = storeRead({ () throws(StoreError) in try store.blobUsage() }) else {
+              let used = storeRead({ () throws(StoreError) in try store.blobBytes() }) else {
             statistics.blobsWaitingForRoom = 0
             return []
         }
         var out: [SyncOutput] = []
-        var room = configuration.blobBudget - usage.bytes
+        var room = configuration.blobBudget - used
         var busy = Set(blobDownloads.values.map(\.record.id))
         var overBudget = 0
         for record in missing where !busy.contains(record.id) {
