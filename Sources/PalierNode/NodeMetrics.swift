@@ -90,6 +90,21 @@ public final class NodeMetrics: Sendable {
             count("palier_sync_refused_total", [("reason", "invalid")], total: stats.refusedInvalid)
             count("palier_sync_refused_total", [("reason", "rate_limited")], total: stats.droppedRateLimited)
             count("palier_sync_store_failures_total", total: stats.storeFailures)
+            count("palier_blobs_fetched_total", total: stats.blobsFetched)
+            count("palier_blob_bytes_received_total", total: stats.blobBytesReceived)
+            count("palier_blob_bytes_sent_total", total: stats.blobBytesSent)
+            count("palier_blobs_refused_total", [("reason", "hash")], total: stats.blobsRefusedFromPeers)
+            count("palier_blobs_refused_total", [("reason", "not_the_image")], total: stats.blobsRefusedFromAuthors)
+            count("palier_blob_transfers_stalled_total", total: stats.blobTransfersStalled)
+        }
+        do {
+            let usage = try node.store.blobUsage()
+            gauge("palier_blobs_held").record(usage.count)
+            gauge("palier_blob_bytes").record(usage.bytes)
+            gauge("palier_blobs_missing").record(usage.missing)
+            gauge("palier_blob_budget_bytes").record(node.configuration.blobs.budgetBytes)
+        } catch {
+            failed("blobs", error)
         }
         do { gauge("palier_sync_peers_known").record(try node.store.peers().count) } catch { failed("peers", error) }
     }
