@@ -28,7 +28,7 @@ run: build
 # package (a release build, installed and run in a debootstrap root cached under .build/) in a
 # sixth.
 LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests
-PROCESS_TESTS := LiveProcessTests|ImageProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentProcessTests
+PROCESS_TESTS := LiveProcessTests|ImageProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentImageTests|ResidentProcessTests
 SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests|KioskMediaTests
 LAB_TESTS := DiscoveryLabTests
 DEB_TESTS := DebianPackageTests

@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "PalierFeedTests", dependencies: ["PalierFeed", "PalierScreen", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport"]),
         .testTarget(name: "PalierDiscoveryTests", dependencies: ["PalierDiscovery", "PalierCore", "PalierCrypto", "PalierTestSupport"]),
         .testTarget(name: "PalierSyncTests", dependencies: ["PalierSync", "PalierDiscovery", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierTestSupport"]),
+        .testTarget(name: "PalierNodeTests", dependencies: ["PalierNode", "PalierCore", "PalierCrypto", "PalierStore", "PalierFeed", "PalierImaging", "PalierTestSupport"]),
         .testTarget(name: "PalierCLITests", dependencies: ["palier", "PalierNode", "PalierDiscovery", "PalierFeed", "PalierCore", "PalierCrypto", "PalierStore", "PalierTestSupport",
                                                     .product(name: "GRDB", package: "GRDB.swift")]),
     ]

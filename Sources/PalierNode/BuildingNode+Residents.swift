@@ -1,4 +1,5 @@
 import PalierCore
+import PalierImaging
 import PalierCrypto
 import PalierStore
 import PalierSync
@@ -79,7 +80,37 @@ extension BuildingNode {
         let envelope: Envelope?
         do { envelope = try store.takePending(id) } catch { throw .wrap(error) }
         guard let envelope else { throw NodeError(.unknownEnvelope(prefix)) }
+        // Its images go with it.
+        do { try store.collectBlobs(now: now()) } catch { throw .wrap(error) }
         return envelope
+    }
+
+    /// Keeps the images a resident sent with `content` (§15.5): each image the post names is
+    /// held already, or came whole in `images`, hashes to its id and is the image described;
+    /// kept within the budget, spared until the post is written. Nil when all are here; else
+    /// why not, in a sentence for the resident.
+    func keepResidentImages(of content: EnvelopeContent, images: [BlobID: [UInt8]]) -> String? {
+        guard let post = content.postContent else { return nil }
+        for image in post.images {
+            do {
+                if try store.heldBlob(image.blob) != nil { continue }
+            } catch {
+                return L("the node cannot read its images just now (\(error))", "le nœud ne peut pas lire ses images pour l'instant (\(error))")
+            }
+            guard let bytes = images[image.blob], bytes.count == Int(image.byteCount) else {
+                return L("the image « \(image.alt) » did not arrive whole", "l'image « \(image.alt) » n'est pas arrivée entière")
+            }
+            guard SodiumCrypto().blake2b256(bytes) == image.blob.bytes else {
+                return L("the bytes of the image « \(image.alt) » are not the ones the post names", "les octets de l'image « \(image.alt) » ne sont pas ceux que nomme la publication")
+            }
+            if let problem = ImageProcessor.check(bytes, against: image) { return problem }
+            do {
+                try store.keepBlob(BlobRecord(image), bytes: bytes, budget: configuration.blobs.budgetBytes, now: now(), pinned: true)
+            } catch {
+                return error.description
+            }
+        }
+        return nil
     }
 
     func resolvePending(_ prefix: String) throws(NodeError) -> EnvelopeID {
@@ -164,7 +195,7 @@ public struct BuildingResidentDesk: ResidentDesk {
         }
     }
 
-    public func submit(_ bytes: [UInt8], from key: PublicKey) async -> ResidentMessage.Answer {
+    public func submit(_ bytes: [UInt8], from key: PublicKey, images: [BlobID: [UInt8]]) async -> ResidentMessage.Answer {
         let now = node.now()
         let envelope: UnverifiedEnvelope
         do { envelope = try node.store.validator.decode(bytes) } catch {
@@ -189,6 +220,7 @@ public struct BuildingResidentDesk: ResidentDesk {
             // Grants and profiles are the building key's.
             return refused(.notAllowed, "a resident does not send \(content.kind.name)")
         }
+        if let problem = node.keepResidentImages(of: content, images: images) { return refused(.image, problem) }
         let hold: Bool
         do { hold = try (content.kind.isContent || content.kind == .edit) && node.mustHold(from: key) } catch {
             return refused(.retryLater, "the node cannot read its posts just now (\(error))")

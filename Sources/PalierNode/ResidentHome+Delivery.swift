@@ -134,7 +134,7 @@ extension ResidentHome {
         var deliveries: [Delivery] = []
         for (index, envelope) in waiting.enumerated() {
             let answer: ResidentMessage.Answer
-            do { answer = try await connection.submit(envelope.bytes) } catch {
+            do { answer = try await connection.submit(envelope.bytes, images: outboxImages(of: envelope)) } catch {
                 // Unreachable, rate-limited, revoked: all of it waits, and the reason is said.
                 let why = Self.nodeError(error, joining: false)
                 deliveries += waiting[index...].map { .waiting($0, why) }
@@ -157,6 +157,7 @@ extension ResidentHome {
                 deliveries.append(.refused(envelope, NodeError(.submissionRefused(answer.reason, answer.detail))))
             }
         }
+        try dropDeliveredImages()
         return deliveries
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PalierCore
+import PalierImaging
 import PalierCrypto
 import PalierSync
 
@@ -128,6 +129,47 @@ public struct ResidentHome: Sendable {
             try FileManager.default.moveItem(at: outbox.appendingPathComponent(name), to: sent.appendingPathComponent(name))
         } catch {
             throw NodeError(.io("\(outbox.path) could not be updated: \(error.localizedDescription)."))
+        }
+    }
+
+    /// Where images wait with the posts that name them (`outbox/images/<hash>`).
+    var outboxImages: URL { outbox.appendingPathComponent("images", isDirectory: true) }
+
+    /// Makes an image file ready to post (as the node does: shrunk, upright, no metadata) and
+    /// keeps it in the outbox until the post naming it is delivered.
+    public func attachImage(file path: String, alt: String) throws(NodeError) -> ImageReference {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .imageRefused(path, L("it cannot be read", "il est illisible"))
+        }
+        let prepared: PreparedImage
+        do throws(ImageError) { prepared = try ImageProcessor.prepare(Array(data)) } catch { throw .imageRefused(path, error.description) }
+        let id = BlobID(bytes: SodiumCrypto().blake2b256(prepared.bytes))!
+        try createDirectories()
+        do {
+            try FileManager.default.createDirectory(at: outboxImages, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try Data(prepared.bytes).write(to: outboxImages.appendingPathComponent(id.hex), options: .atomic)
+        } catch {
+            throw NodeError(.io("The image could not be saved in \(outboxImages.path): \(error.localizedDescription)."))
+        }
+        return ImageReference(blob: id, byteCount: UInt32(prepared.bytes.count), type: prepared.type,
+                              width: UInt16(prepared.width), height: UInt16(prepared.height), alt: alt)
+    }
+
+    /// The images of `envelope` the outbox holds, to send before it.
+    func outboxImages(of envelope: Envelope) -> [(BlobID, [UInt8])] {
+        (envelope.content.postContent?.images ?? []).compactMap { image in
+            FileManager.default.contents(atPath: outboxImages.appendingPathComponent(image.blob.hex).path).map { (image.blob, Array($0)) }
+        }
+    }
+
+    /// Deletes the outbox's images that no waiting envelope names any more.
+    func dropDeliveredImages() throws(NodeError) {
+        guard FileManager.default.fileExists(atPath: outboxImages.path) else { return }
+        let named = Set(try waiting().flatMap { $0.content.postContent?.images.map(\.blob.hex) ?? [] })
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: outboxImages.path)) ?? [] where !named.contains(name) {
+            do { try FileManager.default.removeItem(at: outboxImages.appendingPathComponent(name)) } catch {
+                throw NodeError(.io("\(outboxImages.path) could not be updated: \(error.localizedDescription)."))
+            }
         }
     }
 

@@ -48,7 +48,8 @@ public struct BlobUsage: Hashable, Sendable {
 /// reference, which the node holds, which it still needs, and which may go.
 ///
 /// A blob is **needed** while a stored post, or an edit of it by its author, references it and
-/// the post is not hidden by its own building (the hide that applies everywhere). Erasure,
+/// the post is not hidden by its own building (the hide that applies everywhere); a resident's
+/// post waiting for moderation keeps its images too. Erasure,
 /// expiry and quarantine delete envelopes, and their references with them (a trigger); the
 /// blobs no longer needed are then deleted, rows in the same transaction and files after it.
 /// A blob kept for a post about to be written (``keepBlob(_:bytes:budget:now:)``) is spared for a
@@ -70,6 +71,11 @@ extension EnvelopeStore {
         CREATE INDEX attachment_post ON attachment(post);
         CREATE TRIGGER envelope_attachments AFTER DELETE ON envelope BEGIN
             DELETE FROM attachment WHERE envelope = OLD.id;
+        END;
+        -- A resident's post held for moderation keeps its images until approved (then the
+        -- envelope table holds it) or rejected.
+        CREATE TRIGGER pending_attachments AFTER DELETE ON pending BEGIN
+            DELETE FROM attachment WHERE envelope = OLD.id AND NOT EXISTS (SELECT 1 FROM envelope WHERE id = OLD.id);
         END;
         CREATE TABLE blob (
             id BLOB PRIMARY KEY,
@@ -120,6 +126,7 @@ extension EnvelopeStore {
             SELECT b.id, b.type FROM blob b
             WHERE (b.pinnedUntil IS NULL OR b.pinnedUntil <= ?)
               AND b.id NOT IN (SELECT a.blob FROM \(neededReferences))
+              AND b.id NOT IN (SELECT a.blob FROM attachment a JOIN pending q ON q.id = a.envelope)
             """, arguments: [Int64(clamping: now)])
         var gone: [(BlobID, ImageType)] = []
         for row in rows {

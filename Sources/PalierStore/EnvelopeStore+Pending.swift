@@ -29,7 +29,9 @@ extension EnvelopeStore {
                 INSERT OR IGNORE INTO pending (id, bytes, author, receivedAt, expiresAt) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [Data(envelope.id.bytes), Data(envelope.bytes), Data(envelope.author.bytes), Int64(clamping: now),
                                  Int64(clamping: envelope.expiresAt)])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            try Self.recordAttachments(of: envelope, db)
+            return true
         }
     }
 

@@ -20,8 +20,9 @@ public protocol ResidentDesk: Sendable {
     /// Redeems code `code` for `key`, whose secret the session proved by the short code's PAKE;
     /// `spentTry`: the run's try was spent by ``openShortCode(_:)``.
     func redeem(code: [UInt8], key: PublicKey, spentTry: Bool) async -> ResidentJoinOutcome
-    /// Takes in one envelope submitted by member `key`.
-    func submit(_ envelope: [UInt8], from key: PublicKey) async -> ResidentMessage.Answer
+    /// Takes in one envelope submitted by member `key`, with the images sent before it in this
+    /// connection (whole or not: the desk checks them against what the envelope names).
+    func submit(_ envelope: [UInt8], from key: PublicKey, images: [BlobID: [UInt8]]) async -> ResidentMessage.Answer
 }
 
 public enum ResidentJoinOutcome: Sendable, Equatable {
@@ -112,6 +113,8 @@ public struct ResidentService: Service {
         var resident: (key: PublicKey, handshakeHash: [UInt8])?
         /// A short code's PAKE run waiting for the resident's confirmation.
         var claim: (code: [UInt8], key: CPaceKey, triesLeft: Int)?
+        /// Images sent for the next `submit` (at most four, each at most 1 MiB).
+        var images: [BlobID: [UInt8]] = [:]
         let lastActivity = NIOLockedValueBox(ContinuousClock.now)
         let idle = Task { [timeout = settings.idleTimeout] in
             // Closed after `idleTimeout` without a message.
@@ -167,7 +170,8 @@ public struct ResidentService: Service {
                         bye(channel, .rateLimited, "too many posts at once; try again in a minute")
                         return
                     }
-                    let answer = await desk.submit(envelope, from: session.key)
+                    let answer = await desk.submit(envelope, from: session.key, images: images)
+                    images = [:]
                     if answer.reason == .retryLater {
                         logger.error("a resident's post could not be taken in; it stays in their outbox", metadata: ["detail": "\(answer.detail)"])
                     }
@@ -215,6 +219,29 @@ public struct ResidentService: Service {
                         bye(channel, reason, text)
                         return
                     }
+                case .blob(let id, let offset, let bytes):
+                    // Only a member sends images, in order, at most four of 1 MiB before a submit.
+                    if images[id] == nil {
+                        let role: Role?
+                        do { role = try await desk.role(of: session.key) } catch {
+                            logger.error("the store could not tell a resident's role", metadata: ["error": "\(error)"])
+                            bye(channel, .retryLater, "the node cannot read its members just now")
+                            return
+                        }
+                        guard role != nil else {
+                            bye(channel, .notAMember, "this key holds no role in this building")
+                            return
+                        }
+                        guard images.count < Limits.maximumImages else {
+                            bye(channel, .protocolViolation, "more than \(Limits.maximumImages) images before a submit")
+                            return
+                        }
+                    }
+                    guard Int(offset) == images[id]?.count ?? 0 else {
+                        bye(channel, .protocolViolation, "an image chunk out of order")
+                        return
+                    }
+                    images[id, default: []] += bytes
                 case .identity, .joined, .answer, .bye, .challenge:
                     bye(channel, .protocolViolation, "a resident does not send that message")
                     return

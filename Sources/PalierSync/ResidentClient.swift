@@ -133,8 +133,15 @@ public final class ResidentConnection: @unchecked Sendable {
         return (role, name, grant)
     }
 
-    /// Submits one signed envelope and returns the node's answer.
-    public func submit(_ envelope: [UInt8]) async throws(ResidentClientError) -> ResidentMessage.Answer {
+    /// Submits one signed envelope, after the bytes of the images it names (`images`, in
+    /// chunks the node appends; no answer until the submit's), and returns the node's answer.
+    public func submit(_ envelope: [UInt8], images: [(BlobID, [UInt8])] = []) async throws(ResidentClientError) -> ResidentMessage.Answer {
+        for (id, bytes) in images {
+            for offset in stride(from: 0, to: bytes.count, by: SyncProtocol.maximumChunkBytes) {
+                let chunk = Array(bytes[offset..<min(offset + SyncProtocol.maximumChunkBytes, bytes.count)])
+                channel.write(ResidentMessage.blob(id, offset: UInt32(offset), bytes: chunk).encoded(), promise: nil)
+            }
+        }
         switch try await ask(.submit(envelope)) {
         case .answer(let answer): return answer
         default: throw .unexpectedAnswer

@@ -119,7 +119,6 @@ struct Post: AsyncParsableCommand {
 
     /// On a resident's machine: signed here with the resident's key, sent to the building's node.
     private func postAsResident(_ kind: Kind) async throws {
-        try ResidentMode.refuseImages(content)
         let home = ResidentMode.home
         let (_, membership, _) = try home.member()
         if let role = Role(name: membership.role), !role.mayPost(kind) { throw NodeError.roleMayNotPost(role, kind) }
@@ -128,6 +127,7 @@ struct Post: AsyncParsableCommand {
         try content.apply(to: &post, kind: kind, now: now)
         let expiry = try expires.map { text throws(NodeError) in try TimeSpec.parse(text, now: now) }
             ?? BuildingNode.defaultExpiry(of: post, now: now)
+        post.images = try zip(content.images, content.alts).map { file, alt throws(NodeError) in try home.attachImage(file: file, alt: alt) }
         let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
             EnvelopeContent(kind: kind, scope: scope ?? kind.defaultScope, building: building, author: author, timestamp: timestamp, expiresAt: expiry, payload: .post(post))
         }
@@ -301,12 +301,14 @@ struct Edit: AsyncParsableCommand {
 
     func run() async throws {
         if ResidentMode.isActive(options) && signer.identity == nil && signer.keyFile == nil {
-            try ResidentMode.refuseImages(content)
             let home = ResidentMode.home
             let target = try home.sentEnvelope(id)
             guard target.kind.isContent, var post = home.latestContent(of: target) else { throw NodeError.notAPost(target.id, target.kind) }
             let now = UInt64(Date().timeIntervalSince1970 * 1000)
             try change(&post, kind: target.kind, now: now)
+            if !content.images.isEmpty {
+                post.images = try zip(content.images, content.alts).map { file, alt throws(NodeError) in try home.attachImage(file: file, alt: alt) }
+            }
             if let until = post.showsUntil, until > target.expiresAt { throw NodeError.cannotOutlive(target.id, TimeSpec.format(target.expiresAt)) }
             let envelope = try home.sign(wallMillis: now) { timestamp, building, author in
                 EnvelopeContent(kind: .edit, scope: target.content.scope, building: building, author: author, timestamp: timestamp,

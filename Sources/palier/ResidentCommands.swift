@@ -11,15 +11,6 @@ import Synchronization
 /// (kept under ~/.config/palier) and send to the building's node. Resident mode applies when
 /// no data directory is named (--data-dir, $PALIER_DIR) and ./.palier holds no node.
 enum ResidentMode {
-    /// Images travel to the node with the post on the node's own machine only, for now: the
-    /// residents' channel carries envelopes, not blobs (docs/protocol.md §15.3).
-    static func refuseImages(_ content: ContentOptions) throws {
-        guard content.images.isEmpty else {
-            throw ValidationError(L("Images cannot be sent from a resident's machine yet: post without --image, or ask the building's admin to post it with its image on the node.",
-                                    "Les images ne peuvent pas encore être envoyées depuis la machine d'un résident : publiez sans --image, ou demandez à l'administrateur de l'immeuble de la publier avec son image sur le nœud."))
-        }
-    }
-
     static func isActive(_ options: NodeOptions, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         options.dataDir == nil && environment["PALIER_DIR"] == nil && !options.directory.isInitialised
     }

@@ -163,10 +163,13 @@ import Testing
         #expect(long.stderr.contains("the title is 121 characters; the limit is 120"))
         #expect(try asResident(["outbox"]).stdout.contains("Nothing waits"))
 
-        // Offline: the post waits in the outbox, and goes at the next command.
+        // Offline: the post and its photo wait in the outbox, and go at the next command.
         node.terminate()
         node.waitUntilExit()
-        let offline = try asResident(["post", "classified", "--title", "Vélo à donner"])
+        let photo = home + "/velo.jpg"
+        try FileManager.default.copyItem(atPath: ImageProcessTests.fixture("photo-gps.jpg"), toPath: photo)
+        if let user, let entry = getpwnam(user) { chown(photo, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        let offline = try asResident(["post", "classified", "--title", "Vélo à donner", "--image", photo, "--alt", "Un dégradé bleu et rose"])
         #expect(offline.status == 75)
         #expect(offline.stdout.contains("kept in the outbox"))
         #expect(try asResident(["outbox"]).stdout.contains("Vélo à donner"))
@@ -179,6 +182,11 @@ import Testing
         #expect(sent.stdout.contains("Vélo à donner\": held for moderation"))
         #expect(try asResident(["outbox"]).stdout.contains("Nothing waits"))
         #expect(try admin(["pending"]).stdout.contains("Vélo à donner"))
+        // The photo came with it (without its GPS position), and left the resident's outbox.
+        let images = ImageProcessTests.blobFiles(a)
+        #expect(images.count == 1)
+        if let name = images.first { #expect(try ImageProcessTests.blobBytes(a, name).firstRange(of: Array("GPS".utf8)) == nil) }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: home + "/.config/palier/outbox/images")) ?? []).isEmpty)
 
         // The resident's secret key exists under their HOME only, 0600, and nowhere in the node's data.
         let keyPath = home + "/.config/palier/key"

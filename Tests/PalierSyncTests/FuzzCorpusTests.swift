@@ -147,6 +147,7 @@ import Testing
                 ("claim", ResidentMessage.claim(shortID: 0x0102, element: Array(0..<32)).encoded()),
                 ("challenge", ResidentMessage.challenge(element: Array(0..<32), confirmation: Array(32..<64)).encoded()),
                 ("confirm", ResidentMessage.confirm(Array(32..<64)).encoded()),
+                ("blob", ResidentMessage.blob(TestVectors.imageBlob, offset: 61_440, bytes: Array(0..<200).map { UInt8($0) }).encoded()),
             ],
             "FuzzEnrolmentCode": [
                 ("code", Array(EnrolmentCode(building: b, id: Array(0..<8), secret: Array(16..<32), addresses: ["192.168.1.20:7482", "[fe80::1%eth0]:7482"]).text.utf8)),

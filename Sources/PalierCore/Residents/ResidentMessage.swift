@@ -44,6 +44,9 @@ public enum ResidentMessage: Hashable, Sendable {
     case challenge(element: [UInt8], confirmation: [UInt8])
     /// Resident: its confirmation; the node answers `joined` or `bye`.
     case confirm([UInt8])
+    /// Resident: bytes of an image from `offset`, before the `submit` that names it (§15.5);
+    /// no answer.
+    case blob(BlobID, offset: UInt32, bytes: [UInt8])
 
     public struct Answer: Hashable, Sendable {
         public enum Outcome: UInt8, Sendable {
@@ -96,12 +99,15 @@ public enum ResidentMessage: Hashable, Sendable {
         case protocolViolation = 10
         /// The node is stopping.
         case shutdown = 11
+        /// An image the envelope names was not sent whole, is not the image described, or
+        /// would pass the node's image budget.
+        case image = 12
         case other = 255
     }
 
     public enum MessageType: UInt8, Sendable {
         case identity = 0x00, join = 0x01, joined = 0x02, submit = 0x03, answer = 0x04, bye = 0x05
-        case claim = 0x06, challenge = 0x07, confirm = 0x08
+        case claim = 0x06, challenge = 0x07, confirm = 0x08, blob = 0x09
     }
 
     public static let codeIDLength = 8
@@ -150,6 +156,11 @@ public enum ResidentMessage: Hashable, Sendable {
         case .confirm(let confirmation):
             w.u8(MessageType.confirm.rawValue)
             w.raw(confirmation)
+        case .blob(let id, let offset, let bytes):
+            w.u8(MessageType.blob.rawValue)
+            w.raw(id.bytes)
+            w.u32(offset)
+            w.raw(bytes)
         }
         return w.bytes
     }
@@ -189,6 +200,14 @@ public enum ResidentMessage: Hashable, Sendable {
             message = .challenge(element: try r.raw(elementLength), confirmation: try r.raw(confirmationLength))
         case .confirm:
             message = .confirm(try r.raw(confirmationLength))
+        case .blob:
+            let id = BlobID(bytes: try r.raw(BlobID.byteCount))!
+            let offset = UInt32(try r.u16()) << 16 | UInt32(try r.u16())
+            let bytes = try r.raw(r.remaining)
+            guard !bytes.isEmpty else { throw .malformed("an empty image chunk") }
+            guard bytes.count <= SyncProtocol.maximumChunkBytes else { throw .tooLarge("an image chunk of \(bytes.count) bytes") }
+            guard UInt64(offset) + UInt64(bytes.count) <= UInt64(Limits.maximumBlobBytes) else { throw .malformed("an image chunk past 1 MiB") }
+            message = .blob(id, offset: offset, bytes: bytes)
         }
         guard r.isAtEnd else { throw .trailingBytes }
         return message
