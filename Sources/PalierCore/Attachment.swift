@@ -1,23 +1,11 @@
 /// The content address of a blob: BLAKE2b-256 of its bytes (docs/protocol.md §2.2.2).
-public struct BlobID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public static let byteCount = 32
+public struct BlobID: ContentAddress {
     public let bytes: [UInt8]
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == Self.byteCount else { return nil }
         self.bytes = bytes
     }
-
-    /// Parses 64 hexadecimal digits.
-    public init?(hex: some StringProtocol) {
-        guard let bytes = PalierCore.bytes(fromHex: hex) else { return nil }
-        self.init(bytes: bytes)
-    }
-
-    public var hex: String { hexString(bytes) }
-    public var description: String { hex }
-
-    public static func < (lhs: BlobID, rhs: BlobID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 }
 
 /// The image formats a post may reference. The raw values are the wire codes.

@@ -1,12 +1,11 @@
-/// The id of an envelope: BLAKE2b-256 of the bytes its signature covers (see docs/protocol.md).
-public struct EnvelopeID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public static let byteCount = 32
-    public let bytes: [UInt8]
+/// A 32-byte BLAKE2b-256 digest naming something by its content: an envelope, a blob.
+public protocol ContentAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    var bytes: [UInt8] { get }
+    init?(bytes: [UInt8])
+}
 
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == Self.byteCount else { return nil }
-        self.bytes = bytes
-    }
+extension ContentAddress {
+    public static var byteCount: Int { 32 }
 
     /// Parses 64 hexadecimal digits.
     public init?(hex: some StringProtocol) {
@@ -15,17 +14,26 @@ public struct EnvelopeID: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public var hex: String { hexString(bytes) }
+    /// The first 12 hex digits, as the CLI prints ids.
+    public var shortHex: String { String(hex.prefix(12)) }
+    public var description: String { hex }
 
     public func hash(into hasher: inout Hasher) {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
-    /// The first 12 hex digits, as the CLI prints ids.
-    public var shortHex: String { String(hex.prefix(12)) }
-    public var description: String { hex }
-
-    public static func < (lhs: EnvelopeID, rhs: EnvelopeID) -> Bool {
+    public static func < (lhs: Self, rhs: Self) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+/// The id of an envelope: BLAKE2b-256 of the bytes its signature covers (see docs/protocol.md).
+public struct EnvelopeID: ContentAddress {
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
     }
 }
 

@@ -155,16 +155,7 @@ public struct ResidentService: Service {
                     }
                 case .submit(let envelope):
                     // Asked at each submission: a key revoked during the session is refused.
-                    let role: Role?
-                    do { role = try await desk.role(of: session.key) } catch {
-                        logger.error("the store could not tell a resident's role", metadata: ["error": "\(error)"])
-                        bye(channel, .retryLater, "the node cannot read its members just now")
-                        return
-                    }
-                    guard role != nil else {
-                        bye(channel, .notAMember, "this key holds no role in this building")
-                        return
-                    }
+                    guard await isMember(session.key, channel) else { return }
                     guard take(session.key) else {
                         logger.warning("a resident's key is over its submission limit", metadata: ["key": "\(session.key.shortText)"])
                         bye(channel, .rateLimited, "too many posts at once; try again in a minute")
@@ -222,16 +213,7 @@ public struct ResidentService: Service {
                 case .blob(let id, let offset, let bytes):
                     // Only a member sends images, in order, at most four of 1 MiB before a submit.
                     if images[id] == nil {
-                        let role: Role?
-                        do { role = try await desk.role(of: session.key) } catch {
-                            logger.error("the store could not tell a resident's role", metadata: ["error": "\(error)"])
-                            bye(channel, .retryLater, "the node cannot read its members just now")
-                            return
-                        }
-                        guard role != nil else {
-                            bye(channel, .notAMember, "this key holds no role in this building")
-                            return
-                        }
+                        guard await isMember(session.key, channel) else { return }
                         guard images.count < Limits.maximumImages else {
                             bye(channel, .protocolViolation, "more than \(Limits.maximumImages) images before a submit")
                             return
@@ -248,6 +230,22 @@ public struct ResidentService: Service {
                 }
             }
         }
+    }
+
+    /// Whether `key` holds a live role; if not, or if the store cannot tell, the resident hears
+    /// why and the connection ends.
+    private func isMember(_ key: PublicKey, _ channel: any Channel) async -> Bool {
+        let role: Role?
+        do { role = try await desk.role(of: key) } catch {
+            logger.error("the store could not tell a resident's role", metadata: ["error": "\(error)"])
+            bye(channel, .retryLater, "the node cannot read its members just now")
+            return false
+        }
+        guard role != nil else {
+            bye(channel, .notAMember, "this key holds no role in this building")
+            return false
+        }
+        return true
     }
 
     /// Counts `channel` against its address's and the total limit; false (and nothing counted)
