@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PalierCrypto", targets: ["PalierCrypto"]),
         .library(name: "PalierDiscovery", targets: ["PalierDiscovery"]),
         .library(name: "PalierScreen", targets: ["PalierScreen"]),
+        .library(name: "PalierImaging", targets: ["PalierImaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
