@@ -84,8 +84,14 @@ public final class BlobFiles: Sendable {
     /// How many bytes of `id` a cut transfer left.
     public func partialLength(_ id: BlobID) -> Int {
         guard let path = partialPath(id) else { return memory.withLock { $0.partial[id]?.count ?? 0 } }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        return size ?? 0
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            // None yet; or one that cannot be looked at, which is started again rather than
+            // appended to blindly.
+            if errno != ENOENT { unlink(path) }
+            return 0
+        }
+        return Int(info.st_size)
     }
 
     /// Appends the next bytes of a transfer (the caller checked they come at its end).
@@ -101,11 +107,13 @@ public final class BlobFiles: Sendable {
             }
         }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw StoreError.blobFile(path: path, why: String(cString: strerror(errno))) }
-        defer { try? handle.close() }
         do {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(bytes))
+            // A close that fails may have lost the bytes: said, not ignored.
+            try handle.close()
         } catch {
+            try? handle.close()
             throw StoreError.blobFile(path: path, why: error.localizedDescription)
         }
     }

@@ -72,11 +72,7 @@ extension EnvelopeStore {
         CREATE TRIGGER envelope_attachments AFTER DELETE ON envelope BEGIN
             DELETE FROM attachment WHERE envelope = OLD.id;
         END;
-        -- A resident's post held for moderation keeps its images until approved (then the
-        -- envelope table holds it) or rejected.
-        CREATE TRIGGER pending_attachments AFTER DELETE ON pending BEGIN
-            DELETE FROM attachment WHERE envelope = OLD.id AND NOT EXISTS (SELECT 1 FROM envelope WHERE id = OLD.id);
-        END;
+        \(pendingAttachmentsTrigger)
         CREATE TABLE blob (
             id BLOB PRIMARY KEY,
             size INTEGER NOT NULL,
@@ -89,6 +85,15 @@ extension EnvelopeStore {
             reason TEXT NOT NULL,
             at INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    /// A resident's post held for moderation keeps its images until approved (then the
+    /// envelope table holds it) or rejected. (It names the envelope table: whatever rebuilds
+    /// that table drops it first and makes it again after.)
+    static let pendingAttachmentsTrigger = """
+        CREATE TRIGGER pending_attachments AFTER DELETE ON pending BEGIN
+            DELETE FROM attachment WHERE envelope = OLD.id AND NOT EXISTS (SELECT 1 FROM envelope WHERE id = OLD.id);
+        END;
         """
 
     /// References whose post shows somewhere: the post is stored, the reference is the post's

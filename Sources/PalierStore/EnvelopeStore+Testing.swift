@@ -26,11 +26,13 @@ extension EnvelopeStore {
 
 extension EnvelopeStore {
     /// Takes the file back to schema v3, as an older palier left it (no view tables, no subject
-    /// column, envelopes not numbered): for the tests of migrations v4 and v5 (package access only).
+    /// column, envelopes not numbered, no images): for the tests of migrations v4, v5 and v11
+    /// (package access only).
     package func rewindToVersion3ForTests() throws(StoreError) {
         try write { db in
             try db.execute(sql: """
                 DROP TRIGGER envelope_view_row;
+                DROP TRIGGER pending_attachments; DROP TABLE attachment; DROP TABLE blob; DROP TABLE blob_refused;
                 DROP TABLE view_item; DROP TABLE view_standing; DROP TABLE view_profile;
                 CREATE TABLE envelope_v3 (
                     id BLOB NOT NULL PRIMARY KEY, kind INTEGER NOT NULL, author BLOB NOT NULL, hlc INTEGER NOT NULL,
@@ -41,7 +43,7 @@ extension EnvelopeStore {
                 ALTER TABLE envelope_v3 RENAME TO envelope;
                 CREATE INDEX envelope_target ON envelope(kind, target) WHERE target IS NOT NULL;
                 CREATE INDEX envelope_expiry ON envelope(expiresAt);
-                DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%' OR identifier LIKE 'v5:%';
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%' OR identifier LIKE 'v5:%' OR identifier LIKE 'v11:%';
                 """)
         }
     }

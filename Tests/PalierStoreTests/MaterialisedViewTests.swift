@@ -79,3 +79,21 @@ extension Array {
         return (0..<parts).map { self[Swift.min($0 * size, count)..<Swift.min(($0 + 1) * size, count)] }
     }
 }
+
+/// Schema v11 on a store that already held image posts (a newer node's, kept with an extension
+/// the older version did not read): their references are filled in when the store is opened.
+struct BlobMigrationTests {
+    @Test("opening an older store fills in the images its posts name, so that they are fetched")
+    func backfill() throws {
+        let key = Fixtures.key(3)
+        let path = makeTemporaryDirectory("palier-blobs").appendingPathComponent("palier.sqlite").path
+        let store = try EnvelopeStore(path: path, building: key.publicKey, validator: .sodium)
+        let blob = Fixtures.blob(7, size: 2000)
+        let post = Fixtures.imagePost(by: key, in: key.publicKey, images: [blob.reference])
+        #expect(try store.ingest([post.bytes], now: Fixtures.epoch + 1000).accepted == [post.id])
+        try store.rewindToVersion3ForTests()
+        let reopened = try EnvelopeStore(path: path, building: key.publicKey, validator: .sodium)
+        #expect(try reopened.missingBlobs(limit: 10) == [BlobRecord(blob.reference)])
+        #expect(try reopened.wantedBlob(blob.reference.blob) == BlobRecord(blob.reference))
+    }
+}
