@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,4 +93,19 @@ public func prepareRuntimeDirectory(_ path: String, groupName: String?) throws -
         throw FeedError.directory(path: path, errno: errno)
     }
     return group
+}
+
+/// Makes the images' directory readable by the screens' group (`group`; nil: the node's own):
+/// mode 2750, so that every image written later takes the directory's group, and the images
+/// already there given to it — a signage player opens the paths the feed gives it.
+public func prepareBlobDirectory(_ path: String, group: gid_t?) throws {
+    if mkdir(path, 0o750) != 0 && errno != EEXIST { throw FeedError.directory(path: path, errno: errno) }
+    guard chmod(path, 0o2750) == 0, group.map({ chown(path, uid_t.max, $0) == 0 }) ?? true else {
+        throw FeedError.directory(path: path, errno: errno)
+    }
+    guard let group, let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+    for name in names where name.hasSuffix(".jpg") || name.hasSuffix(".png") || name.hasSuffix(".webp") {
+        let file = path + "/" + name
+        guard chown(file, uid_t.max, group) == 0 else { throw FeedError.directory(path: file, errno: errno) }
+    }
 }

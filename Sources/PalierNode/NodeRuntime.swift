@@ -62,6 +62,8 @@ public final class NodeRuntime: Sendable {
         let group: gid_t?
         do {
             group = try prepareRuntimeDirectory(node.runtimeDirectory.path, groupName: settings.group)
+            // The feed gives signage players the paths of images: readable by the same group.
+            if let blobs = node.store.blobFiles.directory { try prepareBlobDirectory(blobs, group: group) }
         } catch {
             throw NodeError.configuration("\(error)")
         }

@@ -38,6 +38,12 @@ struct KioskMediaTests {
         let task = Task { try await runtime.run(signals: false) }
         defer { task.cancel() }
         _ = try await eventually(within: .seconds(10)) { KioskLayoutTests.Screen.accepts(port: port) }
+        // The images' directory: the screens' group may read what the feed points at.
+        let blobs = try #require(node.store.blobFiles.directory)
+        let directoryMode = try FileManager.default.attributesOfItem(atPath: blobs)[.posixPermissions] as? Int
+        #expect(directoryMode == 0o2750, "blobs/ is \(String(directoryMode ?? 0, radix: 8))")
+        let file = try #require(node.store.blobFiles.path(of: image.blob, type: image.type))
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o640)
 
         let artifacts = packageRoot.appendingPathComponent("test-artifacts").path
         let result = try await onOwnThread { try runProjectScript("scripts/kiosk-media.py", interpreter: "python3", [
