@@ -98,10 +98,10 @@ extension BuildingNode {
                 return L("the node cannot read its images just now (\(error))", "le nœud ne peut pas lire ses images pour l'instant (\(error))")
             }
             guard let bytes = images[image.blob], bytes.count == Int(image.byteCount) else {
-                return L("the image « \(image.alt) » did not arrive whole", "l'image « \(image.alt) » n'est pas arrivée entière")
+                return L("the image “\(image.alt)” did not arrive whole", "l'image « \(image.alt) » n'est pas arrivée entière")
             }
             guard SodiumCrypto().blake2b256(bytes) == image.blob.bytes else {
-                return L("the bytes of the image « \(image.alt) » are not the ones the post names", "les octets de l'image « \(image.alt) » ne sont pas ceux que nomme la publication")
+                return L("the bytes of the image “\(image.alt)” are not the ones the post names", "les octets de l'image « \(image.alt) » ne sont pas ceux que nomme la publication")
             }
             if let problem = ImageProcessor.check(bytes, against: image) { return problem }
             do {

@@ -52,9 +52,17 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A size as people read it: "3 KiB", "1.2 MiB", "512 MiB" (French: "3 Kio", "1,2 Mio").
     public static func mebibytes(_ bytes: Int64) -> String {
-        let value = Double(bytes) / 1_048_576
-        return value >= 10 || value == 0 ? L("\(Int(value.rounded())) MiB", "\(Int(value.rounded())) Mio") : L("\((value * 10).rounded() / 10) MiB", "\(String((value * 10).rounded() / 10).replacingOccurrences(of: ".", with: ",")) Mio")
+        func decimal(_ value: Double) -> String {
+            let text = value >= 10 ? "\(Int(value.rounded()))" : "\((value * 10).rounded() / 10)"
+            return Language.current == .fr ? text.replacingOccurrences(of: ".", with: ",") : text
+        }
+        if bytes < 1_048_576 {
+            let kib = Double(bytes) / 1024
+            return L("\(bytes == 0 ? "0" : decimal(max(kib, 0.1))) KiB", "\(bytes == 0 ? "0" : decimal(max(kib, 0.1))) Kio")
+        }
+        return L("\(decimal(Double(bytes) / 1_048_576)) MiB", "\(decimal(Double(bytes) / 1_048_576)) Mio")
     }
 
     /// Whether the store refused to open rather than failed an operation.

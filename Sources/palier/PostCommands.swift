@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PalierCore
 import PalierNode
+import PalierStore
 
 /// The fields of a post; all optional so that `edit` can change only some.
 struct ContentOptions: ParsableArguments {
@@ -255,7 +256,7 @@ struct Show: AsyncParsableCommand {
                 let state = held != nil ? L("here: \(path ?? "in memory")", "présente : \(path ?? "en mémoire")")
                     : L("not here yet (fetched from a neighbour when one has it)", "pas encore ici (récupérée auprès d'un voisin qui l'a)")
                 field("image \(index + 1)", "image \(index + 1)",
-                      "\(image.width) × \(image.height) \(image.type.mediaType), \(L("\(image.byteCount) bytes", "\(image.byteCount) octets")), « \(image.alt) »; \(state)")
+                      "\(image.width) × \(image.height) \(image.type.mediaType), \(StoreError.mebibytes(Int64(image.byteCount))), \(L("“\(image.alt)”; ", "« \(image.alt) » ; "))\(state)")
             }
             if let link = post.link { field("link", "lien", L("\(link) (shown as a QR code)", "\(link) (affiché en QR code)")) }
             for ext in post.otherExtensions {

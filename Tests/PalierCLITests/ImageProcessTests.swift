@@ -48,7 +48,7 @@ import Testing
         #expect(bytes.firstRange(of: [0xFF, 0xE1]) == nil)
         let id = try #require(posted.stdout.split(separator: " ").dropFirst(2).first.map(String.init))
         let shown = try a.palier("show", id).stdout
-        #expect(shown.contains("300 × 400 image/jpeg") && shown.contains("« Un dégradé bleu et rose »") && shown.contains("https://exemple.fr/velo"), "\(shown)")
+        #expect(shown.contains("300 × 400 image/jpeg") && shown.contains("“Un dégradé bleu et rose”") && shown.contains("https://exemple.fr/velo"), "\(shown)")
 
         let processes = try [a, b].map(FederationProcessTests.start)
         defer { for process in processes where process.isRunning { process.terminate() } }
