@@ -103,7 +103,9 @@ public func prepareBlobDirectory(_ path: String, group: gid_t?) throws {
     guard chmod(path, 0o2750) == 0, group.map({ chown(path, uid_t.max, $0) == 0 }) ?? true else {
         throw FeedError.directory(path: path, errno: errno)
     }
-    guard let group, let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+    guard let group else { return }
+    let names: [String]
+    do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch { throw FeedError.directory(path: path, errno: errno) }
     for name in names where name.hasSuffix(".jpg") || name.hasSuffix(".png") || name.hasSuffix(".webp") {
         let file = path + "/" + name
         guard chown(file, uid_t.max, group) == 0 else { throw FeedError.directory(path: file, errno: errno) }

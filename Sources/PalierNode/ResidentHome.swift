@@ -166,7 +166,11 @@ public struct ResidentHome: Sendable {
     func dropDeliveredImages() throws(NodeError) {
         guard FileManager.default.fileExists(atPath: outboxImages.path) else { return }
         let named = Set(try waiting().flatMap { $0.content.postContent?.images.map(\.blob.hex) ?? [] })
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: outboxImages.path)) ?? [] where !named.contains(name) {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: outboxImages.path) } catch {
+            throw NodeError(.io("The outbox \(outboxImages.path) could not be read: \(error.localizedDescription)."))
+        }
+        for name in names where !named.contains(name) {
             do { try FileManager.default.removeItem(at: outboxImages.appendingPathComponent(name)) } catch {
                 throw NodeError(.io("\(outboxImages.path) could not be updated: \(error.localizedDescription)."))
             }

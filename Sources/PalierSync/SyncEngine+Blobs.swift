@@ -28,6 +28,9 @@ extension SyncEngine {
 
     var blobsEnabled: Bool { configuration.blobBudget > 0 && blobCheck != nil }
 
+    /// Whether blob chunks wait for a peer's byte allowance (sent by a later tick).
+    public var hasPacedBlobChunks: Bool { !blobUploads.isEmpty }
+
     /// Starts fetching missing blobs from the peers that can send them and are not busy.
     func fetchBlobs(now: UInt64) -> [SyncOutput] {
         nextBlobScan = now + configuration.blobScanInterval

@@ -310,7 +310,9 @@ public actor SyncService: Service {
         }
         // A message may make work due before the clock loop's wake-up (blob chunks paced for
         // this peer): the loop is woken to sleep again until then.
-        if let due = engine.nextTick(), due < wakeAt {
+        // (Looked at only while chunks wait: nextTick walks every pending want, and this runs
+        // for every message of a catch-up.)
+        if engine.hasPacedBlobChunks, let due = engine.nextTick(), due < wakeAt {
             wakeAt = due
             store.changes.signal()
         }
