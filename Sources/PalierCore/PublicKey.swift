@@ -46,8 +46,12 @@ public struct KeyTextError: Error, Hashable, Sendable, CustomStringConvertible {
         case badCharacter(Character)
         case badLength(Int)
         case checksum
+        case badAddress(String)
     }
     private let code: Code
+
+    /// An invite's onion address that is not a v3 onion address with a port.
+    public static func badAddress(_ text: String) -> Self { Self(code: .badAddress(text)) }
 
     /// A character outside the base32 alphabet.
     public static func badCharacter(_ c: Character) -> Self { Self(code: .badCharacter(c)) }
@@ -61,12 +65,12 @@ public struct KeyTextError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badCharacter(let c): "'\(c)' is not a letter of a palier key (a–z, 2–7)"
         case .badLength(let n): "a palier key has 56 letters and digits, this one has \(n)"
         case .checksum: "the key's check letters do not match: it was probably mistyped"
+        case .badAddress(let text): "“\(text.prefix(80))” is not an onion address with a port (<56 letters and digits>.onion:<port>)"
         }
     }
 }
 
 enum KeyText {
-    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
     static let textLength = 56
 
     static func encode(_ key: [UInt8]) -> String {
@@ -78,20 +82,7 @@ enum KeyText {
     /// groups of four: the text form of keys, invites and enrolment codes.
     static func encodeChecked(_ payload: [UInt8]) -> String {
         let crc = crc24(payload)
-        let data = payload + [UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
-        var chars = [UInt8]()
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in data {
-            buffer = buffer << 8 | UInt32(byte)
-            bits += 8
-            while bits >= 5 {
-                chars.append(alphabet[Int(buffer >> UInt32(bits - 5) & 31)])
-                bits -= 5
-            }
-            buffer &= (1 << UInt32(bits)) - 1
-        }
-        if bits > 0 { chars.append(alphabet[Int(buffer << UInt32(5 - bits) & 31)]) }
+        let chars = Array(Base32.encode(payload + [UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]).utf8)
         var grouped = [UInt8]()
         for (index, c) in chars.enumerated() {
             if index > 0 && index % 4 == 0 { grouped.append(UInt8(ascii: "-")) }
@@ -118,19 +109,7 @@ enum KeyText {
         }
         // At least the CRC; leftover bits (under 5) are the padding of the last character.
         guard values.count * 5 / 8 >= 3, values.count * 5 % 8 < 5 else { throw .badLength(values.count) }
-        var data = [UInt8]()
-        var buffer: UInt32 = 0
-        var bits = 0
-        for v in values {
-            buffer = buffer << 5 | UInt32(v)
-            bits += 5
-            if bits >= 8 {
-                data.append(UInt8(buffer >> UInt32(bits - 8) & 0xff))
-                bits -= 8
-                buffer &= (1 << UInt32(bits)) - 1
-            }
-        }
-        guard buffer == 0 else { throw .checksum }
+        guard let data = Base32.bytes(fromValues: values) else { throw .checksum }
         let payload = Array(data[0..<(data.count - 3)])
         let crc = crc24(payload)
         let n = payload.count
@@ -142,12 +121,7 @@ enum KeyText {
 
     private static func value(of c: Character) -> UInt8? {
         guard let ascii = c.asciiValue else { return nil }
-        switch ascii {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return ascii - UInt8(ascii: "a")
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return ascii - UInt8(ascii: "A")
-        case UInt8(ascii: "2")...UInt8(ascii: "7"): return ascii - UInt8(ascii: "2") + 26
-        default: return nil
-        }
+        return Base32.value(of: ascii)
     }
 
     /// CRC-24 as in OpenPGP (RFC 4880 §6.1): init 0xB704CE, polynomial 0x864CFB.

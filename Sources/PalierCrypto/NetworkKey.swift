@@ -21,11 +21,10 @@ public struct NetworkKey: Sendable, Hashable {
     /// The invite string another building joins with.
     public var invite: String { Self.invitePrefix + PublicKey(bytes: bytes)!.text }
 
-    /// Reads an invite string (case, spaces and dashes within the key are ignored).
+    /// Reads an invite string (case, spaces and dashes within the key are ignored); an onion
+    /// address after it (``Invite``) is checked and left aside.
     public init(invite: String) throws(KeyTextError) {
-        let trimmed = invite.filter { !$0.isWhitespace }
-        let text = trimmed.lowercased().hasPrefix(Self.invitePrefix) ? String(trimmed.dropFirst(Self.invitePrefix.count)) : trimmed
-        self.bytes = try PublicKey(text: text).bytes
+        self = try Invite(text: invite).networkKey
     }
 
     /// 16 hex digits naming the network: BLAKE2b-256("palier-network-id-v1\0" || key), first 8
@@ -40,5 +39,50 @@ public struct NetworkKey: Sendable, Hashable {
 
     public func save(_ path: String) throws(KeyFileError) {
         try SecretFile.create(path, prefix: Self.filePrefix, secret: bytes)
+    }
+}
+
+/// What one building hands another to join its network: the network key, and where the
+/// inviting building answers as an onion service when it has one (docs/protocol.md §7.1):
+/// `palier-invite-<key text>` or `palier-invite-<key text>@<56 characters>.onion:<port>`.
+public struct Invite: Sendable, Hashable {
+    public let networkKey: NetworkKey
+    /// The inviting building's onion address and port.
+    public let onion: Endpoint?
+
+    /// A host and port: the onion address the invite names.
+    public struct Endpoint: Sendable, Hashable {
+        public let address: OnionAddress
+        public let port: UInt16
+        public init(address: OnionAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
+        public var text: String { "\(address.host):\(port)" }
+    }
+
+    public init(networkKey: NetworkKey, onion: Endpoint?) {
+        self.networkKey = networkKey
+        self.onion = onion
+    }
+
+    public var text: String { networkKey.invite + (onion.map { "@" + $0.text } ?? "") }
+
+    public init(text: String) throws(KeyTextError) {
+        let trimmed = text.filter { !$0.isWhitespace }
+        let parts = trimmed.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        var keyText = String(parts[0])
+        if keyText.lowercased().hasPrefix(NetworkKey.invitePrefix) { keyText = String(keyText.dropFirst(NetworkKey.invitePrefix.count)) }
+        networkKey = NetworkKey(bytes: try PublicKey(text: keyText).bytes)!
+        guard parts.count == 2 else {
+            onion = nil
+            return
+        }
+        let where_ = parts[1]
+        guard let colon = where_.lastIndex(of: ":"), let port = UInt16(where_[where_.index(after: colon)...]), port > 0,
+              let address = OnionAddress(text: where_[..<colon]) else {
+            throw .badAddress(String(where_))
+        }
+        onion = Endpoint(address: address, port: port)
     }
 }

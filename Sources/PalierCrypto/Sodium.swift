@@ -16,6 +16,20 @@ enum Sodium {
         randombytes_buf(&bytes, count)
         return bytes
     }
+
+    /// Standard base64 with padding (RFC 4648 §4).
+    static func base64(_ bytes: [UInt8]) -> String {
+        ensureInitialised()
+        let variant = Int32(sodium_base64_VARIANT_ORIGINAL)
+        var text = [CChar](repeating: 0, count: sodium_base64_encoded_len(bytes.count, variant))
+        _ = sodium_bin2base64(&text, text.count, bytes, bytes.count, variant)
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Base64 for the tor control protocol's key blobs.
+public enum Base64 {
+    public static func encode(_ bytes: [UInt8]) -> String { Sodium.base64(bytes) }
 }
 
 /// BLAKE2b (libsodium `crypto_generichash`).

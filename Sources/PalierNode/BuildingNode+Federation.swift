@@ -30,12 +30,21 @@ extension BuildingNode {
         try setNetwork(NetworkKey.generate(), replace: replace)
     }
 
-    /// Joins the network an invite string names. Refuses to leave the current one unless `replace`.
+    /// Joins the network an invite string names. Refuses to leave the current one unless
+    /// `replace`. The inviting building's onion address, when the invite has one, is kept and
+    /// dialled through tor (a building with no other way to its neighbours starts there).
     @discardableResult
-    public func joinNetwork(invite: String, replace: Bool = false) throws(NodeError) -> NetworkKey {
-        let key: NetworkKey
-        do { key = try NetworkKey(invite: invite) } catch { throw NodeError(.invalidInvite(error)) }
-        return try setNetwork(key, replace: replace)
+    public func joinNetwork(invite text: String, replace: Bool = false) throws(NodeError) -> NetworkKey {
+        let invite: Invite
+        do { invite = try Invite(text: text) } catch { throw NodeError(.invalidInvite(error)) }
+        let previous = try networkKey()
+        let key = try setNetwork(invite.networkKey, replace: replace)
+        do {
+            // Another network's buildings are not this one's.
+            if let previous, previous != key { try store.forgetOnionAddresses() }
+            if let onion = invite.onion { try store.addIntroduction(onion.text, now: now()) }
+        } catch { throw .wrap(error) }
+        return key
     }
 
     private func setNetwork(_ key: NetworkKey, replace: Bool) throws(NodeError) -> NetworkKey {
@@ -110,13 +119,22 @@ extension BuildingNode {
         var engine = SyncEngine.Configuration(name: configuration.buildingName)
         engine.reconcileInterval = UInt64(max(settings.reconcileSeconds, 1)) * 1000
         engine.blobBudget = configuration.blobs.budgetBytes
+        // TCP on the configured address, and onion services through the system's tor when on.
+        var transports = transports
+        if transports == nil {
+            transports = [TCPTransport(host: settings.listen, port: settings.port)]
+            if let (onion, announcement) = try onionTransport(networkKey: networkKey, logger: logger) {
+                transports?.append(onion)
+                engine.onion = announcement
+            }
+        }
         var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
         syncSettings.blobCheck = { bytes, record in ImageProcessor.check(bytes, type: record.type, width: record.width, height: record.height) }
         syncSettings.journal = journal
         let file = syncStatusFile
         let sameKeyFile = sameKeyStatusFile
         // A previous run's figures are not this run's.
-        for file in [file, sameKeyFile] where FileManager.default.fileExists(atPath: file.path) {
+        for file in [file, sameKeyFile, onionStatusFile] where FileManager.default.fileExists(atPath: file.path) {
             do { try FileManager.default.removeItem(at: file) } catch {
                 logger.warning("could not remove the previous sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
             }

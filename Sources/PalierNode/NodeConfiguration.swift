@@ -232,10 +232,21 @@ public struct SyncConfiguration: Codable, Sendable, Hashable {
     /// Publish this node and find neighbours on the local network through the system's
     /// avahi-daemon (mDNS, docs/protocol.md §13).
     public var discovery = true
+    /// Federate through a Tor onion service of the system's tor (docs/protocol.md §13.4):
+    /// true, false, or left out (null): on when tor is installed on this machine.
+    public var onion: Bool?
+    /// tor's control port: its socket (Debian's tor service: /run/tor/control), or host:port.
+    public var onionControl = SyncConfiguration.defaultOnionControl
+    /// Publish the onion service for the network's members only (tor's client authorisation,
+    /// with a key every member derives from the network key): who is not a member cannot even
+    /// reach it.
+    public var onionMembersOnly = true
+
+    public static let defaultOnionControl = "/run/tor/control"
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case listen, port, staticPeers, reconcileSeconds, discovery }
+    enum CodingKeys: String, CodingKey, CaseIterable { case listen, port, staticPeers, reconcileSeconds, discovery, onion, onionControl, onionMembersOnly }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -244,6 +255,9 @@ public struct SyncConfiguration: Codable, Sendable, Hashable {
         staticPeers = try c.decodeIfPresent([String].self, forKey: .staticPeers) ?? []
         reconcileSeconds = try c.decodeIfPresent(Int.self, forKey: .reconcileSeconds) ?? 30
         discovery = try c.decodeIfPresent(Bool.self, forKey: .discovery) ?? true
+        onion = try c.decodeIfPresent(Bool.self, forKey: .onion)
+        onionControl = try c.decodeIfPresent(String.self, forKey: .onionControl) ?? Self.defaultOnionControl
+        onionMembersOnly = try c.decodeIfPresent(Bool.self, forKey: .onionMembersOnly) ?? true
     }
 }
 

@@ -133,6 +133,7 @@ public final class NodeRuntime: Sendable {
             "kiosk": "\(kiosk ? "http://127.0.0.1:\(settings.kioskPort)/" : "off")",
             "sync": "\(syncState)",
             "discovery": "\(discoveryState)",
+            "onion": "\(options.transports != nil ? "given" : try node.onionOffReason().map { "off: \($0)" } ?? "tor at \(node.configuration.sync.onionControl)")",
             "residents": "\(residents == nil ? "off" : options.residentsTransport?.name ?? "\(residentsSettings.listen):\(residentsSettings.port)")",
             "pid": "\(getpid())",
         ]

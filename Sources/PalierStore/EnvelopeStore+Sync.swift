@@ -13,8 +13,12 @@ public struct PeerRecord: Sendable, Hashable, Codable {
     /// Unix milliseconds of the last reconciliation round finished with it: the last time the
     /// two stores were known to agree. nil: none yet.
     public var lastSync: UInt64?
+    /// The last round trip measured with it (sync `ping`/`pong`), in milliseconds.
+    public var roundTrip: UInt64?
 
-    public init(building: PublicKey, name: String, address: String, lastContact: UInt64, connected: Bool, lastSync: UInt64? = nil) {
+    public init(building: PublicKey, name: String, address: String, lastContact: UInt64, connected: Bool, lastSync: UInt64? = nil,
+                roundTrip: UInt64? = nil) {
+        self.roundTrip = roundTrip
         self.building = building
         self.name = name
         self.address = address
@@ -148,11 +152,13 @@ extension EnvelopeStore {
         try write { db in
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO peer (building, name, address, lastContact, connected, lastSync)
-                    VALUES (?, ?, ?, ?, ?, coalesce(?, (SELECT lastSync FROM peer WHERE building = ?)))
+                    INSERT OR REPLACE INTO peer (building, name, address, lastContact, connected, lastSync, roundTrip)
+                    VALUES (?, ?, ?, ?, ?, coalesce(?, (SELECT lastSync FROM peer WHERE building = ?)),
+                            coalesce(?, (SELECT roundTrip FROM peer WHERE building = ?)))
                     """,
                 arguments: [Data(peer.building.bytes), peer.name, peer.address, Int64(clamping: peer.lastContact), peer.connected,
-                            peer.lastSync.map { Int64(clamping: $0) }, Data(peer.building.bytes)])
+                            peer.lastSync.map { Int64(clamping: $0) }, Data(peer.building.bytes),
+                            peer.roundTrip.map { Int64(clamping: $0) }, Data(peer.building.bytes)])
         }
     }
 
@@ -163,11 +169,11 @@ extension EnvelopeStore {
 
     public func peers() throws(StoreError) -> [PeerRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT building, name, address, lastContact, connected, lastSync FROM peer ORDER BY name").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT building, name, address, lastContact, connected, lastSync, roundTrip FROM peer ORDER BY name").compactMap { row in
                 let key: Data = row[0]
                 guard let building = PublicKey(bytes: [UInt8](key)) else { return nil }
                 return PeerRecord(building: building, name: row[1], address: row[2], lastContact: UInt64(clamping: row[3] as Int64), connected: row[4],
-                                  lastSync: (row[5] as Int64?).map { UInt64(clamping: $0) })
+                                  lastSync: (row[5] as Int64?).map { UInt64(clamping: $0) }, roundTrip: (row[6] as Int64?).map { UInt64(clamping: $0) })
             }
         }
     }

@@ -74,8 +74,8 @@ public final class EnvelopeStore: Sendable {
         }
     }
 
-    /// The newest schema this binary knows ("v11").
-    static let latestMigration = "v11"
+    /// The newest schema this binary knows ("v12").
+    static let latestMigration = "v12"
 
     /// The newest schema among applied migration names ("v12: …" → "v12").
     static func schemaName(_ identifiers: Set<String>) -> String {
@@ -227,6 +227,9 @@ public final class EnvelopeStore: Sendable {
         migrator.registerMigration("v11: images: the blobs posts reference, and those held") { db in
             try db.execute(sql: blobMigration)
             try backfillAttachments(db)
+        }
+        migrator.registerMigration("v12: onion addresses of buildings, introductions, round trips") { db in
+            try db.execute(sql: onionMigration)
         }
         return migrator
     }

@@ -58,7 +58,8 @@ extension SyncSettings {
     /// session with the identity proof, then the bridge that hands events, in order, to
     /// `continuation`.
     func configure(_ channel: any Channel, initiator: Bool, signingKey: SigningKey, networkKey: NetworkKey, logger: Logger,
-                   continuation: AsyncStream<SyncInbound>.Continuation) throws {
+                   continuation: AsyncStream<SyncInbound>.Continuation, transport: any SyncTransport) throws {
+        let handshakeTimeout = transport.handshakeTimeout.map { max($0, self.handshakeTimeout) } ?? self.handshakeTimeout
         let timeout = TimeAmount.nanoseconds(handshakeTimeout.components.seconds * 1_000_000_000
             + handshakeTimeout.components.attoseconds / 1_000_000_000)
         try channel.pipeline.syncOperations.addHandlers([

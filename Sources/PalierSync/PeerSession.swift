@@ -24,6 +24,9 @@ struct PeerSession {
     var lastReconcile: UInt64 = 0
     var lastReceived: UInt64
     var lastSent: UInt64 = 0
+    /// When this side's unanswered ping left (its nonce), and the last round trip measured.
+    var pingSent: UInt64?
+    var roundTrip: UInt64?
     var messageLimit: TokenBucket
     /// New ids stored after the session opened and before the peer's `hello`: announced when
     /// it comes (bounded; past it, reconciliation finds the rest).

@@ -9,6 +9,8 @@ public enum SyncOutput: Sendable, Equatable {
     case send(PeerID, SyncMessage)
     /// Send `bye` and close; `backOff` when the peer misbehaved and should not be dialled soon.
     case close(PeerID, SyncMessage.ByeReason, String, backOff: Bool)
+    /// A building's onion address, new to this node and kept (the service dials it).
+    case learnedOnion(OnionAnnouncement)
 }
 
 /// The sync protocol of one node: sessions, reconciliation, gossip, ingest, rate limits.
@@ -57,6 +59,9 @@ public final class SyncEngine {
         public var blobStallTimeout: UInt64 = 30_000
         /// How often missing blobs are looked for when nothing else prompts it.
         public var blobScanInterval: UInt64 = 30_000
+        /// This building's onion address, signed, given to every peer that takes onion
+        /// addresses (nil: this node has no onion service).
+        public var onion: OnionAnnouncement?
 
         public init(name: String) { self.name = name }
     }
@@ -112,7 +117,7 @@ public final class SyncEngine {
         session.lastSent = now
         sessions[peer] = session
         var features: SyncFeatures = configuration.sketchReconciliation ? [.sketch] : []
-        features.insert(.blobs)
+        features.formUnion([.blobs, .onionAddresses])
         return [.send(peer, .hello(SyncMessage.Hello(name: configuration.name, features: features)))]
     }
 
@@ -197,8 +202,7 @@ public final class SyncEngine {
                 out += startReconciliation(peer, now: now)
             }
             if now >= session.lastSent + configuration.pingInterval {
-                sessions[peer]?.lastSent = now
-                out.append(.send(peer, .ping(now)))
+                out.append(ping(peer, now: now))
             }
         }
         return out + blobTick(now: now)
@@ -268,7 +272,9 @@ public final class SyncEngine {
             sessions[peer]?.announceAfterHello = []
             let announced = waiting.isEmpty ? [] : announce(waiting, to: peer)
             let blobs = hello.features.contains(.blobs) ? fetchBlobs(now: now) : []
+            // A first ping measures the round trip (`palier peers`; wants wait longer on a slow path).
             return announced + (sessions[peer]!.initiator ? startReconciliation(peer, now: now) : []) + blobs
+                + onionAddresses(for: peer) + [ping(peer, now: now)]
         case .reconcile(let bytes):
             return reconcile(bytes, from: peer, now: now)
         case .want(let ids):
@@ -280,7 +286,8 @@ public final class SyncEngine {
             return request(ids, from: peer, now: now)
         case .ping(let nonce):
             return [send(.pong(nonce), to: peer, now: now)]
-        case .pong:
+        case .pong(let nonce):
+            receivePong(nonce, from: peer, now: now)
             return []
         case .bye(let reason, let text):
             return [.close(peer, .shutdown, "the peer said goodbye (\(reason): \(text))", backOff: false)]
@@ -300,6 +307,8 @@ public final class SyncEngine {
             return receiveBlobChunk(id, offset: offset, bytes: bytes, from: peer, now: now)
         case .blobMissing(let id):
             return blobMissing(id, from: peer, now: now)
+        case .onionAddresses(let announcements):
+            return receiveOnionAddresses(announcements, from: peer, now: now)
         }
     }
 
@@ -350,7 +359,7 @@ public final class SyncEngine {
         var wanted: [EnvelopeID] = []
         while wanted.count < allowance, let id = session.nextQueuedWant() {
             guard pendingWants[id] == nil else { continue }
-            pendingWants[id] = (peer, now + configuration.wantTimeout)
+            pendingWants[id] = (peer, wantDeadline(peer, now: now))
             session.asked.insert(id)
             wanted.append(id)
         }
@@ -489,6 +498,10 @@ public struct SyncStatistics: Sendable, Hashable {
     /// matched but were not the image their post describes (the author's fault), with the last reason.
     public var blobsRefusedFromPeers = 0
     public var blobsRefusedFromAuthors = 0
+    /// Onion addresses new to this node and kept; those refused (not signed by their building,
+    /// or issued too far ahead).
+    public var onionAddressesLearned = 0
+    public var onionAddressesRefused = 0
     public var lastBlobRefusal: String?
     /// Transfers that stopped with nothing received for a while (resumed later).
     public var blobTransfersStalled = 0

@@ -51,6 +51,9 @@ public struct SyncSettings: Sendable {
     /// Told the address of another node that proved this node's own building key: two nodes
     /// run under one key (a copied data directory, a restored backup beside the old box).
     public var onSameKeyElsewhere: (@Sendable (String) -> Void)?
+    /// How long an onion peer's dialler waits before its first attempt, so that the local
+    /// network (mDNS) is looked at first.
+    public var onionDelay: Duration = .seconds(3)
     /// How long the other end of a session with this node's own key has to show up in this
     /// process (a node that dialled itself) before the session counts as another node's.
     public var ownEndWait: Duration = .seconds(2)
@@ -87,6 +90,7 @@ public actor SyncService: Service {
         var lastRecorded: UInt64
         var recordedName: String? = nil
         var recordedSync: UInt64? = nil
+        var recordedRoundTrip: UInt64? = nil
     }
     private var connections: [PeerID: Connection] = [:]
     private var nextPeer: PeerID = 1
@@ -99,6 +103,10 @@ public actor SyncService: Service {
     private var dialing: Set<String> = []
     /// The building a dialled peer turned out to be, by discovery id (static peers announce none).
     private var buildingAt: [String: PublicKey] = [:]
+    /// Peers whose last dialling round reached none of their endpoints, by discovery id.
+    private var unreachable: Set<String> = []
+    /// Where the service's own findings go (onion addresses learned from peers).
+    private var ownFindings: AsyncStream<DiscoveryEvent>.Continuation?
     private var lastChangeCount: Int64 = -1
     /// When the clock loop next wakes by itself (Unix ms).
     private var wakeAt: UInt64 = 0
@@ -162,7 +170,7 @@ public actor SyncService: Service {
                     let (events, continuation) = AsyncStream<SyncInbound>.makeStream()
                     return channel.eventLoop.makeCompletedFuture {
                         try self.settings.configure(channel, initiator: false, signingKey: signingKey, networkKey: networkKey,
-                                                    logger: logger, continuation: continuation)
+                                                    logger: logger, continuation: continuation, transport: transport)
                         Task { await self.serve(channel: channel, events: events, initiator: false, address: remote, dialID: nil) }
                     }
                 }
@@ -180,6 +188,8 @@ public actor SyncService: Service {
         listenersSettled.withLock { $0 = true }
         defer { for listener in listeners { listener.close() } }
         let (found, continuation) = AsyncStream<DiscoveryEvent>.makeStream()
+        self.ownFindings = continuation
+        reportKnownOnions()
         try await withThrowingDiscardingTaskGroup { tasks in
             for discovery in discoveries {
                 tasks.addTask { await discovery.run(port: port, events: continuation) }
@@ -190,6 +200,48 @@ public actor SyncService: Service {
                     tasks.addTask { await self.dial(id) }
                 }
             }
+        }
+    }
+
+    // MARK: - Onion addresses
+
+    /// Whether a transport of this service reaches onion services.
+    private var dialsOnions: Bool {
+        transports.contains { $0.canDial(Endpoint(host: "x\(OnionAddress.suffix)", port: 1)) }
+    }
+
+    /// The onion addresses held (learned before this start) and those invites introduced: peers
+    /// to dial when a transport reaches onions.
+    private func reportKnownOnions() {
+        guard dialsOnions else { return }
+        do {
+            for announcement in try store.onionAnnouncements() where announcement.building != signingKey.publicKey {
+                ownFindings?.yield(.appeared(Self.onionPeer(announcement)))
+            }
+            for text in try store.introductions() {
+                guard let endpoint = Endpoint(text) else { continue }
+                ownFindings?.yield(.appeared(DiscoveredPeer(id: "introduced:\(text)", endpoints: [endpoint])))
+            }
+        } catch {
+            engine.recordStoreFailure(error)
+            logger.error("the onion addresses held could not be read; they are learned again from peers", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func onionPeer(_ announcement: OnionAnnouncement) -> DiscoveredPeer {
+        DiscoveredPeer(id: "onion:\(announcement.building.text)", building: announcement.building,
+                       endpoints: [Endpoint(host: announcement.address.host, port: Int(announcement.port))])
+    }
+
+    private static func isOnion(_ peer: DiscoveredPeer) -> Bool {
+        !peer.endpoints.isEmpty && peer.endpoints.allSatisfy { $0.host.hasSuffix(OnionAddress.suffix) }
+    }
+
+    /// Whether `building` has a way other than an onion that is not known to fail: the local
+    /// network (mDNS) or a static address stays first, the onion is used when there is none.
+    private func hasOtherPath(to building: PublicKey, than id: String) -> Bool {
+        targets.values.contains { peer in
+            peer.id != id && !Self.isOnion(peer) && (peer.building == building || buildingAt[peer.id] == building) && !unreachable.contains(peer.id)
         }
     }
 
@@ -318,10 +370,11 @@ public actor SyncService: Service {
         }
         // The peer table is for people: refreshed when the name arrives (hello), then every 30 s.
         if var connection = connections[peer], now >= connection.lastRecorded + 30_000 || connection.recordedName != engine.name(of: peer)
-            || connection.recordedSync != engine.lastReconciled(peer) {
+            || connection.recordedSync != engine.lastReconciled(peer) || connection.recordedRoundTrip != engine.roundTrip(peer) {
             connection.lastRecorded = now
             connection.recordedName = engine.name(of: peer)
             connection.recordedSync = engine.lastReconciled(peer)
+            connection.recordedRoundTrip = engine.roundTrip(peer)
             connections[peer] = connection
             recordPeer(peer, connected: true)
         }
@@ -340,7 +393,7 @@ public actor SyncService: Service {
         guard let connection = connections[peer] else { return }
         let record = PeerRecord(
             building: connection.remote, name: engine.name(of: peer) ?? "", address: connection.link.address,
-            lastContact: clock.nowMillis(), connected: connected, lastSync: engine.lastReconciled(peer))
+            lastContact: clock.nowMillis(), connected: connected, lastSync: engine.lastReconciled(peer), roundTrip: engine.roundTrip(peer))
         do { try store.recordPeer(record) } catch { logger.warning("could not record peer", metadata: ["error": "\(error)"]) }
     }
 
@@ -359,6 +412,11 @@ public actor SyncService: Service {
                     continue
                 }
                 drain(peer)
+            case .learnedOnion(let announcement):
+                logger.info("learned a neighbour's onion address", metadata: [
+                    "building": "\(announcement.building.shortText)", "address": "\(announcement.endpointText)",
+                ])
+                if dialsOnions { ownFindings?.yield(.changed(Self.onionPeer(announcement))) }
             case .close(let peer, let reason, let text, let backOff):
                 guard let connection = connections[peer] else { continue }
                 logger.notice("closing session", metadata: ["building": "\(connection.remote.shortText)", "reason": "\(text)"])
@@ -410,10 +468,16 @@ public actor SyncService: Service {
         if let building = targets[id]?.building, building < signingKey.publicKey {
             try? await Task.sleep(for: .milliseconds(1500))
         }
+        // An onion waits for the local network to be looked at first.
+        if let target = targets[id], Self.isOnion(target) { try? await Task.sleep(for: settings.onionDelay) }
         while !Task.isCancelled, let target = targets[id] {
             // The key a session proved wins over the one a discovery announced.
             let building = buildingAt[id] ?? target.building
             if let building, connections.values.contains(where: { $0.remote == building }) {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            if let building, Self.isOnion(target), hasOtherPath(to: building, than: id) {
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
@@ -422,6 +486,7 @@ public actor SyncService: Service {
                 continue
             }
             let started = ContinuousClock.now
+            var reached = false
             for endpoint in target.endpoints where !Task.isCancelled {
                 guard let transport = transports.first(where: { $0.canDial(endpoint) }) else {
                     logger.debug("no transport reaches this address", metadata: ["peer": "\(endpoint)"])
@@ -432,15 +497,18 @@ public actor SyncService: Service {
                     let channel = try await transport.connect(to: endpoint) { [self] channel in
                         channel.eventLoop.makeCompletedFuture {
                             try self.settings.configure(channel, initiator: true, signingKey: signingKey, networkKey: networkKey,
-                                                        logger: logger, continuation: continuation)
+                                                        logger: logger, continuation: continuation, transport: transport)
                         }
                     }
+                    unreachable.remove(id)
+                    reached = true
                     await serve(channel: channel, events: events, initiator: true, address: endpoint.description, dialID: id)
                     break
                 } catch {
                     logger.debug("could not reach peer", metadata: ["peer": "\(endpoint)", "transport": "\(transport.name)", "error": "\(error)"])
                 }
             }
+            if !reached { unreachable.insert(id) }
             if ContinuousClock.now - started > .seconds(60) { backoff = settings.minimumBackoff }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, settings.maximumBackoff)

@@ -7,9 +7,9 @@ import PalierDiscovery
 /// (frames, Noise, the identity proof), so a transport knows nothing of the protocol, and the
 /// protocol nothing of the transport.
 ///
-/// Implementations: ``TCPTransport`` (what `palier run` uses), ``InMemoryTransport`` (tests:
-/// nodes of one process, no network). Later ones — a residents' channel, an onion service —
-/// plug in here.
+/// Implementations: ``TCPTransport`` (what `palier run` uses), ``OnionTransport`` (Tor onion
+/// services through the system's tor), ``InMemoryTransport`` (tests: nodes of one process, no
+/// network).
 public protocol SyncTransport: Sendable {
     /// A short name for logs ("tcp", "memory").
     var name: String { get }
@@ -17,6 +17,10 @@ public protocol SyncTransport: Sendable {
     /// Whether this transport can reach `endpoint` (the service dials each endpoint with the
     /// first transport that can).
     func canDial(_ endpoint: Endpoint) -> Bool
+
+    /// How long its sessions' handshakes may take, when longer than the service's (a path of
+    /// several hops); nil: the service's.
+    var handshakeTimeout: Duration? { get }
 
     /// Starts accepting streams. `accept` is called on each new channel's event loop before the
     /// channel becomes active, with a description of the remote side for logs; it builds the
@@ -27,6 +31,10 @@ public protocol SyncTransport: Sendable {
     /// Opens a stream to `endpoint`; `initialize` builds the channel's pipeline before it
     /// becomes active.
     func connect(to endpoint: Endpoint, initialize: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) async throws -> any Channel
+}
+
+extension SyncTransport {
+    public var handshakeTimeout: Duration? { nil }
 }
 
 /// A transport's listener, until closed.

@@ -72,6 +72,8 @@ public final class EnginePair {
             case .close(_, let reason, let text, let backOff):
                 onClose(side, reason, text, backOff)
                 return nil
+            case .learnedOnion:
+                return nil
             }
         }
     }

@@ -287,6 +287,9 @@ public final class SimulatedNeighbourhood {
                 }
             case .close(let peer, _, _, let backOff):
                 if let index = peerIndex[peer] { closeSession(index.link, backOff: backOff) }
+            case .learnedOnion:
+                // The simulated links are fixed: an address learned changes none.
+                break
             }
         }
     }

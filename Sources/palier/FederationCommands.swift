@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PalierCore
+import PalierCrypto
 import PalierNode
 import PalierStore
 
@@ -17,10 +18,13 @@ struct Network: AsyncParsableCommand {
 
         func run() async throws {
             let node = try options.openNode()
-            guard let key = try node.networkKey() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
+            guard let key = try node.networkKey(), let invite = try node.invite() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
             print(L("Network id: \(key.id)", "Identifiant du réseau : \(key.id)"))
-            print(L("Invite (give it only to neighbouring buildings' admins, in person): \(key.invite)", "Invitation (à ne donner qu'aux administrateurs des immeubles voisins, en personne) : \(key.invite)"))
-            print(L("A neighbour joins with: palier network join \(key.invite)", "Un voisin rejoint le réseau avec : palier network join \(key.invite)"))
+            print(L("Invite (give it only to neighbouring buildings' admins, in person): \(invite.text)", "Invitation (à ne donner qu'aux administrateurs des immeubles voisins, en personne) : \(invite.text)"))
+            print(L("A neighbour joins with: palier network join \(invite.text)", "Un voisin rejoint le réseau avec : palier network join \(invite.text)"))
+            if let onion = invite.onion {
+                print(L("The invite carries this node's onion address (\(onion.text)): a building on another network reaches it through tor.", "L'invitation porte l'adresse onion de ce nœud (\(onion.text)) : un immeuble sur un autre réseau le joint par tor."))
+            }
         }
     }
 
@@ -33,7 +37,8 @@ struct Network: AsyncParsableCommand {
             let node = try options.openNode()
             let key = try node.createNetwork(replace: replace)
             print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
-            print(L("Invite: \(key.invite)", "Invitation : \(key.invite)"))
+            let invite = try node.invite()?.text ?? key.invite
+            print(L("Invite: \(invite)", "Invitation : \(invite)"))
             print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
         }
     }
@@ -48,6 +53,9 @@ struct Network: AsyncParsableCommand {
             let node = try options.openNode()
             let key = try node.joinNetwork(invite: invite, replace: replace)
             print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
+            if let onion = try? Invite(text: invite).onion {
+                print(L("The inviting building's onion address is kept (\(onion.text)): this node reaches it through tor.", "L'adresse onion de l'immeuble invitant est retenue (\(onion.text)) : ce nœud le joint par tor."))
+            }
             print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
         }
     }
@@ -144,6 +152,17 @@ struct Peers: AsyncParsableCommand {
         var followed: Bool
         var blocked: Bool
         var lastContact: String?
+        /// How the session runs: "onion" (through tor), "network" (the local network or a
+        /// static address); empty when never met.
+        var path: String
+        /// The last round trip measured, in milliseconds.
+        var roundTripMs: UInt64?
+    }
+
+    /// "onion" for a session through tor, "network" for one over the local network or a
+    /// static address.
+    static func path(of address: String) -> String {
+        address.isEmpty ? "" : address.contains(".onion") || address.hasPrefix("onion") ? "onion" : "network"
     }
 
     func run() async throws {
@@ -156,11 +175,13 @@ struct Peers: AsyncParsableCommand {
                 building: record.building, name: record.name, address: record.address,
                 state: record.connected && running ? "connected" : "known",
                 followed: policy.followed.contains(record.building), blocked: policy.blocked.contains(record.building),
-                lastContact: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(record.lastContact) / 1000)))
+                lastContact: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(record.lastContact) / 1000)),
+                path: Self.path(of: record.address), roundTripMs: record.roundTrip)
         }
         let seen = Set(records.map(\.building))
         for key in policy.followed.union(policy.blocked).subtracting(seen).sorted() {
-            entries.append(Entry(building: key, name: "", address: "", state: "never met", followed: policy.followed.contains(key), blocked: policy.blocked.contains(key), lastContact: nil))
+            entries.append(Entry(building: key, name: "", address: "", state: "never met", followed: policy.followed.contains(key), blocked: policy.blocked.contains(key), lastContact: nil,
+                                 path: "", roundTripMs: nil))
         }
         if json {
             let encoder = JSONEncoder()
@@ -173,9 +194,21 @@ struct Peers: AsyncParsableCommand {
             return
         }
         for entry in entries {
-            let stance = entry.blocked ? ", blocked" : entry.followed ? ", followed" : ""
             let name = entry.name.isEmpty ? "" : "\(entry.name)  "
-            print("\(entry.building.shortText)  \(name)\(entry.state)\(stance)  \(entry.address)  last contact \(entry.lastContact ?? "never")")
+            let path = switch entry.path {
+            case "onion": L("via tor", "par tor")
+            case "network": L("via the network", "par le réseau")
+            default: ""
+            }
+            let roundTrip = entry.roundTripMs.map { L(", round trip \($0) ms", ", aller-retour \($0) ms") } ?? ""
+            let state = switch entry.state {
+            case "connected": L("connected", "connecté")
+            case "known": L("known", "connu")
+            default: L("never met", "jamais rencontré")
+            }
+            let stanceText = entry.blocked ? L(", blocked", ", bloqué") : entry.followed ? L(", followed", ", suivi") : ""
+            print("\(entry.building.shortText)  \(name)\(state)\(stanceText)  \(entry.address)\(path.isEmpty ? "" : " (\(path)\(roundTrip))")  "
+                + L("last contact \(entry.lastContact ?? "never")", "dernier contact \(entry.lastContact ?? "jamais")"))
         }
     }
 }

@@ -31,6 +31,8 @@ public enum SyncMessage: Hashable, Sendable {
     case blobChunk(BlobID, offset: UInt64, bytes: [UInt8])
     /// "I do not hold this blob, or may not share it."
     case blobMissing(BlobID)
+    /// Where buildings' sync ports answer as onion services, each signed by its building (§13.4).
+    case onionAddresses([OnionAnnouncement])
 
     public struct Hello: Hashable, Sendable {
         /// The highest protocol version the sender speaks.
@@ -75,6 +77,7 @@ public enum SyncMessage: Hashable, Sendable {
         case announce = 0x05, ping = 0x06, pong = 0x07, bye = 0x08, unsupported = 0x09
         case sketchRequest = 0x0A, sketchSymbols = 0x0B
         case blobWant = 0x0C, blobChunk = 0x0D, blobMissing = 0x0E
+        case onionAddresses = 0x0F
     }
 
     public var type: MessageType {
@@ -94,6 +97,7 @@ public enum SyncMessage: Hashable, Sendable {
         case .blobWant: .blobWant
         case .blobChunk: .blobChunk
         case .blobMissing: .blobMissing
+        case .onionAddresses: .onionAddresses
         }
     }
 }
@@ -108,7 +112,9 @@ public struct SyncFeatures: OptionSet, Hashable, Sendable {
     /// What this node does.
     /// Blob transfer (§8.1): `blob_want`, `blob_chunk`, `blob_missing`.
     public static let blobs = SyncFeatures(rawValue: 2)
-    public static let supported: SyncFeatures = [.sketch, .blobs]
+    /// Onion addresses (§13.4): `onion_addresses`.
+    public static let onionAddresses = SyncFeatures(rawValue: 4)
+    public static let supported: SyncFeatures = [.sketch, .blobs, .onionAddresses]
 }
 
 /// Protocol constants.
@@ -128,6 +134,8 @@ public enum SyncProtocol {
     public static let maximumSymbolsPerMessage = 1300
     /// The most bytes one `blob_chunk` carries (60 KiB: with its header it fits a frame).
     public static let maximumChunkBytes = 61_440
+    /// Announcements per `onion_addresses` message (256 × 138 bytes).
+    public static let maximumOnionAnnouncements = 256
     /// The signed text of an identity proof: this, a role byte (0 initiator, 1 responder),
     /// then the 32-byte Noise handshake hash.
     public static let identityDomain = Array("palier-sync-identity-v1\0".utf8)
@@ -200,6 +208,15 @@ extension SyncMessage {
             w.raw(bytes)
         case .blobMissing(let blob):
             w.raw(blob.bytes)
+        case .onionAddresses(let announcements):
+            w.varint(UInt64(announcements.count))
+            for announcement in announcements {
+                w.raw(announcement.building.bytes)
+                w.u64(announcement.issued)
+                w.raw(announcement.address.key)
+                w.u16(announcement.port)
+                w.raw(announcement.signature.bytes)
+            }
         }
         return w.bytes
     }
@@ -289,6 +306,21 @@ extension SyncMessage {
             message = .blobChunk(blob, offset: offset, bytes: bytes)
         case .blobMissing:
             message = .blobMissing(BlobID(bytes: try r.raw(BlobID.byteCount))!)
+        case .onionAddresses:
+            let count = try r.count(itemSize: OnionAnnouncement.encodedCount)
+            guard count <= SyncProtocol.maximumOnionAnnouncements else { throw .tooLarge("\(count) onion addresses in one message") }
+            var announcements: [OnionAnnouncement] = []
+            announcements.reserveCapacity(count)
+            for _ in 0..<count {
+                let building = PublicKey(bytes: try r.raw(PublicKey.byteCount))!
+                let issued = try r.u64()
+                let address = OnionAddress(key: try r.raw(OnionAddress.byteCount))!
+                let port = try r.u16()
+                guard port > 0 else { throw .malformed("an onion address with port 0") }
+                let signature = Signature(bytes: try r.raw(Signature.byteCount))!
+                announcements.append(OnionAnnouncement(building: building, issued: issued, address: address, port: port, signature: signature))
+            }
+            message = .onionAddresses(announcements)
         }
         guard r.isAtEnd else { throw .trailingBytes }
         return .known(message)
