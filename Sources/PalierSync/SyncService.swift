@@ -51,8 +51,8 @@ public struct SyncSettings: Sendable {
     /// Told the address of another node that proved this node's own building key: two nodes
     /// run under one key (a copied data directory, a restored backup beside the old box).
     public var onSameKeyElsewhere: (@Sendable (String) -> Void)?
-    /// How long an onion peer's dialler waits before its first attempt, so that the local
-    /// network (mDNS) is looked at first.
+    /// How long an onion peer's dialler waits before its first attempt when the node looks for
+    /// neighbours on the local network (mDNS), so that a way there is found first.
     public var onionDelay: Duration = .seconds(3)
     /// How long the other end of a session with this node's own key has to show up in this
     /// process (a node that dialled itself) before the session counts as another node's.
@@ -468,8 +468,8 @@ public actor SyncService: Service {
         if let building = targets[id]?.building, building < signingKey.publicKey {
             try? await Task.sleep(for: .milliseconds(1500))
         }
-        // An onion waits for the local network to be looked at first.
-        if let target = targets[id], Self.isOnion(target) { try? await Task.sleep(for: settings.onionDelay) }
+        // An onion waits for the local network to be looked at first (when something looks at it).
+        if let target = targets[id], Self.isOnion(target), discoveries.count > 1 { try? await Task.sleep(for: settings.onionDelay) }
         while !Task.isCancelled, let target = targets[id] {
             // The key a session proved wins over the one a discovery announced.
             let building = buildingAt[id] ?? target.building
