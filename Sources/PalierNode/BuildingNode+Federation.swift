@@ -123,9 +123,15 @@ extension BuildingNode {
         var transports = transports
         if transports == nil {
             transports = [TCPTransport(host: settings.listen, port: settings.port)]
-            if let (onion, announcement) = try onionTransport(networkKey: networkKey, logger: logger) {
-                transports?.append(onion)
-                engine.onion = announcement
+            do {
+                if let (onion, announcement) = try onionTransport(networkKey: networkKey, logger: logger) {
+                    transports?.append(onion)
+                    engine.onion = announcement
+                }
+            } catch {
+                // The screen and the other ways to neighbours work on; the admin reads why.
+                logger.error("onion federation is off", metadata: ["error": "\(error)"])
+                writeOnionOff(because: error.description, logger: logger)
             }
         }
         var syncSettings = SyncSettings(listenHost: settings.listen, port: settings.port, staticPeers: settings.staticPeers, engine: engine)
@@ -134,7 +140,7 @@ extension BuildingNode {
         let file = syncStatusFile
         let sameKeyFile = sameKeyStatusFile
         // A previous run's figures are not this run's.
-        for file in [file, sameKeyFile, onionStatusFile] where FileManager.default.fileExists(atPath: file.path) {
+        for file in [file, sameKeyFile] where FileManager.default.fileExists(atPath: file.path) {
             do { try FileManager.default.removeItem(at: file) } catch {
                 logger.warning("could not remove the previous sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
             }

@@ -17,7 +17,9 @@ extension BuildingNode {
     static let torPrograms = ["/usr/sbin/tor", "/usr/bin/tor", "/usr/local/bin/tor"]
 
     /// Why `palier run` does not federate through onion services, in one sentence; nil when it does.
-    public func onionOffReason() throws(NodeError) -> String? {
+    public func onionOffReason() throws(NodeError) -> String? { try onionOffReason(torPrograms: Self.torPrograms) }
+
+    func onionOffReason(torPrograms: [String]) throws(NodeError) -> String? {
         if let reason = try syncOffReason() { return L("sync is off (\(reason))", "la synchronisation est désactivée (\(reason))") }
         switch configuration.sync.onion {
         case false?:
@@ -26,7 +28,7 @@ extension BuildingNode {
             return nil
         case nil:
             let control = configuration.sync.onionControl
-            let torHere = FileManager.default.fileExists(atPath: control) || Self.torPrograms.contains { FileManager.default.isExecutableFile(atPath: $0) }
+            let torHere = FileManager.default.fileExists(atPath: control) || torPrograms.contains { FileManager.default.isExecutableFile(atPath: $0) }
             return torHere ? nil : L("tor is not installed here (apt install tor, then restart palier, to federate with buildings beyond the local network)", "tor n'est pas installé ici (apt install tor, puis redémarrez palier, pour se fédérer avec les immeubles au-delà du réseau local)")
         }
     }
@@ -61,9 +63,26 @@ extension BuildingNode {
         return Invite(networkKey: key, onion: try ownOnionEndpoint())
     }
 
+    /// Records for `palier status` that onion federation could not start at all (its key file
+    /// cannot be read): not retried until the next start.
+    func writeOnionOff(because reason: String, logger: Logger) {
+        let sentence = L("Onion federation is off until palier is restarted, because \(reason)", "La fédération par onion est désactivée jusqu'au redémarrage de palier, car \(reason)")
+        do {
+            try Data((sentence + "\n").utf8).write(to: onionStatusFile, options: .atomic)
+        } catch {
+            logger.warning("could not write the onion status", metadata: ["file": "\(onionStatusFile.path)", "error": "\(error)"])
+        }
+    }
+
     /// The onion transport `palier run` adds to TCP, and this building's signed address; nil when
     /// onion federation is off. Its status goes to ``onionStatusFile`` as it changes.
     func onionTransport(networkKey: NetworkKey, logger: Logger) throws(NodeError) -> (OnionTransport, OnionAnnouncement)? {
+        // A previous run's status is not this run's.
+        if FileManager.default.fileExists(atPath: onionStatusFile.path) {
+            do { try FileManager.default.removeItem(at: onionStatusFile) } catch {
+                logger.warning("could not remove the previous onion status", metadata: ["file": "\(onionStatusFile.path)", "error": "\(error)"])
+            }
+        }
         guard let endpoint = try ownOnionEndpoint() else { return nil }
         var settings = OnionTransport.Settings(
             control: configuration.sync.onionControl, virtualPort: endpoint.port, key: try onionKey(),

@@ -18,7 +18,13 @@ struct Network: AsyncParsableCommand {
 
         func run() async throws {
             let node = try options.openNode()
-            guard let key = try node.networkKey(), let invite = try node.invite() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
+            guard let key = try node.networkKey() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
+            var invite = Invite(networkKey: key, onion: nil)
+            do {
+                invite = try node.invite() ?? invite
+            } catch {
+                print(L("The invite carries no onion address: \(error)", "L'invitation ne porte pas d'adresse onion : \(error)"))
+            }
             print(L("Network id: \(key.id)", "Identifiant du réseau : \(key.id)"))
             print(L("Invite (give it only to neighbouring buildings' admins, in person): \(invite.text)", "Invitation (à ne donner qu'aux administrateurs des immeubles voisins, en personne) : \(invite.text)"))
             print(L("A neighbour joins with: palier network join \(invite.text)", "Un voisin rejoint le réseau avec : palier network join \(invite.text)"))
@@ -37,7 +43,7 @@ struct Network: AsyncParsableCommand {
             let node = try options.openNode()
             let key = try node.createNetwork(replace: replace)
             print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
-            let invite = try node.invite()?.text ?? key.invite
+            let invite = (try? node.invite()?.text) ?? key.invite
             print(L("Invite: \(invite)", "Invitation : \(invite)"))
             print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
         }
