@@ -24,27 +24,30 @@ run: build
 # phase of their own, so that nothing else on the machine's two cores can starve them; tests that
 # run whole nodes as processes or as another Unix user in a third; real Chromium on the kiosk page
 # (seconds of full CPU per page) in a fourth, one browser at a time; the discovery lab
-# (avahi-daemons in network namespaces, a restart timed against a goal) in a fifth; the Debian
-# package (a release build, installed and run in a debootstrap root cached under .build/) in a
-# sixth.
-LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests
+# (avahi-daemons in network namespaces, a restart timed against a goal) in a fifth; the onion
+# lab (a private Tor network in namespaces, buildings behind NATs, under .build/tor-labs/) in a
+# sixth; the Debian package (a release build, installed and run in a debootstrap root cached
+# under .build/) in a seventh.
+LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests|OnionNodeTests
 PROCESS_TESTS := LiveProcessTests|ImageProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentImageTests|ResidentProcessTests
 SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests|KioskMediaTests
 LAB_TESTS := DiscoveryLabTests
+ONION_TESTS := OnionLabTests
 DEB_TESTS := DebianPackageTests
 
 # The whole test suite: unit, property, known-answer, simulation, then CLI and live tests, then
-# the kiosk page in Chromium, then the discovery lab and the Debian package (each skipped, saying
-# why, without root), then every fuzz target for a fixed
+# the kiosk page in Chromium, then the discovery lab, the onion lab and the Debian package (each
+# skipped, saying why, without root), then every fuzz target for a fixed
 # number of runs (scripts/fuzz.sh: any crash, leak or timeout fails, with the input in hex).
 test:
 	@scripts/setup.sh --tests
 	swift build --build-tests
-	swift test --skip-build --skip '$(LIVE_TESTS)|$(PROCESS_TESTS)|$(SCREEN_TESTS)|$(LAB_TESTS)|$(DEB_TESTS)'
+	swift test --skip-build --skip '$(LIVE_TESTS)|$(PROCESS_TESTS)|$(SCREEN_TESTS)|$(LAB_TESTS)|$(ONION_TESTS)|$(DEB_TESTS)'
 	swift test --skip-build --filter '$(LIVE_TESTS)'
 	swift test --skip-build --filter '$(PROCESS_TESTS)'
 	swift test --skip-build --no-parallel --filter '$(SCREEN_TESTS)'
 	swift test --skip-build --filter '$(LAB_TESTS)'
+	swift test --skip-build --filter '$(ONION_TESTS)'
 	swift test --skip-build --filter '$(DEB_TESTS)'
 	scripts/fuzz.sh
 

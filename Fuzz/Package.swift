@@ -5,7 +5,7 @@ import PackageDescription
 /// "Fuzzing"). Built only by scripts/fuzz.sh, with `-sanitize=fuzzer,address` and
 /// `-parse-as-library` (libFuzzer brings `main`), in .build/fuzz: a package of its own so that
 /// the ordinary build never sees executables without an entry point.
-let targets = ["FuzzEnvelope", "FuzzSyncMessage", "FuzzReconcile", "FuzzKeyText", "FuzzTXTRecord", "FuzzInvite", "FuzzScreen", "FuzzNoise", "FuzzSketch", "FuzzResidentMessage", "FuzzEnrolmentCode", "FuzzImage"]
+let targets = ["FuzzEnvelope", "FuzzSyncMessage", "FuzzReconcile", "FuzzKeyText", "FuzzTXTRecord", "FuzzInvite", "FuzzScreen", "FuzzNoise", "FuzzSketch", "FuzzResidentMessage", "FuzzEnrolmentCode", "FuzzImage", "FuzzTorReply"]
 
 let package = Package(
     name: "palier-fuzz",

@@ -16,15 +16,17 @@ declare -A default_runs=(
   [FuzzEnvelope]=2000000 [FuzzSyncMessage]=2000000 [FuzzReconcile]=400000 [FuzzKeyText]=300000
   [FuzzTXTRecord]=300000 [FuzzInvite]=300000 [FuzzScreen]=150000 [FuzzNoise]=100000
   [FuzzSketch]=200000 [FuzzResidentMessage]=300000 [FuzzEnrolmentCode]=200000 [FuzzImage]=20000
+  [FuzzTorReply]=300000
 )
 # Longest input per target: one sync message, one envelope, one TXT record…
 declare -A max_len=(
   [FuzzEnvelope]=4200 [FuzzSyncMessage]=65535 [FuzzReconcile]=65535 [FuzzKeyText]=256
   [FuzzTXTRecord]=4096 [FuzzInvite]=256 [FuzzScreen]=65535 [FuzzNoise]=512
   [FuzzSketch]=65535 [FuzzResidentMessage]=4200 [FuzzEnrolmentCode]=1200 [FuzzImage]=16384
+  [FuzzTorReply]=8192
 )
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzEnvelope FuzzSyncMessage FuzzReconcile FuzzKeyText FuzzTXTRecord FuzzInvite FuzzScreen FuzzNoise FuzzSketch FuzzResidentMessage FuzzEnrolmentCode FuzzImage)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzEnvelope FuzzSyncMessage FuzzReconcile FuzzKeyText FuzzTXTRecord FuzzInvite FuzzScreen FuzzNoise FuzzSketch FuzzResidentMessage FuzzEnrolmentCode FuzzImage FuzzTorReply)
 
 # The system's gold linker stops with an internal error on these binaries: link with the
 # toolchain's lld.

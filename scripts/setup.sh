@@ -5,8 +5,9 @@
 # (independent test-vector check) and `websocket-client` (driving Chromium), and python3-venv
 # (the sync interop test installs the independent Noise implementation `noiseprotocol` in a
 # throwaway virtualenv under .build/), and for the discovery lab avahi-daemon, avahi-utils, D-Bus
-# and iproute2, for the Debian package binutils, dpkg-dev and debootstrap — installed without starting any daemon: the lab runs its own avahi-daemons in
-# network namespaces, never one on this machine's network. Needs root (or sudo) only when
+# and iproute2, for the onion lab tor and iptables, for the Debian package binutils, dpkg-dev and
+# debootstrap — installed without starting any daemon: the labs run their own avahi-daemons and
+# tor instances in network namespaces, never one on this machine's network. Needs root (or sudo) only when
 # something must be installed.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ packages=(libsodium-dev libsqlite3-dev libavahi-client-dev libqrencode-dev libvi
 # The Debian package: strip, dpkg-shlibdeps; its test also needs debootstrap.
 deb_packages=(binutils dpkg-dev gzip xz-utils)
 [ "${1:-}" = "--deb" ] && packages+=("${deb_packages[@]}")
-[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip avahi-daemon avahi-utils dbus iproute2 zbar-tools "${deb_packages[@]}" debootstrap)
+[ "${1:-}" = "--tests" ] && packages+=(chromium fonts-dejavu-core python3-venv python3-pip avahi-daemon avahi-utils dbus iproute2 tor iptables zbar-tools "${deb_packages[@]}" debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -123,7 +123,7 @@ struct TorReplyTests {
         #expect(TorReply.unquoted(#""a\"b\\c""#) == #"a"b\c"#)
     }
 
-    @Test("lines that are not replies are refused", arguments: ["", "25", "250", "abc OK", "250*x", "25a OK"])
+    @Test("lines that are not replies are refused", arguments: ["", "25", "250", "abc OK", "250*x", "25a OK", "052 OK"])
     func refused(_ line: String) {
         var parser = TorReplyParser()
         #expect(throws: TorReplyError.self) { try parser.feed(line) }

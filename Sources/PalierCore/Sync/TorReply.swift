@@ -119,7 +119,7 @@ public struct TorReplyParser: Sendable {
         }
         let bytes = Array(line.utf8)
         guard bytes.count >= 4, bytes[0..<3].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)) else {
+              let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)), code >= 100 else {
             throw TorReplyError(text: "a line that is not a reply: “\(line.prefix(60))”")
         }
         if let status, status != code { throw TorReplyError(text: "a reply mixing codes \(status) and \(code)") }
