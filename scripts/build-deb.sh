@@ -67,7 +67,7 @@ Architecture: $arch
 Maintainer: palier developers <palier@localhost>
 Installed-Size: $size
 Depends: $depends, passwd
-Recommends: avahi-daemon
+Recommends: avahi-daemon, tor
 Suggests: chromium, cage
 Section: net
 Priority: optional
@@ -75,8 +75,9 @@ Description: local-first neighbourhood network for a building's elevator screen
  A palier node runs in each residential building: residents, the landlord, the
  condo board, the lift company, merchants and the city post short signed
  messages, which the node shows on the screen in the building's lift. Nodes
- find neighbouring buildings over mDNS, exchange neighbourhood posts with them
- and keep everything in a SQLite store, with no central server.
+ find neighbouring buildings over mDNS, and buildings on other networks through
+ Tor onion services, exchange neighbourhood posts with them and keep everything
+ in a SQLite store, with no central server.
 CONTROL
 
 dpkg-deb --root-owner-group -Zxz --build "$stage" ".build/deb/$name.deb" >&2

@@ -8,9 +8,12 @@ the `cryptography` package (Ed25519 through OpenSSL, not libsodium):
   - recomputes the id as BLAKE2b-256 of the domain-separated message;
   - verifies the Ed25519 signature.
 It also recomputes the ```sketch block (§9.2): the index sequences, the coded symbols of two sets
-and the difference a peeling decoder finds in them, with Python integers only.
+and the difference a peeling decoder finds in them, with Python integers only; and the ```onion
+block (§13.4): an onion key and its v3 address (SHA3-256), a building's signed onion address, and
+the client authorisation keys a network key gives (BLAKE2b, X25519).
 Exit status 0 and a line "N passed, 0 failed" when every vector checks.
 """
+import base64
 import hashlib
 import math
 import pathlib
@@ -19,6 +22,7 @@ import struct
 import sys
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives import serialization
 
 DOMAIN = b"palier-envelope-v1\x00"
@@ -215,6 +219,32 @@ def check_sketch(lines):
     assert len(expected) == len(lines), "line count"
 
 
+def raw_public(private) -> bytes:
+    return private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def check_onion(lines):
+    v = dict(line.split(": ", 1) for line in lines)
+    onion = raw_public(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(v["onion seed"])))
+    assert onion.hex() == v["onion key"], "onion key"
+    checksum = hashlib.sha3_256(b".onion checksum" + onion + b"\x03").digest()[:2]
+    address = base64.b32encode(onion + checksum + b"\x03").decode().lower() + ".onion"
+    assert address == v["address"], "address"
+    building_private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(v["building seed"]))
+    building = raw_public(building_private)
+    assert building.hex() == v["building key"], "building key"
+    signed = b"palier-onion-address-v1\x00" + building + struct.pack(">Q", int(v["issued"])) + onion + struct.pack(">H", int(v["port"]))
+    assert signed.hex() == v["signed"], "signed bytes"
+    signature = bytes.fromhex(v["signature"])
+    Ed25519PublicKey.from_public_bytes(building).verify(signature, signed)
+    assert building_private.sign(signed) == signature, "deterministic signature"
+    secret = hashlib.blake2b(b"palier-onion-client-auth-v1\x00" + bytes.fromhex(v["network key"]), digest_size=32).digest()
+    assert secret.hex() == v["client authorisation private key"], "client authorisation private key"
+    public = raw_public(X25519PrivateKey.from_private_bytes(secret))
+    assert public.hex() == v["client authorisation public key"], "client authorisation public key"
+    assert base64.b32encode(public).decode().rstrip("=") == v["ClientAuthV3"], "ClientAuthV3"
+
+
 def main() -> int:
     doc = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "docs/protocol.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```vector\n(.*?)```", doc, re.S)
@@ -267,6 +297,18 @@ def main() -> int:
             passed += 1
         except Exception as error:
             print(f"FAIL sketch: {error!r}")
+            failed += 1
+    onions = re.findall(r"```onion\n(.*?)```", doc, re.S)
+    if not onions:
+        print("no ```onion block found")
+        failed += 1
+    for block in onions:
+        try:
+            check_onion(block.strip().splitlines())
+            print("ok   onion: address, signed announcement, client authorisation keys")
+            passed += 1
+        except Exception as error:
+            print(f"FAIL onion: {error!r}")
             failed += 1
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

@@ -4,7 +4,7 @@ import PalierCrypto
 import PalierStore
 
 /// A node's backup (docs/operations.md): everything a new box needs to carry on as this
-/// building — config.json, the building key, the network key, the identities the admin keeps,
+/// building — config.json, the building key, the network key, the onion key, the identities the admin keeps,
 /// and a consistent copy of the store — in one archive, encrypted under a passphrase
 /// (``BackupCipher``).
 ///
@@ -13,7 +13,7 @@ import PalierStore
 enum NodeArchive {
     static let magic = Array("palier-archive-1\n".utf8)
     /// The names an archive may hold: nothing else is ever written on restore.
-    static let fixedNames: Set<String> = ["config.json", "building.key", "network.key", "palier.sqlite"]
+    static let fixedNames: Set<String> = ["config.json", "building.key", "network.key", "onion.key", "palier.sqlite"]
 
     static func isAllowed(_ name: String) -> Bool {
         if fixedNames.contains(name) { return true }
@@ -89,6 +89,8 @@ extension BuildingNode {
         try add("config.json", directory.configurationFile)
         try add("building.key", directory.resolve(configuration.buildingKeyFile))
         if FileManager.default.fileExists(atPath: networkKeyFile.path) { try add("network.key", networkKeyFile) }
+        // The onion address goes with the building: its neighbours keep dialling it.
+        if FileManager.default.fileExists(atPath: onionKeyFile.path) { try add("onion.key", onionKeyFile) }
         // A directory that cannot be read would leave identities out of the backup: an error.
         var identities: [String] = []
         if FileManager.default.fileExists(atPath: directory.identitiesDirectory.path) {

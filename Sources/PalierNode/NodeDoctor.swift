@@ -11,7 +11,7 @@ import PalierStore
 public struct DoctorFinding: Sendable, Equatable {
     public enum Level: Sendable, Equatable { case ok, warning, problem }
     public let level: Level
-    /// What was looked at: "store", "clock", "disk", "avahi", "ports", "files".
+    /// What was looked at: "store", "clock", "disk", "avahi", "tor", "ports", "files".
     public let topic: String
     public let sentence: String
     /// What to do, for a warning or a problem.
@@ -36,6 +36,8 @@ public struct DoctorProbes: Sendable {
     /// The D-Bus system bus's socket and avahi-daemon's pid file.
     public var busSocket = "/run/dbus/system_bus_socket"
     public var avahiPidFile = "/run/avahi-daemon/pid"
+    /// Where tor's programs are looked for (is tor installed?).
+    public var torPrograms = BuildingNode.torPrograms
 
     public static let system = DoctorProbes(
         clockSynchronised: {
@@ -111,6 +113,8 @@ extension BuildingNode {
             findings.append(.init(.ok, "avahi", L("avahi-daemon runs, on the D-Bus system bus.", "avahi-daemon tourne, sur le bus système D-Bus.")))
         }
 
+        findings.append(torFinding(probes))
+
         // Ports: free for a node that is not running, answering for one that is.
         let ports = [("sync.port", configuration.sync.port), ("residents.port", configuration.residents.port), ("feed.kioskPort", configuration.feed.kioskPort)]
             .filter { $0.1 > 0 }
@@ -168,6 +172,35 @@ extension BuildingNode {
                   fix: $0.contains("group") ? L("Create the group (sudo groupadd --system \(configuration.feed.group ?? "")) or change feed.group.", "Créez le groupe (sudo groupadd --system \(configuration.feed.group ?? "")) ou changez feed.group.")
                       : L("chmod it back (keys and store 0600) and give it to the node's user (sudo chown palier:palier for the package).", "Remettez son mode (clés et base 0600) et rendez-le à l'utilisateur du nœud (sudo chown palier:palier pour le paquet)."))
         }
+    }
+
+    /// Buildings on other networks: tor installed, running, and usable by palier's user.
+    func torFinding(_ probes: DoctorProbes) -> DoctorFinding {
+        let reason: String?
+        do { reason = try onionOffReason(torPrograms: probes.torPrograms) } catch {
+            return .init(.warning, "tor", L("Whether onion federation is on could not be read: \(error)", "Impossible de savoir si la fédération par onion est active : \(error)"),
+                         fix: L("Run palier status for the cause.", "Lancez palier status pour en connaître la cause."))
+        }
+        if let reason {
+            return .init(.ok, "tor", L("Onion federation is off: \(reason).", "La fédération par onion est désactivée : \(reason)."))
+        }
+        let control = configuration.sync.onionControl
+        guard control.hasPrefix("/") else {
+            return .init(.ok, "tor", L("Onion federation uses tor's control port \(control).", "La fédération par onion utilise le port de contrôle de tor \(control)."))
+        }
+        let permission = L("sudo adduser palier debian-tor, then sudo systemctl restart palier.", "sudo adduser palier debian-tor, puis sudo systemctl restart palier.")
+        guard FileManager.default.fileExists(atPath: control) else {
+            return .init(.warning, "tor", L("tor is not running (no control socket \(control)), so buildings on other networks cannot reach this one.", "tor ne tourne pas (pas de socket de contrôle \(control)) : les immeubles des autres réseaux ne peuvent pas joindre celui-ci."),
+                         fix: "sudo apt install tor && sudo systemctl enable --now tor")
+        }
+        guard access(control, R_OK | W_OK) == 0 else {
+            return .init(.warning, "tor", L("palier may not use tor's control socket \(control).", "palier n'a pas le droit d'utiliser la socket de contrôle de tor \(control)."), fix: permission)
+        }
+        let cookie = URL(fileURLWithPath: control).deletingLastPathComponent().appendingPathComponent("control.authcookie").path
+        if FileManager.default.fileExists(atPath: cookie), access(cookie, R_OK) != 0 {
+            return .init(.warning, "tor", L("palier may not read tor's cookie \(cookie).", "palier n'a pas le droit de lire le cookie de tor \(cookie)."), fix: permission)
+        }
+        return .init(.ok, "tor", L("tor runs and palier may use its control socket \(control).", "tor tourne et palier peut utiliser sa socket de contrôle \(control)."))
     }
 
     static func megabytes(_ bytes: UInt64) -> String {

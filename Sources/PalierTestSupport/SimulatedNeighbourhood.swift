@@ -256,8 +256,12 @@ public final class SimulatedNeighbourhood {
         perform(nodes[b].engine.sessionOpened(atB, remote: nodes[a].key.publicKey, initiator: false, now: nodes[b].wall(now)), at: b)
     }
 
+    /// Sessions closed so far (by either side, or by a fault).
+    public private(set) var sessionsClosed = 0
+
     private func closeSession(_ l: Int, backOff: Bool = false) {
         guard let session = links[l].session else { return }
+        sessionsClosed += 1
         links[l].session = nil
         nodes[links[l].a].engine.sessionClosed(session.atA)
         nodes[links[l].b].engine.sessionClosed(session.atB)

@@ -201,19 +201,20 @@ struct Peers: AsyncParsableCommand {
         }
         for entry in entries {
             let name = entry.name.isEmpty ? "" : "\(entry.name)  "
-            let path = switch entry.path {
-            case "onion": L("via tor", "par tor")
-            case "network": L("via the network", "par le réseau")
-            default: ""
-            }
-            let roundTrip = entry.roundTripMs.map { L(", round trip \($0) ms", ", aller-retour \($0) ms") } ?? ""
+            // An incoming session through tor has no address to show: the way says it all.
+            let incoming = entry.path == "onion" && !entry.address.contains(".onion")
+            let address = incoming ? L("incoming through tor", "entrante par tor") : entry.address
+            var way: [String] = []
+            if entry.path == "onion" && !incoming { way.append(L("via tor", "par tor")) }
+            if entry.path == "network" { way.append(L("via the network", "par le réseau")) }
+            if let roundTrip = entry.roundTripMs { way.append(L("round trip \(roundTrip) ms", "aller-retour \(roundTrip) ms")) }
             let state = switch entry.state {
             case "connected": L("connected", "connecté")
             case "known": L("known", "connu")
             default: L("never met", "jamais rencontré")
             }
             let stanceText = entry.blocked ? L(", blocked", ", bloqué") : entry.followed ? L(", followed", ", suivi") : ""
-            print("\(entry.building.shortText)  \(name)\(state)\(stanceText)  \(entry.address)\(path.isEmpty ? "" : " (\(path)\(roundTrip))")  "
+            print("\(entry.building.shortText)  \(name)\(state)\(stanceText)  \(address)\(way.isEmpty ? "" : " (\(way.joined(separator: ", ")))")  "
                 + L("last contact \(entry.lastContact ?? "never")", "dernier contact \(entry.lastContact ?? "jamais")"))
         }
     }

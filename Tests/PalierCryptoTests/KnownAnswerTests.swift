@@ -81,6 +81,6 @@ import Testing
         let result = try runProjectScript("scripts/check-vectors.py", interpreter: "python3", [Self.protocolDocument.path])
         let text = result.output
         #expect(result.status == 0, "\(text)")
-        #expect(text.contains("6 passed, 0 failed"))
+        #expect(text.contains("7 passed, 0 failed"))
     }
 }

@@ -97,3 +97,20 @@ struct OnionKeyTests {
         }
     }
 }
+
+struct OnionVectorTests {
+    @Test("the announcement and client authorisation vectors of docs/protocol.md §13.4 (computed in Python)")
+    func vectors() throws {
+        let building = try #require(SigningKey(seed: [UInt8](repeating: 1, count: 32)))
+        #expect(building.publicKey.hex == "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c")
+        let onion = try #require(OnionServiceKey(seed: [UInt8](repeating: 7, count: 32)))
+        let announcement = building.announce(onion.address, port: 7481, now: 1_795_844_963_000)
+        #expect(hexString(announcement.signedBytes) == "70616c6965722d6f6e696f6e2d616464726573732d7631008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c000001a220b37ab8ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c1d39")
+        #expect(hexString(announcement.signature.bytes) == "1a96eb02b36a34949c4da1e94dc035ab6d998bac633d8add3b4cbf6835443c806a0239af5459366d9b43bf24521fa6ad9bec9b242b0f352bd9034b3b4d6b060b")
+        #expect(announcement.isSigned(by: SodiumCrypto()))
+        let authorisation = NetworkKey(bytes: [UInt8](repeating: 3, count: 32))!.onionClientAuthorisation
+        #expect(hexString(authorisation.privateKey) == "53a0fe9a1dc15c634d80f23891497970943a7bc88927337c9e5475f525973689")
+        #expect(hexString(authorisation.publicKey) == "43c57a083c1c85efe7ce73893e801c3eea760a4fc73b408275cdba93e0a0a46c")
+        #expect(Base32.encode(authorisation.publicKey).uppercased() == "IPCXUCB4DSC67Z6OOOET5AA4H3VHMCSPY45UBATVZW5JHYFAURWA")
+    }
+}

@@ -51,6 +51,19 @@ struct BackupTests {
         #expect(throws: NodeError.self) { try BuildingNode.restore(from: file, passphrase: Self.passphrase, into: node.directory) }
     }
 
+    @Test("the onion key goes with the backup: the restored box answers at the same onion address")
+    func onionKey() throws {
+        let node = try building()
+        let address = try node.onionKey().address
+        let file = backupFile()
+        let (files, _) = try node.backup(to: file, passphrase: Self.passphrase, strength: .interactive)
+        #expect(files == 6)
+        let elsewhere = NodeDirectory(path: makeTemporaryDirectory("palier-new-box").appendingPathComponent("node").path)
+        let restored = try BuildingNode.restore(from: file, passphrase: Self.passphrase, into: elsewhere)
+        #expect(try FileManager.default.attributesOfItem(atPath: restored.onionKeyFile.path)[.posixPermissions] as? Int == 0o600)
+        #expect(try restored.onionKey().address == address)
+    }
+
     @Test("a wrong passphrase, a cut copy, a changed byte or another file restore nothing, each with its sentence")
     func badBackups() throws {
         let node = try building()

@@ -21,6 +21,7 @@ import Glibc
         FileManager.default.createFile(atPath: probes.busSocket, contents: Data())
         probes.avahiPidFile = dir.appendingPathComponent("avahi.pid").path
         FileManager.default.createFile(atPath: probes.avahiPidFile, contents: Data("\(getpid())\n".utf8))
+        probes.torPrograms = []
         return probes
     }
 
@@ -29,7 +30,7 @@ import Glibc
     @Test("a healthy box: every check passes")
     func healthy() throws {
         let findings = try Self.node().doctor(probes: Self.healthy())
-        #expect(findings.map(\.topic) == ["store", "clock", "disk", "avahi", "ports", "files"])
+        #expect(findings.map(\.topic) == ["store", "clock", "disk", "avahi", "tor", "ports", "files"])
         #expect(findings.allSatisfy { $0.level == .ok }, "\(findings)")
         #expect(Self.finding(findings, "store")?.sentence == "The store is sound (1 envelope).")
     }
@@ -54,6 +55,27 @@ import Glibc
         let second = node.doctor(probes: probes)
         #expect(Self.finding(second, "clock")?.level == .warning)
         #expect(Self.finding(second, "avahi")?.sentence.hasPrefix("There is no D-Bus system bus") == true)
+    }
+
+    @Test("tor: off and not needed, not running, or not usable by palier's user, each with its fix")
+    func tor() throws {
+        let node = try Self.node()
+        var probes = Self.healthy()
+        #expect(Self.finding(node.doctor(probes: probes), "tor")?.sentence.hasPrefix("Onion federation is off: tor is not installed here") == true)
+        probes.torPrograms = ["/bin/sh"]
+        var configuration = node.configuration
+        let dir = makeTemporaryDirectory("palier-doctor-tor")
+        configuration.sync.onionControl = dir.appendingPathComponent("control").path
+        let withTor = try BuildingNode.initialise(NodeDirectory(path: dir.appendingPathComponent(".palier").path), configuration: configuration)
+        let missing = try #require(Self.finding(withTor.doctor(probes: probes), "tor"))
+        #expect(missing.level == .warning && missing.sentence.hasPrefix("tor is not running") && missing.fix != nil, "\(missing)")
+        FileManager.default.createFile(atPath: configuration.sync.onionControl, contents: Data(), attributes: [.posixPermissions: 0o600])
+        #expect(Self.finding(withTor.doctor(probes: probes), "tor")?.level == .ok)
+        if getuid() != 0 {
+            chmod(configuration.sync.onionControl, 0o000)
+            let denied = try #require(Self.finding(withTor.doctor(probes: probes), "tor"))
+            #expect(denied.level == .warning && denied.fix?.contains("adduser palier debian-tor") == true, "\(denied)")
+        }
     }
 
     @Test("open keys, a store given away and a missing screens' group are found")
