@@ -250,7 +250,7 @@ public actor SyncService: Service {
         switch event {
         case .appeared(let peer), .changed(let peer):
             if targets[peer.id] == nil {
-                logger.info("neighbour found", metadata: [
+                logger.info(Self.isOnion(peer) ? "a neighbour's onion address to dial" : "neighbour found", metadata: [
                     "peer": "\(peer.name ?? peer.id)", "endpoints": "\(peer.endpoints.map(\.description).joined(separator: " "))",
                 ])
             }
