@@ -96,6 +96,8 @@ public final class NodeMetrics: Sendable {
             count("palier_blobs_refused_total", [("reason", "hash")], total: stats.blobsRefusedFromPeers)
             count("palier_blobs_refused_total", [("reason", "not_the_image")], total: stats.blobsRefusedFromAuthors)
             count("palier_blob_transfers_stalled_total", total: stats.blobTransfersStalled)
+            count("palier_onion_addresses_learned_total", total: stats.onionAddressesLearned)
+            count("palier_onion_addresses_refused_total", total: stats.onionAddressesRefused)
         }
         do {
             let usage = try node.store.blobUsage()
