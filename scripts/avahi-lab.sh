@@ -17,6 +17,8 @@
 # Building NAME gets the address 10.77.0.N/24 (N: its position, from 1) on interface lan0.
 # The owner of a lab is $LAB_OWNER (default: the parent of this script); `up` reaps first.
 set -euo pipefail
+# shellcheck source=lab-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab-lib.sh"
 
 labs_root=/tmp/palier-labs
 
@@ -31,23 +33,6 @@ check() {
   local probe="plprobe$$"
   ip netns add "$probe" 2>/dev/null || die "cannot make a network namespace here (ip netns add failed)"
   ip netns del "$probe"
-}
-
-# Closes every descriptor above 2 that this shell inherited. Daemons are started through it:
-# a test runner may watch a descriptor it handed to this script (Foundation's Process does) to
-# learn that the script ended, which a daemon holding it open would hide forever.
-close_inherited_fds() {
-  local fd
-  for fd in $(ls /proc/$BASHPID/fd); do
-    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
-  done
-}
-
-# A process that exists and is not a zombie (a killed daemon stays one until init reaps it).
-alive() {
-  local state
-  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $state != Z* ]]
 }
 
 ns_of() { echo "$(cat "$1/id")-$2"; }
@@ -77,15 +62,6 @@ avahi_start() {
     </dev/null >>"$dir/$name/avahi.log" 2>&1 &
   echo $! >"$dir/$name/avahi.pid"
   wait_for_avahi "$dir" "$name"
-}
-
-# SIGTERM, then SIGKILL after up to 5 s (dbus-daemon ignores SIGTERM).
-stop_pid() {
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do alive "$pid" || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
 }
 
 avahi_stop() {

@@ -20,6 +20,8 @@
 # Building bI's control socket is DIR/bI/control, its cookie DIR/bI/control.authcookie.
 # The owner of a lab is $LAB_OWNER (default: the parent of this script); `up` reaps DIR's parent.
 set -euo pipefail
+# shellcheck source=lab-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab-lib.sh"
 
 die() { echo "tor-lab: $*" >&2; exit 2; }
 
@@ -33,27 +35,6 @@ check() {
   ip netns add "$probe" 2>/dev/null || die "cannot make a network namespace here (ip netns add failed)"
   ip netns exec "$probe" iptables -t nat -L >/dev/null 2>&1 || { ip netns del "$probe"; die "iptables cannot make a NAT here"; }
   ip netns del "$probe"
-}
-
-close_inherited_fds() {
-  local fd
-  for fd in $(ls /proc/$BASHPID/fd); do
-    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
-  done
-}
-
-alive() {
-  local state
-  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $state != Z* ]]
-}
-
-stop_pid() {
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do alive "$pid" || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
 }
 
 # What every torrc of the lab has: a test network with fast votes, and its three authorities.

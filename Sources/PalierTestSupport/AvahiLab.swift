@@ -7,14 +7,7 @@ import Foundation
 public final class AvahiLab: Sendable {
     /// Why no lab can be made on this machine (not root, no `ip netns`, no avahi-daemon…);
     /// nil when one can.
-    public static let unavailableReason: String? = {
-        let result = try? runProjectScript("scripts/avahi-lab.sh", ["check"], captureErrors: true)
-        guard let result else { return "scripts/avahi-lab.sh could not be run" }
-        if result.status == 0 { return nil }
-        let reason = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        FileHandle.standardError.write(Data("Skipping the avahi-daemon lab tests: \(reason)\n".utf8))
-        return reason
-    }()
+    public static let unavailableReason: String? = LabScript.unavailableReason("scripts/avahi-lab.sh", skipping: "avahi-daemon lab tests")
 
     public static var isAvailable: Bool { unavailableReason == nil }
 
@@ -50,18 +43,7 @@ public final class AvahiLab: Sendable {
     /// Starts `arguments` in `building`'s namespace, on its D-Bus, with standard error to `log`
     /// (a file). Its pid is recorded so that ``down()`` stops it if the test did not.
     public func start(in building: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.environment = palierEnvironment
-        process.executableURL = packageRoot.appendingPathComponent("scripts/avahi-lab.sh")
-        process.arguments = ["exec", directory, building] + arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try process.run()
-        // `exec` replaces itself with the command: this pid is the command's.
-        let pids = "\(directory)/\(building)/started-\(process.processIdentifier).pid"
-        try "\(process.processIdentifier)\n".write(toFile: pids, atomically: true, encoding: .utf8)
-        return process
+        try LabScript.start("scripts/avahi-lab.sh", directory: directory, building: building, arguments, log: log)
     }
 
     /// Runs `arguments` in `building`'s namespace to their end; returns what they printed.

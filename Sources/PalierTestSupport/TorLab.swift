@@ -7,14 +7,7 @@ import Foundation
 /// `defer`; a lab whose test process died is taken down by the next `up`.
 public final class TorLab: Sendable {
     /// Why no lab can be made on this machine (not root, no tor, no iptables…); nil when one can.
-    public static let unavailableReason: String? = {
-        let result = try? runProjectScript("scripts/tor-lab.sh", ["check"], captureErrors: true)
-        guard let result else { return "scripts/tor-lab.sh could not be run" }
-        if result.status == 0 { return nil }
-        let reason = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        FileHandle.standardError.write(Data("Skipping the Tor lab tests: \(reason)\n".utf8))
-        return reason
-    }()
+    public static let unavailableReason: String? = LabScript.unavailableReason("scripts/tor-lab.sh", skipping: "Tor lab tests")
 
     public static var isAvailable: Bool { unavailableReason == nil }
 
@@ -52,16 +45,7 @@ public final class TorLab: Sendable {
     /// Starts `arguments` in `building`'s namespace with standard error to `log` (a file); its
     /// pid is recorded so that ``down()`` stops it if the test did not.
     public func start(in building: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.environment = palierEnvironment
-        process.executableURL = packageRoot.appendingPathComponent("scripts/tor-lab.sh")
-        process.arguments = ["exec", directory, building] + arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try process.run()
-        try "\(process.processIdentifier)\n".write(toFile: "\(directory)/\(building)/started-\(process.processIdentifier).pid", atomically: true, encoding: .utf8)
-        return process
+        try LabScript.start("scripts/tor-lab.sh", directory: directory, building: building, arguments, log: log)
     }
 
     /// Stops building `name`'s tor.
