@@ -35,9 +35,9 @@ extension BuildingNode {
 
     /// Where onion federation stands, in one plain sentence.
     public func onionState() throws(NodeError) -> String {
-        if let reason = try onionOffReason() { return L("Onion federation is off because \(reason).", "La fédération par onion est désactivée, car \(reason).") }
+        if let reason = try onionOffReason() { return L("Onion federation is off because \(reason).", "La fédération via Tor est désactivée, car \(reason).") }
         guard directory.runningNodePID() != nil else {
-            return L("Onion federation starts with palier run, through the system's tor (\(configuration.sync.onionControl)).", "La fédération par onion démarre avec palier run, par le tor du système (\(configuration.sync.onionControl)).")
+            return L("Onion federation starts with palier run, through the system's tor (\(configuration.sync.onionControl)).", "La fédération via Tor démarre avec palier run, par le tor du système (\(configuration.sync.onionControl)).")
         }
         guard let data = FileManager.default.contents(atPath: onionStatusFile.path), let sentence = String(data: data, encoding: .utf8) else {
             return OnionStatus.starting.sentence
@@ -66,7 +66,7 @@ extension BuildingNode {
     /// Records for `palier status` that onion federation could not start at all (its key file
     /// cannot be read): not retried until the next start.
     func writeOnionOff(because reason: String, logger: Logger) {
-        let sentence = L("Onion federation is off until palier is restarted, because \(reason)", "La fédération par onion est désactivée jusqu'au redémarrage de palier, car \(reason)")
+        let sentence = L("Onion federation is off until palier is restarted, because \(reason)", "La fédération via Tor est désactivée jusqu'au redémarrage de palier, car \(reason)")
         do {
             try Data((sentence + "\n").utf8).write(to: onionStatusFile, options: .atomic)
         } catch {

@@ -178,15 +178,15 @@ extension BuildingNode {
     func torFinding(_ probes: DoctorProbes) -> DoctorFinding {
         let reason: String?
         do { reason = try onionOffReason(torPrograms: probes.torPrograms) } catch {
-            return .init(.warning, "tor", L("Whether onion federation is on could not be read: \(error)", "Impossible de savoir si la fédération par onion est active : \(error)"),
+            return .init(.warning, "tor", L("Whether onion federation is on could not be read: \(error)", "Impossible de savoir si la fédération via Tor est active : \(error)"),
                          fix: L("Run palier status for the cause.", "Lancez palier status pour en connaître la cause."))
         }
         if let reason {
-            return .init(.ok, "tor", L("Onion federation is off: \(reason).", "La fédération par onion est désactivée : \(reason)."))
+            return .init(.ok, "tor", L("Onion federation is off: \(reason).", "La fédération via Tor est désactivée : \(reason)."))
         }
         let control = configuration.sync.onionControl
         guard control.hasPrefix("/") else {
-            return .init(.ok, "tor", L("Onion federation uses tor's control port \(control).", "La fédération par onion utilise le port de contrôle de tor \(control)."))
+            return .init(.ok, "tor", L("Onion federation uses tor's control port \(control).", "La fédération via Tor utilise le port de contrôle de tor \(control)."))
         }
         let permission = L("sudo adduser palier debian-tor, then sudo systemctl restart palier.", "sudo adduser palier debian-tor, puis sudo systemctl restart palier.")
         guard FileManager.default.fileExists(atPath: control) else {

@@ -21,13 +21,13 @@ public enum OnionStatus: Hashable, Sendable {
     public var sentence: String {
         switch self {
         case .starting:
-            L("Onion federation is starting: palier is asking the system's tor to publish this node.", "La fédération par onion démarre : palier demande au tor du système de publier ce nœud.")
+            L("Onion federation is starting: palier is asking the system's tor to publish this node.", "La fédération via Tor démarre : palier demande au tor du système de publier ce nœud.")
         case .bootstrapping(let percent):
-            L("Onion federation waits for tor, which is connecting to the Tor network (\(percent) %); neighbours on the local network and static peers still work.", "La fédération par onion attend tor, qui se connecte au réseau Tor (\(percent) %) ; les voisins du réseau local et les voisins fixes fonctionnent toujours.")
+            L("Onion federation waits for tor, which is connecting to the Tor network (\(percent) %); neighbours on the local network and static peers still work.", "La fédération via Tor attend tor, qui se connecte au réseau Tor (\(percent) %) ; les voisins du réseau local et les voisins fixes fonctionnent toujours.")
         case .published(let address, let port):
-            L("Onion federation is on: this node answers at \(address.host):\(port) and reaches neighbours' onion addresses through tor.", "La fédération par onion est active : ce nœud répond à \(address.host):\(port) et joint les adresses onion des voisins par tor.")
+            L("Onion federation is on: this node answers at \(address.host):\(port) and reaches neighbours' onion addresses through tor.", "La fédération via Tor est active : ce nœud répond à \(address.host):\(port) et joint les adresses onion des voisins par tor.")
         case .unavailable(let reason):
-            L("Onion federation is waiting because \(reason); neighbours on the local network and static peers still work, and palier keeps trying.", "La fédération par onion attend, car \(reason) ; les voisins du réseau local et les voisins fixes fonctionnent toujours, et palier continue d'essayer.")
+            L("Onion federation is waiting because \(reason); neighbours on the local network and static peers still work, and palier keeps trying.", "La fédération via Tor attend, car \(reason) ; les voisins du réseau local et les voisins fixes fonctionnent toujours, et palier continue d'essayer.")
         }
     }
 }

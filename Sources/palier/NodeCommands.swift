@@ -127,7 +127,7 @@ struct Status: AsyncParsableCommand {
         let discovery = try node.discoveryState()
         print(L("Discovery: \(discovery)", "Découverte : \(discovery)"))
         let onion = try node.onionState()
-        print(L("Onion: \(onion)", "Onion : \(onion)"))
+        print(L("Onion: \(onion)", "Tor : \(onion)"))
         let residents = node.configuration.residents
         print(L("Residents' channel: \(residents.port > 0 ? "\(residents.listen):\(residents.port), moderation \(residents.moderation.rawValue)" : "off")", "Canal des résidents : \(residents.port > 0 ? "\(residents.listen):\(residents.port), modération \(residents.moderation.rawValue)" : "désactivé")"))
         let waiting = try node.pending().count
