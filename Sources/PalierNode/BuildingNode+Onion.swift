@@ -39,10 +39,14 @@ extension BuildingNode {
         guard directory.runningNodePID() != nil else {
             return L("Onion federation starts with palier run, through the system's tor (\(configuration.sync.onionControl)).", "La fédération via Tor démarre avec palier run, par le tor du système (\(configuration.sync.onionControl)).")
         }
+        let known: Int
+        do { known = try store.onionAnnouncements().count { $0.building != building } } catch { throw .wrap(error) }
+        let count = known == 0 ? "" : " " + L("Onion addresses known: \(known) neighbouring building\(known == 1 ? "" : "s").",
+                                             "Adresses onion connues : \(known) immeuble\(known == 1 ? "" : "s") voisin\(known == 1 ? "" : "s").")
         guard let data = FileManager.default.contents(atPath: onionStatusFile.path), let sentence = String(data: data, encoding: .utf8) else {
-            return OnionStatus.starting.sentence
+            return OnionStatus.starting.sentence + count
         }
-        return sentence.trimmingCharacters(in: .whitespacesAndNewlines)
+        return sentence.trimmingCharacters(in: .whitespacesAndNewlines) + count
     }
 
     /// The onion service key, created at first use.

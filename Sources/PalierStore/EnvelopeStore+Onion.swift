@@ -14,13 +14,20 @@ extension EnvelopeStore {
         ALTER TABLE peer ADD COLUMN roundTrip INTEGER;
         """
 
+    /// The most buildings whose onion addresses a node keeps: more than a district has, few
+    /// enough that a member signing addresses for made-up buildings cannot fill the store or
+    /// keep the node dialling forever.
+    public static let maximumOnionAddresses = 1024
+
     /// Keeps a building's signed onion address if it is newer than the one held (the caller has
-    /// checked the signature). Returns whether it was kept.
+    /// checked the signature) and, for a building not held yet, if fewer than
+    /// ``maximumOnionAddresses`` are held. Returns whether it was kept.
     @discardableResult
     public func recordOnionAnnouncement(_ announcement: OnionAnnouncement, learnedFrom: PublicKey?, now: UInt64) throws(StoreError) -> Bool {
         try write { db in
             let held = try Int64.fetchOne(db, sql: "SELECT issued FROM onion_address WHERE building = ?", arguments: [Data(announcement.building.bytes)])
             if let held, UInt64(bitPattern: held) >= announcement.issued { return false }
+            if held == nil, try Int.fetchOne(db, sql: "SELECT count(*) FROM onion_address") ?? 0 >= Self.maximumOnionAddresses { return false }
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO onion_address (building, issued, onionKey, port, signature, learnedAt, learnedFrom)
