@@ -28,7 +28,7 @@ run: build
 # lab (a private Tor network in namespaces, buildings behind NATs, under .build/tor-labs/) in a
 # sixth; the Debian package (a release build, installed and run in a debootstrap root cached
 # under .build/) in a seventh.
-LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests|OnionNodeTests|OnionPathTests
+LIVE_TESTS := LiveSyncTests|InMemoryTransportTests|NodeRuntimeTests|IdleNodeTests|FederationProcessTests|SameKeyTests|MetricsTests|SystemLayoutTests|OnionNodeTests|OnionPathTests|OnionTransportTests
 PROCESS_TESTS := LiveProcessTests|ImageProcessTests|FeedCommandTests|HostileEnvelopeProcessTests|ResidentChannelTests|ResidentImageTests|ResidentProcessTests
 SCREEN_TESTS := KioskBrowserTests|KioskLayoutTests|KioskMediaTests
 LAB_TESTS := DiscoveryLabTests

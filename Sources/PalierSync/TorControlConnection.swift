@@ -110,7 +110,11 @@ final class TorControlConnection: Sendable {
     /// Sends one command line; returns tor's reply.
     func send(_ command: String) async throws(TorControlError) -> TorReply {
         let promise = channel.eventLoop.makePromise(of: TorReply.self)
-        channel.writeAndFlush(TorControlHandler.Command(line: command, reply: promise), promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        // A write that never reached the handler (the pipeline is gone) answers nothing: the
+        // reply fails with it. (A reply already settled stays as it is.)
+        written.futureResult.whenFailure { _ in promise.fail(TorControlError.closed) }
+        channel.writeAndFlush(TorControlHandler.Command(line: command, reply: promise), promise: written)
         do {
             return try await promise.futureResult.get()
         } catch let error as TorControlError {
