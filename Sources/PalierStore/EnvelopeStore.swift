@@ -44,6 +44,10 @@ public final class EnvelopeStore: Sendable {
             do {
                 var readOnly = Configuration()
                 readOnly.readonly = true
+                // A CLI command may hold the file for a moment as the node starts (`palier list`
+                // while systemd starts palier): wait as every other access does, instead of
+                // refusing the store as "locked".
+                readOnly.busyMode = configuration.busyMode
                 let queue = try DatabaseQueue(path: path, configuration: readOnly)
                 defer { try? queue.close() }
                 let (tables, superseded, applied) = try queue.read { db in

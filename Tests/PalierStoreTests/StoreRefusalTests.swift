@@ -102,4 +102,23 @@ struct StoreRefusalTests {
         }
         #expect(described.contains("is damaged (SQLite:") || described.contains("is not a palier store"), "\(described)")
     }
+
+    @Test("a store another process holds for a moment (a CLI command as the node starts) is waited for, not refused as locked (found by the onion lab)")
+    func heldForAMoment() async throws {
+        let path = try freshStore(posts: 3)
+        // Another process holds the file exclusively for a moment, as the last connection of a
+        // CLI command does while it checkpoints and removes the WAL on closing.
+        var exclusive = Configuration()
+        exclusive.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+        let other = try DatabaseQueue(path: path, configuration: exclusive)
+        try await other.write { db in try db.execute(sql: "PRAGMA user_version = 1") }
+        let held = Task.detached {
+            usleep(500_000)
+            try other.close()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let store = try open(path)
+        #expect(try store.statistics().envelopes == 3)
+        try await held.value
+    }
 }
