@@ -21,10 +21,7 @@ extension BuildingNode {
         guard directory.runningNodePID() != nil else {
             return L("Local discovery starts with palier run, through the system's avahi-daemon.", "La découverte locale démarre avec palier run, par l'avahi-daemon du système.")
         }
-        guard let data = FileManager.default.contents(atPath: discoveryStatusFile.path), let sentence = String(data: data, encoding: .utf8) else {
-            return DiscoveryStatus.starting.sentence
-        }
-        return sentence.trimmingCharacters(in: .whitespacesAndNewlines)
+        return StatusFile.read(discoveryStatusFile) ?? DiscoveryStatus.starting.sentence
     }
 
     /// The mDNS discovery `palier run` uses, or nil when it is off. Its status goes to
@@ -36,11 +33,7 @@ extension BuildingNode {
                                      runID: DiscoveryRecord.newRunID())
         let file = discoveryStatusFile
         let write: @Sendable (DiscoveryStatus) -> Void = { status in
-            do {
-                try Data((status.sentence + "\n").utf8).write(to: file, options: .atomic)
-            } catch {
-                logger.warning("could not write the discovery status", metadata: ["file": "\(file.path)", "error": "\(error)"])
-            }
+            StatusFile.write(status.sentence, to: file, what: "discovery status", logger: logger)
         }
         write(.starting)
         return AvahiDiscovery(record: record, logger: logger, onStatus: write)

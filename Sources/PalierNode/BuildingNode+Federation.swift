@@ -33,8 +33,9 @@ extension BuildingNode {
     /// Joins the network an invite string names. Refuses to leave the current one unless
     /// `replace`. The inviting building's onion address, when the invite has one, is kept and
     /// dialled through tor (a building with no other way to its neighbours starts there).
+    /// Returns the invite as read.
     @discardableResult
-    public func joinNetwork(invite text: String, replace: Bool = false) throws(NodeError) -> NetworkKey {
+    public func joinNetwork(invite text: String, replace: Bool = false) throws(NodeError) -> Invite {
         let invite: Invite
         do { invite = try Invite(text: text) } catch { throw NodeError(.invalidInvite(error)) }
         let previous = try networkKey()
@@ -44,7 +45,7 @@ extension BuildingNode {
             if let previous, previous != key { try store.forgetOnionAddresses() }
             if let onion = invite.onion { try store.addIntroduction(onion.text, now: now()) }
         } catch { throw .wrap(error) }
-        return key
+        return invite
     }
 
     private func setNetwork(_ key: NetworkKey, replace: Bool) throws(NodeError) -> NetworkKey {
@@ -93,14 +94,12 @@ extension BuildingNode {
     /// The running node's warning that another node runs under this building's key; nil when
     /// it met none since it started.
     public func sameKeyWarning() -> String? {
-        guard directory.runningNodePID() != nil, let data = FileManager.default.contents(atPath: sameKeyStatusFile.path) else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        directory.runningNodePID() == nil ? nil : StatusFile.read(sameKeyStatusFile)
     }
 
     /// The running node's sentence about store failures during sync; nil when there were none.
     public func syncStoreFailures() -> String? {
-        guard directory.runningNodePID() != nil, let data = FileManager.default.contents(atPath: syncStatusFile.path) else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        directory.runningNodePID() == nil ? nil : StatusFile.read(syncStatusFile)
     }
 
     /// Why `palier run` does not federate, in one sentence; nil when it does.
@@ -150,19 +149,11 @@ extension BuildingNode {
             let sentence = L("Another node runs under this building's key (met at \(address), \(TimeSpec.format(clock.nowMillis()))): "
                 + "stop one of them. Two nodes with one key split the building's posts and neighbours cannot tell them apart.", "Un autre nœud tourne sous la clé de cet immeuble (rencontré à \(address), le \(TimeSpec.format(clock.nowMillis()))) : "
                 + "arrêtez l'un des deux. Deux nœuds sous une même clé se partagent les publications de l'immeuble et les voisins ne peuvent pas les distinguer.")
-            do {
-                try Data((sentence + "\n").utf8).write(to: sameKeyFile, options: .atomic)
-            } catch {
-                logger.warning("could not write the sync status", metadata: ["file": "\(sameKeyFile.path)", "error": "\(error)"])
-            }
+            StatusFile.write(sentence, to: sameKeyFile, what: "sync status", logger: logger)
         }
         tune?(&syncSettings)
         syncSettings.onStoreFailures = { statistics in
-            do {
-                try Data((Self.storeFailureSentence(statistics) + "\n").utf8).write(to: file, options: .atomic)
-            } catch {
-                logger.warning("could not write the sync status", metadata: ["file": "\(file.path)", "error": "\(error)"])
-            }
+            StatusFile.write(Self.storeFailureSentence(statistics), to: file, what: "sync status", logger: logger)
         }
         let discoveries: [any Discovery] = if let discoveries { discoveries } else {
             try localDiscovery(networkKey: networkKey, logger: logger).map { [$0] } ?? []

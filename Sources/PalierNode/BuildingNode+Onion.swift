@@ -40,13 +40,10 @@ extension BuildingNode {
             return L("Onion federation starts with palier run, through the system's tor (\(configuration.sync.onionControl)).", "La fédération via Tor démarre avec palier run, par le tor du système (\(configuration.sync.onionControl)).")
         }
         let known: Int
-        do { known = try store.onionAnnouncements().count { $0.building != building } } catch { throw .wrap(error) }
+        do { known = try store.onionAddressCount() } catch { throw .wrap(error) }
         let count = known == 0 ? "" : " " + L("Onion addresses known: \(known) neighbouring building\(known == 1 ? "" : "s").",
                                              "Adresses onion connues : \(known) immeuble\(known == 1 ? "" : "s") voisin\(known == 1 ? "" : "s").")
-        guard let data = FileManager.default.contents(atPath: onionStatusFile.path), let sentence = String(data: data, encoding: .utf8) else {
-            return OnionStatus.starting.sentence + count
-        }
-        return sentence.trimmingCharacters(in: .whitespacesAndNewlines) + count
+        return (StatusFile.read(onionStatusFile) ?? OnionStatus.starting.sentence) + count
     }
 
     /// The onion service key, created at first use.
@@ -71,11 +68,7 @@ extension BuildingNode {
     /// cannot be read): not retried until the next start.
     func writeOnionOff(because reason: String, logger: Logger) {
         let sentence = L("Onion federation is off until palier is restarted, because \(reason)", "La fédération via Tor est désactivée jusqu'au redémarrage de palier, car \(reason)")
-        do {
-            try Data((sentence + "\n").utf8).write(to: onionStatusFile, options: .atomic)
-        } catch {
-            logger.warning("could not write the onion status", metadata: ["file": "\(onionStatusFile.path)", "error": "\(error)"])
-        }
+        StatusFile.write(sentence, to: onionStatusFile, what: "onion status", logger: logger)
     }
 
     /// The onion transport `palier run` adds to TCP, and this building's signed address; nil when
@@ -91,14 +84,9 @@ extension BuildingNode {
         var settings = OnionTransport.Settings(
             control: configuration.sync.onionControl, virtualPort: endpoint.port, key: try onionKey(),
             clientAuthorisation: configuration.sync.onionMembersOnly ? networkKey.onionClientAuthorisation : nil)
-        settings.retry = (.seconds(1), .seconds(30))
         let file = onionStatusFile
         let transport = OnionTransport(settings: settings, logger: logger) { status in
-            do {
-                try Data((status.sentence + "\n").utf8).write(to: file, options: .atomic)
-            } catch {
-                logger.warning("could not write the onion status", metadata: ["file": "\(file.path)", "error": "\(error)"])
-            }
+            StatusFile.write(status.sentence, to: file, what: "onion status", logger: logger)
         }
         let announcement = buildingKey.announce(endpoint.address, port: endpoint.port, now: now())
         return (transport, announcement)

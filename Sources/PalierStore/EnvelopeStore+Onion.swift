@@ -27,7 +27,7 @@ extension EnvelopeStore {
         try write { db in
             let held = try Int64.fetchOne(db, sql: "SELECT issued FROM onion_address WHERE building = ?", arguments: [Data(announcement.building.bytes)])
             if let held, UInt64(bitPattern: held) >= announcement.issued { return false }
-            if held == nil, try Int.fetchOne(db, sql: "SELECT count(*) FROM onion_address") ?? 0 >= Self.maximumOnionAddresses { return false }
+            if held == nil, try Self.onionAddressCount(db) >= Self.maximumOnionAddresses { return false }
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO onion_address (building, issued, onionKey, port, signature, learnedAt, learnedFrom)
@@ -37,6 +37,15 @@ extension EnvelopeStore {
                             Int(announcement.port), Data(announcement.signature.bytes), Int64(clamping: now), learnedFrom.map { Data($0.bytes) }])
             return true
         }
+    }
+
+    /// How many buildings' onion addresses are held.
+    public func onionAddressCount() throws(StoreError) -> Int {
+        try read { db in try Self.onionAddressCount(db) }
+    }
+
+    static func onionAddressCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM onion_address") ?? 0
     }
 
     /// Every onion address held, as signed by its building.

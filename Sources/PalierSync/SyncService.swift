@@ -461,7 +461,10 @@ public actor SyncService: Service {
     /// trying its endpoints in order and waiting longer after each failure (exponential
     /// backoff), until the peer is no longer reported.
     private func dial(_ id: String) async {
-        defer { dialing.remove(id) }
+        defer {
+            dialing.remove(id)
+            unreachable.remove(id)
+        }
         var backoff = settings.minimumBackoff
         // Two nodes that find each other dial at once; the one with the larger key waits a
         // little, so that usually one session is made rather than two and a tie-break.

@@ -12,6 +12,18 @@ struct Network: AsyncParsableCommand {
         defaultSubcommand: ShowNetwork.self
     )
 
+    /// The invite for neighbours, with this node's onion address when it federates through
+    /// tor; when that address cannot be had (its key file cannot be read), the invite without
+    /// it, and why.
+    static func invite(_ node: BuildingNode, _ key: NetworkKey) -> Invite {
+        do {
+            return try node.invite() ?? Invite(networkKey: key, onion: nil)
+        } catch {
+            print(L("The invite carries no onion address: \(error)", "L'invitation ne porte pas d'adresse onion : \(error)"))
+            return Invite(networkKey: key, onion: nil)
+        }
+    }
+
     struct ShowNetwork: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: L("Show the network id and the invite for neighbours.", "Afficher l'identifiant du réseau et l'invitation pour les voisins."), discussion: L("Example: palier network show", "Exemple : palier network show"))
         @OptionGroup var options: NodeOptions
@@ -19,12 +31,7 @@ struct Network: AsyncParsableCommand {
         func run() async throws {
             let node = try options.openNode()
             guard let key = try node.networkKey() else { throw NodeError(.noNetwork(node.networkKeyFile.path)) }
-            var invite = Invite(networkKey: key, onion: nil)
-            do {
-                invite = try node.invite() ?? invite
-            } catch {
-                print(L("The invite carries no onion address: \(error)", "L'invitation ne porte pas d'adresse onion : \(error)"))
-            }
+            let invite = Network.invite(node, key)
             print(L("Network id: \(key.id)", "Identifiant du réseau : \(key.id)"))
             print(L("Invite (give it only to neighbouring buildings' admins, in person): \(invite.text)", "Invitation (à ne donner qu'aux administrateurs des immeubles voisins, en personne) : \(invite.text)"))
             print(L("A neighbour joins with: palier network join \(invite.text)", "Un voisin rejoint le réseau avec : palier network join \(invite.text)"))
@@ -43,7 +50,7 @@ struct Network: AsyncParsableCommand {
             let node = try options.openNode()
             let key = try node.createNetwork(replace: replace)
             print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
-            let invite = (try? node.invite()?.text) ?? key.invite
+            let invite = Network.invite(node, key).text
             print(L("Invite: \(invite)", "Invitation : \(invite)"))
             print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
         }
@@ -57,9 +64,9 @@ struct Network: AsyncParsableCommand {
 
         func run() async throws {
             let node = try options.openNode()
-            let key = try node.joinNetwork(invite: invite, replace: replace)
-            print(L("This node now belongs to network \(key.id).", "Ce nœud appartient désormais au réseau \(key.id)."))
-            if let onion = try? Invite(text: invite).onion {
+            let joined = try node.joinNetwork(invite: invite, replace: replace)
+            print(L("This node now belongs to network \(joined.networkKey.id).", "Ce nœud appartient désormais au réseau \(joined.networkKey.id)."))
+            if let onion = joined.onion {
                 print(L("The inviting building's onion address is kept (\(onion.text)): this node reaches it through tor.", "L'adresse onion de l'immeuble invitant est retenue (\(onion.text)) : ce nœud le joint par tor."))
             }
             print(L("Restart `palier run` for the change to take effect.", "Redémarrez `palier run` pour que le changement prenne effet."))
